@@ -1,0 +1,71 @@
+"""Configuration read from the environment.
+
+Every setting has one name, the one Flask users already know where there is
+one (``SECRET_KEY``, ``MAIL_SERVER`` …). ``create_app`` loads ``Config`` and then
+lets a test override any key.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("SARABAN_INSTANCE", BASE_DIR / "instance"))
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+class Config:
+    """Settings for one running instance, taken from the environment."""
+
+    # "development" relaxes what only makes sense behind HTTPS on a real server.
+    ENV_NAME = os.environ.get("SARABAN_ENV", "production")
+    DEVELOPMENT = ENV_NAME == "development"
+
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    DATABASE_URL = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'saraban.sqlite3'}"
+    )
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    TIMEZONE = os.environ.get("TIMEZONE", "Asia/Bangkok")
+    INSTANCE_DIR = str(INSTANCE_DIR)
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = _int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "saraban@localhost")
+
+    # Cookies: Secure everywhere except plain-HTTP development on localhost.
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", not DEVELOPMENT)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = _int("SESSION_HOURS", 12) * 3600
+
+    # Bodies above this are refused with 413 before a view runs.
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_MB", 25) * 1024 * 1024
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    API_TOKEN_HOURS = _int("API_TOKEN_HOURS", 12)
+
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "") or None
+    LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "30 per minute")
+    LOGIN_LIMIT_PER_USERNAME = os.environ.get("LOGIN_LIMIT_PER_USERNAME", "10 per 5 minutes")

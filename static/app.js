@@ -1,0 +1,69 @@
+// Small progressive enhancements; every page works without them.
+(function () {
+  "use strict";
+
+  // Confirmation before acting: a <dialog> that repeats the action and the endorsement text.
+  var dialog = document.querySelector("[data-confirm-dialog]");
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var submitter = event.submitter;
+    if (form.dataset.confirmed === "yes") {
+      // One click, one request: a double click cannot send the action twice.
+      form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+      return;
+    }
+    if (!submitter || !submitter.dataset.confirm || !dialog || !dialog.showModal) return;
+    event.preventDefault();
+    dialog.querySelector("[data-confirm-text]").textContent = submitter.dataset.confirm;
+    var comment = form.querySelector("[data-comment]");
+    var quote = dialog.querySelector("[data-confirm-comment]");
+    if (comment && comment.value.trim()) {
+      quote.textContent = comment.value.trim();
+      quote.hidden = false;
+    } else {
+      quote.hidden = true;
+    }
+    syncEditor(form);
+    dialog.returnValue = "";
+    dialog.onclose = function () {
+      if (dialog.returnValue !== "ok") return;
+      form.dataset.confirmed = "yes";
+      form.requestSubmit(submitter);
+    };
+    dialog.showModal();
+  }, true);
+
+  // Quick-pick endorsement phrases.
+  document.querySelectorAll("[data-phrase]").forEach(function (chip) {
+    chip.addEventListener("click", function () {
+      var box = chip.closest("form").querySelector("[data-comment]");
+      box.value = chip.dataset.phrase;
+      box.focus();
+      var gap = box.value.indexOf("…");
+      if (gap >= 0) box.setSelectionRange(gap, gap + 1);
+    });
+  });
+
+  // The body editor: a contenteditable view over the HTML textarea the server reads.
+  function syncEditor(form) {
+    var editor = form && form.querySelector("[data-editor]");
+    if (editor && !editor.hidden) form.querySelector(".body-source").value = editor.innerHTML;
+  }
+  document.querySelectorAll("[data-memo-form]").forEach(function (form) {
+    var editor = form.querySelector("[data-editor]");
+    var source = form.querySelector(".body-source");
+    var toolbar = form.querySelector("[data-editor-toolbar]");
+    if (!editor || !source) return;
+    editor.innerHTML = source.value;
+    editor.hidden = false;
+    toolbar.hidden = false;
+    source.hidden = true;
+    toolbar.addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-cmd]");
+      if (!button) return;
+      document.execCommand(button.dataset.cmd, false, button.dataset.arg || null);
+      editor.focus();
+    });
+    form.addEventListener("submit", function () { syncEditor(form); });
+  });
+})();

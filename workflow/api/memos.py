@@ -1,0 +1,109 @@
+"""Memos through the API: list, create, read, edit, act."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, jsonify, request
+from pydantic import ValidationError
+
+from .. import routing
+from ..errors import Invalid
+from ..models import (
+    ActionRequest,
+    DecisionPublic,
+    MemoCreate,
+    MemoPublic,
+    MemoSummary,
+    MemoUpdate,
+    StepPublic,
+)
+from ..services import memos
+from ..validation import invalid_from
+from ..web import request_info
+from . import bp
+from .util import json_body
+
+
+def _summary(item: memos.MemoListItem) -> dict[str, Any]:
+    memo = item.memo
+    return MemoSummary(
+        **memo.model_dump(include=set(MemoSummary.model_fields) - {"state_label", "current_step",
+                                                                    "drafter_name"}),
+        state_label=routing.state_label(memo.state),
+        current_step=routing.step_of(memo.state),
+        drafter_name=item.drafter_name,
+    ).model_dump(mode="json")
+
+
+def _public(view: memos.MemoView) -> dict[str, Any]:
+    memo = view.memo
+    fields = set(MemoPublic.model_fields) - {
+        "state_label", "current_step", "drafter_name", "steps", "decisions", "allowed_actions"}
+    return MemoPublic(
+        **memo.model_dump(include=fields),
+        state_label=routing.state_label(memo.state),
+        current_step=view.current_step,
+        drafter_name=view.drafter_name,
+        steps=[StepPublic(**vars(s)) for s in view.steps],
+        decisions=[DecisionPublic.model_validate(d, from_attributes=True) for d in view.decisions],
+        allowed_actions=view.allowed,
+    ).model_dump(mode="json")
+
+
+def _parse(model: Any, payload: dict[str, Any]) -> Any:
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise invalid_from(exc) from None
+
+
+@bp.route("/memos", methods=["GET"])
+def list_memos() -> Any:
+    """The memos of one box: inbox (waiting for me), mine, decided, all."""
+    box = request.args.get("box", "inbox")
+    try:
+        limit = min(max(int(request.args.get("limit", "100")), 1), 500)
+    except ValueError:
+        raise Invalid("limit ต้องเป็นตัวเลข", "limit must be an integer.",
+                      code="invalid_limit") from None
+    items = memos.list_memos(g.principal, box, limit=limit)
+    return jsonify({"box": box, "items": [_summary(i) for i in items]})
+
+
+@bp.route("/memos", methods=["POST"])
+def create_memo() -> Any:
+    """Create a draft."""
+    memo_create = _parse(MemoCreate, json_body())
+    memo = memos.create_memo(actor_id=g.principal.user_id, memo_create=memo_create)
+    assert memo.id is not None
+    return jsonify(_public(memos.get_memo(g.principal, memo.id))), 201
+
+
+@bp.route("/memos/<int:memo_id>", methods=["GET"])
+def get_memo(memo_id: int) -> Any:
+    """One memo with its route, decisions and the actions the caller may take."""
+    return jsonify(_public(memos.get_memo(g.principal, memo_id)))
+
+
+@bp.route("/memos/<int:memo_id>", methods=["PATCH"])
+def update_memo(memo_id: int) -> Any:
+    """Edit a draft or a returned memo (drafter only)."""
+    memo_update = _parse(MemoUpdate, json_body())
+    memos.update_memo(memo_id=memo_id, actor_id=g.principal.user_id, memo_update=memo_update)
+    return jsonify(_public(memos.get_memo(g.principal, memo_id)))
+
+
+@bp.route("/memos/<int:memo_id>/actions", methods=["POST"])
+def act(memo_id: int) -> Any:
+    """Submit, approve, send back, resubmit, reject or withdraw."""
+    action = _parse(ActionRequest, json_body())
+    memos.perform(
+        action.action,
+        memo_id=memo_id,
+        actor_id=g.principal.user_id,
+        comment=action.comment,
+        expected_version=action.version,
+        request_info=request_info(),
+    )
+    return jsonify(_public(memos.get_memo(g.principal, memo_id)))

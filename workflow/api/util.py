@@ -1,0 +1,21 @@
+"""Request parsing shared by the API's routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+
+from ..errors import BadRequest
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or a 400 that says what is wrong with it."""
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        raise BadRequest(
+            "ข้อมูลที่ส่งมาต้องเป็น JSON object",
+            "The request body must be a JSON object (Content-Type: application/json).",
+            code="invalid_json",
+        )
+    return payload

@@ -1,0 +1,31 @@
+"""Flask extensions, created once here and bound to an app in ``create_app``.
+
+Nothing here does I/O at import: each is configured by ``init_app``.
+"""
+
+from __future__ import annotations
+
+from flask import request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+from .db import Database
+
+db = Database()
+csrf = CSRFProtect()
+login_manager = LoginManager()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def username_key() -> str:
+    """Rate-limit key for login attempts against one account, whoever sends them."""
+    name = ""
+    if request.is_json:
+        payload = request.get_json(silent=True)
+        if isinstance(payload, dict):
+            name = str(payload.get("username", ""))
+    else:
+        name = request.form.get("username", "")
+    return "user:" + name.strip().lower()[:64]

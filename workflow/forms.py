@@ -1,0 +1,46 @@
+"""Web forms. WTForms gives them CSRF protection and rendering; the pydantic models in
+``workflow.models`` remain the one place that decides what a valid memo is."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from .models import ADDRESSEE_MAX, COMMENT_MAX, SUBJECT_MAX, URGENCY_LABELS
+
+
+class LoginForm(FlaskForm):
+    username = StringField("ชื่อผู้ใช้", validators=[DataRequired("กรุณากรอกชื่อผู้ใช้"),
+                                                    Length(max=64)])
+    password = PasswordField("รหัสผ่าน", validators=[DataRequired("กรุณากรอกรหัสผ่าน"),
+                                                    Length(max=1024)])
+    remember = BooleanField("จดจำการเข้าสู่ระบบในเครื่องนี้")
+
+
+class MemoForm(FlaskForm):
+    # Limits are repeated as HTML attributes so the phone's keyboard stops the user early;
+    # the server still checks through MemoCreate / MemoUpdate.
+    subject = StringField("เรื่อง", render_kw={"maxlength": SUBJECT_MAX})
+    addressee = StringField("เรียน", render_kw={"maxlength": ADDRESSEE_MAX})
+    urgency = SelectField("ชั้นความเร็ว", choices=[(k.value, v) for k, v in URGENCY_LABELS.items()])
+    body = TextAreaField("เนื้อหา")
+    version = HiddenField()
+
+
+class ActionForm(FlaskForm):
+    action = HiddenField(validators=[DataRequired()])
+    comment = TextAreaField("เกษียน", validators=[Length(max=COMMENT_MAX)])
+    version = IntegerField(validators=[Optional()])
+
+
+class LogoutForm(FlaskForm):
+    """Only a CSRF token: logging out is a POST like every other change."""

@@ -1,0 +1,328 @@
+"""The tables, as SQLModel families: ``XBase`` (shared fields), ``X`` (the table), and the
+request/response shapes the API validates with.
+
+A memo keeps its own copy of its route (``MemoStep`` rows, one per step and
+round) so that editing a route never changes a memo already in flight, and
+so that reminders and the inbox can index "which step is waiting where".
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator
+from sqlalchemy import Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from . import clock
+from .dbtypes import UTCDateTime
+
+SUBJECT_MAX = 300
+ADDRESSEE_MAX = 200
+UNIT_LINE_MAX = 300
+BODY_MAX = 500_000
+COMMENT_MAX = 2_000
+
+
+def _moment(**kwargs: object) -> object:
+    """A UTC timestamp column that defaults to the clock's now."""
+    return Field(default_factory=clock.now, sa_type=UTCDateTime, **kwargs)  # type: ignore[call-overload]
+
+
+class Role(StrEnum):
+    CLERK = "clerk"
+    SIGNER = "signer"
+    ADMIN = "admin"
+    AUDITOR = "auditor"
+
+
+ROLE_LABELS = {
+    Role.CLERK: "เจ้าหน้าที่ธุรการ",
+    Role.SIGNER: "ผู้ลงนาม",
+    Role.ADMIN: "ผู้ดูแลระบบ",
+    Role.AUDITOR: "ผู้ตรวจสอบ",
+}
+
+
+class Urgency(StrEnum):
+    """ชั้นความเร็ว: how fast a memo must move."""
+
+    NORMAL = "normal"
+    URGENT = "urgent"
+    VERY_URGENT = "very_urgent"
+    MOST_URGENT = "most_urgent"
+
+
+URGENCY_LABELS = {
+    Urgency.NORMAL: "ปกติ",
+    Urgency.URGENT: "ด่วน",
+    Urgency.VERY_URGENT: "ด่วนมาก",
+    Urgency.MOST_URGENT: "ด่วนที่สุด",
+}
+
+
+class StepStatus(StrEnum):
+    WAITING = "waiting"  # not reached yet
+    PENDING = "pending"  # the memo is at this step now
+    APPROVED = "approved"
+    SENT_BACK = "sent_back"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"  # the memo was withdrawn or sent back before reaching it
+
+
+class Organization(SQLModel, table=True):
+    """An office (ส่วนราชการ) with its own staff, routes and document numbers."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    unit_line: str = Field(max_length=UNIT_LINE_MAX)  # the ส่วนราชการ line of a memo
+    phone: str = Field(default="", max_length=100)
+    doc_prefix: str = Field(default="", max_length=50)  # e.g. สป ๓๔๕๐๑
+    require_endorsement: bool = True
+    thai_digits: bool = True
+    created_at: datetime = _moment()
+
+
+class User(SQLModel, table=True):
+    """A person who signs in: clerk, signer, admin or auditor (roles combine)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id", index=True)
+    username: str = Field(max_length=64, unique=True)
+    full_name: str = Field(max_length=200)  # with title: นางสาวอิสริย์ ผดุงทศ
+    email: str = Field(max_length=254)
+    password_hash: str = Field(max_length=255)
+    is_active: bool = True
+    roles: str = Field(default="clerk", max_length=100)  # space-separated Role values
+    created_at: datetime = _moment()
+
+    def role_set(self) -> frozenset[str]:
+        """The user's roles as a set."""
+        return frozenset(self.roles.split())
+
+
+class Position(SQLModel, table=True):
+    """An office post such as หัวหน้าสำนักปลัด, held by one user at a time."""
+
+    __table_args__ = (UniqueConstraint("org_id", "title"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id", index=True)
+    title: str = Field(max_length=200)
+    holder_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+
+
+class Route(SQLModel, table=True):
+    """A สายการเสนอ: the ordered positions a memo goes up."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id", index=True)
+    name: str = Field(max_length=200)
+    is_default: bool = False
+
+
+class RouteStep(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("route_id", "step_no"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    route_id: int = Field(foreign_key="route.id")
+    step_no: int
+    position_id: int = Field(foreign_key="position.id")
+
+
+class MemoBase(SQLModel):
+    """The fields a drafter writes."""
+
+    subject: str = Field(max_length=SUBJECT_MAX)  # เรื่อง
+    addressee: str = Field(max_length=ADDRESSEE_MAX)  # เรียน
+    urgency: Urgency = Field(default=Urgency.NORMAL, max_length=20)  # ชั้นความเร็ว
+    body: str = Field(default="", sa_column_kwargs={"nullable": False}, sa_type=Text)
+
+
+class Memo(MemoBase, table=True):
+    """A บันทึกข้อความ and where it stands on its route."""
+
+    __table_args__ = (
+        Index("ix_memo_org_state", "org_id", "state"),
+        Index("ix_memo_drafter_updated", "drafter_id", "updated_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    route_id: int = Field(foreign_key="route.id")
+    drafter_id: int = Field(foreign_key="user.id")
+    unit_line: str = Field(max_length=UNIT_LINE_MAX)  # ส่วนราชการ
+    number: str | None = Field(default=None, max_length=100)  # ที่, issued by the register
+    memo_date: date  # วันที่
+    state: str = Field(default="draft", max_length=30)
+    round: int = 0  # how many times it has been submitted
+    version: int = 1  # bumped by every change; a stale form or tab is refused
+    created_at: datetime = _moment()
+    updated_at: datetime = _moment()
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+def _text(label_th: str, maximum: int, *, required: bool) -> AfterValidator:
+    """A validator that trims text and checks it is present and not too long, in Thai."""
+
+    def check(value: str) -> str:
+        value = value.strip()
+        if required and not value:
+            raise ValueError(f"{label_th}: ต้องกรอก")
+        if len(value) > maximum:
+            raise ValueError(f"{label_th}: ยาวเกิน {maximum:,} ตัวอักษร")
+        return value
+
+    return AfterValidator(check)
+
+
+SubjectText = Annotated[str, _text("เรื่อง", SUBJECT_MAX, required=True)]
+AddresseeText = Annotated[str, _text("เรียน", ADDRESSEE_MAX, required=True)]
+BodyHtml = Annotated[str, _text("เนื้อหา", BODY_MAX, required=False)]
+
+
+class MemoCreate(SQLModel):
+    """What a drafter sends to create a memo."""
+
+    subject: SubjectText
+    addressee: AddresseeText
+    urgency: Urgency = Urgency.NORMAL
+    body: BodyHtml = ""
+
+
+class MemoUpdate(SQLModel):
+    """A partial edit of a draft or a returned memo."""
+
+    subject: SubjectText | None = None
+    addressee: AddresseeText | None = None
+    urgency: Urgency | None = None
+    body: BodyHtml | None = None
+    version: int | None = None  # the version the editor started from
+
+
+class MemoStep(SQLModel, table=True):
+    """One step of one memo's route in one round (a resubmission starts a new round)."""
+
+    __table_args__ = (
+        UniqueConstraint("memo_id", "round", "step_no"),
+        Index("ix_memostep_position_status", "position_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    memo_id: int = Field(foreign_key="memo.id")
+    round: int
+    step_no: int
+    position_id: int = Field(foreign_key="position.id")
+    position_title: str = Field(max_length=200)  # as it read when the step was laid
+    status: StepStatus = Field(default=StepStatus.WAITING, max_length=20)
+    arrived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_by_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+class Decision(SQLModel, table=True):
+    """One action on a memo's route, with the endorsement (เกษียน) or reason verbatim.
+
+    Names and titles are copied in, because the record must read as it was
+    signed even after a person changes name or a position is renamed.
+    """
+
+    __table_args__ = (
+        Index("ix_decision_memo", "memo_id", "id"),
+        Index("ix_decision_actor", "actor_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    memo_id: int = Field(foreign_key="memo.id")
+    memo_step_id: int | None = Field(default=None, foreign_key="memostep.id")
+    round: int
+    step_no: int | None = None
+    action: str = Field(max_length=20)
+    actor_id: int = Field(foreign_key="user.id")
+    actor_name: str = Field(max_length=200)
+    position_id: int | None = Field(default=None, foreign_key="position.id")
+    position_title: str = Field(default="", max_length=200)
+    comment: str = Field(default="", sa_type=Text)
+    state_before: str = Field(max_length=30)
+    state_after: str = Field(max_length=30)
+    memo_version: int
+    created_at: datetime = _moment()
+
+
+class AuthSession(SQLModel, table=True):
+    """A signed-in browser session or an API token; only a hash of the secret is kept.
+
+    Revoking the row (logout, deactivation, "sign out everywhere") ends it
+    on the next request.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    kind: str = Field(max_length=10)  # web | api
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _moment()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=300)
+
+
+class ActionRequest(SQLModel):
+    """An action on a memo's route, as the API receives it."""
+
+    action: str = Field(max_length=20)
+    comment: str = Field(default="", max_length=COMMENT_MAX)
+    version: int | None = None  # refuse if the memo has moved on since this version
+
+
+class StepPublic(SQLModel):
+    step_no: int
+    position_title: str
+    holder_name: str
+    status: str
+
+
+class DecisionPublic(SQLModel):
+    round: int
+    step_no: int | None
+    action: str
+    actor_id: int
+    actor_name: str
+    position_title: str
+    comment: str
+    state_before: str
+    state_after: str
+    created_at: datetime
+
+
+class MemoSummary(SQLModel):
+    """A memo as lists show it."""
+
+    id: int
+    number: str | None
+    memo_date: date
+    subject: str
+    addressee: str
+    urgency: Urgency
+    state: str
+    state_label: str
+    version: int
+    current_step: int | None
+    drafter_id: int
+    drafter_name: str
+    updated_at: datetime
+
+
+class MemoPublic(MemoSummary):
+    """A memo as its page and the API show it."""
+
+    unit_line: str
+    body: str
+    round: int
+    created_at: datetime
+    submitted_at: datetime | None
+    steps: list[StepPublic]
+    decisions: list[DecisionPublic]
+    allowed_actions: list[str]

@@ -1,0 +1,281 @@
+"""The route's state machine: which action may move a memo from which state, and who may take it.
+
+States and transitions are declared as data and built with ``transitions``.
+This module imports nothing of Flask, SQLModel or Celery: it judges an
+``Act`` (plain data the service gathers) and answers with the next state or
+raises a ``WorkflowError``.
+
+One machine is shared by every route with the same number of steps (the
+states depend only on that number; who holds each step travels in the
+``Act``), so a memo never becomes a transitions model. We fire the event on a
+throw-away ``_Cursor`` that carries only the state.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from transitions import EventData, Machine, MachineError
+
+from .errors import Conflict, Forbidden, Invalid
+
+_LOGGER = logging.getLogger(__name__)
+
+DRAFT = "draft"
+RETURNED = "returned"
+APPROVED = "approved"
+REJECTED = "rejected"
+WITHDRAWN = "withdrawn"
+FINAL_STATES = frozenset({APPROVED, REJECTED, WITHDRAWN})
+
+SUBMIT = "submit"
+APPROVE = "approve"
+SEND_BACK = "send_back"
+RESUBMIT = "resubmit"
+REJECT = "reject"
+WITHDRAW = "withdraw"
+TRIGGERS = (SUBMIT, APPROVE, SEND_BACK, RESUBMIT, REJECT, WITHDRAW)
+SIGNER_TRIGGERS = frozenset({APPROVE, SEND_BACK, REJECT})
+
+_PENDING = re.compile(r"^pending_(\d+)$")
+
+STATE_LABELS = {
+    DRAFT: "ร่าง",
+    RETURNED: "ส่งกลับแก้ไข",
+    APPROVED: "อนุมัติแล้ว",
+    REJECTED: "ไม่อนุมัติ",
+    WITHDRAWN: "ถอนเรื่องแล้ว",
+}
+TRIGGER_LABELS = {
+    SUBMIT: "เสนอ",
+    APPROVE: "ลงนาม/เห็นชอบ",
+    SEND_BACK: "ส่งกลับแก้ไข",
+    RESUBMIT: "เสนอใหม่",
+    REJECT: "ไม่อนุมัติ",
+    WITHDRAW: "ถอนเรื่อง",
+}
+
+
+def pending(step: int) -> str:
+    """The state of a memo waiting at step ``step`` (1-based)."""
+    return f"pending_{step}"
+
+
+def step_of(state: str) -> int | None:
+    """The step a pending state waits at, or None for any other state."""
+    match = _PENDING.match(state)
+    return int(match.group(1)) if match else None
+
+
+def is_editable(state: str) -> bool:
+    """Only a draft or a memo sent back for revision may be edited by its drafter."""
+    return state in (DRAFT, RETURNED)
+
+
+def state_label(state: str) -> str:
+    """The Thai name of a state, as users see it."""
+    step = step_of(state)
+    if step is not None:
+        return f"รอพิจารณา ลำดับที่ {step}"
+    return STATE_LABELS.get(state, state)
+
+
+@dataclass(frozen=True)
+class Act:
+    """Everything the machine needs to judge one action, gathered by the service."""
+
+    actor_id: int
+    drafter_id: int
+    step_position_ids: tuple[int, ...]
+    actor_position_ids: frozenset[int] = field(default_factory=frozenset)
+    comment: str = ""
+    endorsement_required: bool = False
+
+
+@dataclass
+class _Cursor:
+    """Stands in for the memo while the machine runs: it holds the state and nothing else."""
+
+    state: str
+
+
+# -- guards: plain functions of (act, state) ---------------------------------
+
+
+def is_drafter(act: Act, state: str) -> bool:
+    """The action is the drafter's own."""
+    return act.actor_id == act.drafter_id
+
+
+def holds_current_step(act: Act, state: str) -> bool:
+    """The actor holds the position the memo is waiting at."""
+    step = step_of(state)
+    if step is None or step > len(act.step_position_ids):
+        return False
+    return act.step_position_ids[step - 1] in act.actor_position_ids
+
+
+def is_not_drafter(act: Act, state: str) -> bool:
+    """Nobody approves a memo they drafted themselves."""
+    return act.actor_id != act.drafter_id
+
+
+def has_reason(act: Act, state: str) -> bool:
+    """Sending back and rejecting must say why."""
+    return bool(act.comment.strip())
+
+
+def has_endorsement(act: Act, state: str) -> bool:
+    """Where the office requires it, an approval carries endorsement text."""
+    return bool(act.comment.strip()) or not act.endorsement_required
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A guard and the refusal it raises; ``who`` guards decide whether to offer the action."""
+
+    check: Callable[[Act, str], bool]
+    error: Callable[[], Exception]
+    who: bool = True
+
+    def __call__(self, event: EventData) -> bool:
+        act: Act = event.kwargs["act"]
+        assert event.state is not None
+        if not self.check(act, event.state.name):
+            raise self.error()
+        return True
+
+
+_DRAFTER_ONLY = Guard(
+    is_drafter,
+    lambda: Forbidden(
+        "เฉพาะผู้ร่างบันทึกเท่านั้นที่ทำรายการนี้ได้",
+        "Only the drafter of this memo may do this.",
+        code="not_drafter",
+    ),
+)
+_CURRENT_SIGNER = Guard(
+    holds_current_step,
+    lambda: Forbidden(
+        "บันทึกนี้ไม่ได้รอการพิจารณาของท่านในขณะนี้",
+        "This memo is not waiting for your decision.",
+        code="not_your_turn",
+    ),
+)
+_NOT_OWN_MEMO = Guard(
+    is_not_drafter,
+    lambda: Forbidden(
+        "ผู้ร่างไม่สามารถอนุมัติบันทึกของตนเองได้",
+        "The drafter cannot approve their own memo.",
+        code="own_memo",
+    ),
+)
+_REASON = Guard(
+    has_reason,
+    lambda: Invalid(
+        "กรุณาระบุเหตุผล",
+        "A reason is required.",
+        code="reason_required",
+    ),
+    who=False,
+)
+_ENDORSEMENT = Guard(
+    has_endorsement,
+    lambda: Invalid(
+        "กรุณาเขียนเกษียนก่อนลงนาม",
+        "Endorsement text is required.",
+        code="endorsement_required",
+    ),
+    who=False,
+)
+
+
+def _transitions_for(step_count: int) -> list[dict[str, Any]]:
+    pendings = [pending(step) for step in range(1, step_count + 1)]
+    table: list[dict[str, Any]] = [
+        {"trigger": SUBMIT, "source": DRAFT, "dest": pendings[0], "conditions": [_DRAFTER_ONLY]},
+        {"trigger": RESUBMIT, "source": RETURNED, "dest": pendings[0],
+         "conditions": [_DRAFTER_ONLY]},
+        {"trigger": WITHDRAW, "source": pendings, "dest": WITHDRAWN,
+         "conditions": [_DRAFTER_ONLY]},
+        {"trigger": SEND_BACK, "source": pendings, "dest": RETURNED,
+         "conditions": [_CURRENT_SIGNER, _REASON]},
+        {"trigger": REJECT, "source": pendings, "dest": REJECTED,
+         "conditions": [_CURRENT_SIGNER, _NOT_OWN_MEMO, _REASON]},
+    ]
+    for here, there in zip(pendings, [*pendings[1:], APPROVED], strict=True):
+        table.append(
+            {"trigger": APPROVE, "source": here, "dest": there,
+             "conditions": [_CURRENT_SIGNER, _NOT_OWN_MEMO, _ENDORSEMENT]}
+        )
+    return table
+
+
+def _log_transition(event: EventData) -> None:
+    act: Act = event.kwargs["act"]
+    _LOGGER.info(
+        "%s: %s -> %s by user %s",
+        event.event.name if event.event else "?",
+        event.transition.source if event.transition else "?",
+        event.transition.dest if event.transition else "?",
+        act.actor_id,
+    )
+
+
+@lru_cache(maxsize=64)
+def machine_for(step_count: int) -> Machine:
+    """The machine shared by every route of ``step_count`` steps."""
+    if step_count < 1:
+        raise ValueError("a route needs at least one step")
+    states = [DRAFT, *(pending(s) for s in range(1, step_count + 1)),
+              RETURNED, APPROVED, REJECTED, WITHDRAWN]
+    return Machine(
+        model=None,
+        states=states,
+        transitions=_transitions_for(step_count),
+        initial=DRAFT,
+        auto_transitions=False,
+        send_event=True,
+        after_state_change=[_log_transition],
+    )
+
+
+def fire(trigger: str, state: str, act: Act) -> str:
+    """Judge ``trigger`` on a memo in ``state``; return the next state or raise."""
+    if trigger not in TRIGGERS:
+        raise Invalid(
+            "ไม่รู้จักการดำเนินการนี้",
+            f"Unknown action {trigger!r}.",
+            code="unknown_action",
+        )
+    machine = machine_for(len(act.step_position_ids))
+    cursor = _Cursor(state)
+    try:
+        machine.events[trigger].trigger(cursor, act=act)
+    except MachineError:
+        raise Conflict(
+            f"ไม่สามารถ{TRIGGER_LABELS[trigger]}ได้ เนื่องจากบันทึกอยู่ในสถานะ \"{state_label(state)}\"",
+            f"Cannot {trigger} a memo in state {state!r}.",
+            code="illegal_transition",
+            details={"state": state, "action": trigger},
+        ) from None
+    return cursor.state
+
+
+def allowed_triggers(state: str, act: Act) -> list[str]:
+    """The triggers this actor may take in this state (a missing reason is not judged here)."""
+    machine = machine_for(len(act.step_position_ids))
+    offered = []
+    for trigger in TRIGGERS:
+        transitions = machine.events[trigger].transitions.get(state, [])
+        for transition in transitions:
+            guards = [c.func for c in transition.conditions]
+            if all(g.check(act, state) for g in guards if isinstance(g, Guard) and g.who):
+                offered.append(trigger)
+                break
+    return offered

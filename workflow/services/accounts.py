@@ -1,0 +1,164 @@
+"""Sign-in, sessions and API tokens, and the ``Principal`` every request acts as."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, select
+
+from .. import clock
+from ..errors import Unauthorized
+from ..extensions import db
+from ..models import AuthSession, Position, Role, User
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so that the answer takes as
+# long as for a real account and timing does not reveal which usernames exist.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+WEB = "web"
+API = "api"
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is making this request: the user, their roles and the positions they hold now."""
+
+    user_id: int
+    org_id: int
+    username: str
+    full_name: str
+    email: str
+    roles: frozenset[str]
+    position_ids: frozenset[int] = field(default_factory=frozenset)
+    position_titles: tuple[str, ...] = ()
+    token: str = ""
+
+    # Flask-Login reads these four.
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        """The session secret, so that revoking the session row logs the browser out."""
+        return self.token
+
+    def has_role(self, *roles: str) -> bool:
+        """True if the user has any of ``roles``."""
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def is_admin(self) -> bool:
+        return Role.ADMIN in self.roles
+
+    @property
+    def oversees(self) -> bool:
+        """Admins and auditors may read every memo of their office."""
+        return self.has_role(Role.ADMIN, Role.AUDITOR)
+
+
+def principal_for(session: Session, user: User, token: str = "") -> Principal:
+    """Build the principal of ``user`` with the positions they hold right now."""
+    positions = session.exec(
+        select(Position).where(Position.holder_id == user.id).order_by(Position.id)
+    ).all()
+    assert user.id is not None
+    return Principal(
+        user_id=user.id,
+        org_id=user.org_id,
+        username=user.username,
+        full_name=user.full_name,
+        email=user.email,
+        roles=user.role_set(),
+        position_ids=frozenset(p.id for p in positions if p.id is not None),
+        position_titles=tuple(p.title for p in positions),
+        token=token,
+    )
+
+
+def authenticate(
+    *,
+    username: str,
+    password: str,
+    kind: str,
+    lifetime: timedelta,
+    ip: str = "",
+    user_agent: str = "",
+) -> Principal:
+    """Check the password and open a new session (a fresh secret every login)."""
+    username = username.strip().lower()
+    with db.write() as session:
+        user = session.exec(select(User).where(User.username == username)).first()
+        ok = _verify(user.password_hash if user else _DUMMY_HASH, password)
+        if not (user and ok and user.is_active):
+            raise Unauthorized(
+                "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง",
+                "Wrong username or password.",
+                code="bad_credentials",
+            )
+        token = secrets.token_urlsafe(32)
+        now = clock.now()
+        assert user.id is not None
+        session.add(
+            AuthSession(
+                user_id=user.id,
+                kind=kind,
+                token_hash=_digest(token),
+                created_at=now,
+                expires_at=now + lifetime,
+                ip=ip[:64],
+                user_agent=user_agent[:300],
+            )
+        )
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        return principal_for(session, user, token)
+
+
+def load_principal(token: str, kind: str) -> Principal | None:
+    """The principal of a live session or token, or None if revoked, expired or deactivated."""
+    if not token:
+        return None
+    session = db.session
+    row = session.exec(
+        select(AuthSession, User)
+        .join(User, User.id == AuthSession.user_id)  # type: ignore[arg-type]
+        .where(AuthSession.token_hash == _digest(token), AuthSession.kind == kind)
+    ).first()
+    if row is None:
+        return None
+    auth, user = row
+    if auth.revoked_at is not None or auth.expires_at <= clock.now() or not user.is_active:
+        return None
+    return principal_for(session, user, token)
+
+
+def revoke(token: str) -> None:
+    """End one session or token (logout)."""
+    with db.write() as session:
+        auth = session.exec(
+            select(AuthSession).where(AuthSession.token_hash == _digest(token))
+        ).first()
+        if auth is not None and auth.revoked_at is None:
+            auth.revoked_at = clock.now()

@@ -1,0 +1,518 @@
+"""Drafting memos and moving them along their route.
+
+Each action runs as one unit of work: load and lock the memo, ask the route's
+machine (``workflow.routing``) whether the actor may take it, then write the
+new state, the step statuses and the decision row, and commit — all or nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from .. import clock, routing
+from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..extensions import db
+from ..models import (
+    COMMENT_MAX,
+    Decision,
+    Memo,
+    MemoCreate,
+    MemoStep,
+    MemoUpdate,
+    Organization,
+    Position,
+    Role,
+    Route,
+    RouteStep,
+    StepStatus,
+    User,
+)
+from ..richtext import sanitize
+from .access import can_view, require_view
+from .accounts import Principal, principal_for
+from .common import RequestInfo, office_today
+
+_LOGGER = logging.getLogger(__name__)
+
+_STEP_OUTCOME = {
+    routing.APPROVE: StepStatus.APPROVED,
+    routing.SEND_BACK: StepStatus.SENT_BACK,
+    routing.REJECT: StepStatus.REJECTED,
+}
+
+
+# -- loading -------------------------------------------------------------------
+
+
+def _lock_memo(session: Session, memo_id: int) -> Memo:
+    """Load the memo and hold it until commit (FOR UPDATE on PostgreSQL; SQLite's
+    IMMEDIATE transaction already excludes other writers)."""
+    memo = session.exec(select(Memo).where(Memo.id == memo_id).with_for_update()).first()
+    if memo is None:
+        raise NotFound("ไม่พบบันทึกข้อความนี้", "Memo not found.", code="memo_not_found")
+    return memo
+
+
+def _actor(session: Session, actor_id: int) -> Principal:
+    """The actor as the database knows them inside this transaction, not as the session cached."""
+    user = session.get(User, actor_id)
+    if user is None or not user.is_active:
+        raise Forbidden("บัญชีผู้ใช้นี้ถูกระงับ", "This account is not active.", code="inactive")
+    return principal_for(session, user)
+
+
+def _check_version(memo: Memo, expected: int | None) -> None:
+    if expected is not None and expected != memo.version:
+        raise Conflict(
+            "บันทึกนี้มีการเปลี่ยนแปลงหลังจากที่ท่านเปิดไว้ กรุณาเปิดหน้าใหม่อีกครั้ง",
+            "The memo changed since you opened it; reload and try again.",
+            code="stale_version",
+            details={"version": memo.version},
+        )
+
+
+def _default_route(session: Session, org_id: int) -> Route:
+    route = session.exec(
+        select(Route).where(Route.org_id == org_id).order_by(col(Route.is_default).desc(), Route.id)
+    ).first()
+    if route is None:
+        raise Invalid(
+            "สำนักงานนี้ยังไม่ได้กำหนดสายการเสนอ",
+            "This office has no route yet.",
+            code="no_route",
+        )
+    return route
+
+
+# -- drafting ------------------------------------------------------------------
+
+
+def create_memo(*, actor_id: int, memo_create: MemoCreate) -> Memo:
+    """Start a draft in the actor's office, on the office's default route."""
+    with db.write() as session:
+        actor = _actor(session, actor_id)
+        if not actor.has_role(Role.CLERK, Role.SIGNER, Role.ADMIN):
+            raise Forbidden("ท่านไม่มีสิทธิ์ร่างบันทึกข้อความ", "You may not draft memos.")
+        org = session.get(Organization, actor.org_id)
+        assert org is not None
+        route = _default_route(session, org.id or 0)
+        memo = Memo(
+            org_id=actor.org_id,
+            route_id=route.id or 0,
+            drafter_id=actor.user_id,
+            unit_line=org.unit_line,
+            memo_date=office_today(),
+            subject=memo_create.subject,
+            addressee=memo_create.addressee,
+            urgency=memo_create.urgency,
+            body=sanitize(memo_create.body),
+        )
+        session.add(memo)
+        session.flush()
+        _LOGGER.info("memo %s created by user %s", memo.id, actor_id)
+        return memo
+
+
+def update_memo(*, memo_id: int, actor_id: int, memo_update: MemoUpdate) -> Memo:
+    """Edit a draft or a returned memo; only its drafter may, and only from the current version."""
+    with db.write() as session:
+        memo = _lock_memo(session, memo_id)
+        actor = _actor(session, actor_id)
+        require_view(session, actor, memo)
+        if memo.drafter_id != actor.user_id:
+            raise Forbidden(
+                "เฉพาะผู้ร่างเท่านั้นที่แก้ไขบันทึกนี้ได้",
+                "Only the drafter may edit this memo.",
+                code="not_drafter",
+            )
+        if not routing.is_editable(memo.state):
+            raise Conflict(
+                f"แก้ไขไม่ได้ เนื่องจากบันทึกอยู่ในสถานะ \"{routing.state_label(memo.state)}\"",
+                f"A memo in state {memo.state!r} cannot be edited.",
+                code="not_editable",
+                details={"state": memo.state},
+            )
+        _check_version(memo, memo_update.version)
+        changes = memo_update.model_dump(exclude_unset=True, exclude={"version"})
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if "body" in changes:
+            changes["body"] = sanitize(changes["body"])
+        changed = {k: v for k, v in changes.items() if getattr(memo, k) != v}
+        if changed:
+            for key, value in changed.items():
+                setattr(memo, key, value)
+            memo.version += 1
+            memo.updated_at = clock.now()
+        return memo
+
+
+# -- moving along the route ---------------------------------------------------
+
+
+def _lay_steps(session: Session, memo: Memo) -> list[MemoStep]:
+    """Copy the memo's route into a new round of steps.
+
+    Positions the drafter holds are left out: a head of office who drafts
+    signs as the drafter, and must not be asked to approve their own memo.
+    """
+    rows = session.exec(
+        select(RouteStep, Position)
+        .join(Position, Position.id == RouteStep.position_id)  # type: ignore[arg-type]
+        .where(RouteStep.route_id == memo.route_id)
+        .order_by(RouteStep.step_no)
+    ).all()
+    positions = [p for _, p in rows if p.holder_id != memo.drafter_id]
+    if not positions:
+        raise Invalid(
+            "สายการเสนอของบันทึกนี้ไม่มีผู้พิจารณา",
+            "The memo's route has no signer.",
+            code="empty_route",
+        )
+    steps = [
+        MemoStep(
+            memo_id=memo.id or 0,
+            round=memo.round,
+            step_no=number,
+            position_id=position.id or 0,
+            position_title=position.title,
+        )
+        for number, position in enumerate(positions, start=1)
+    ]
+    session.add_all(steps)
+    return steps
+
+
+def _current_steps(session: Session, memo: Memo) -> list[MemoStep]:
+    return list(
+        session.exec(
+            select(MemoStep)
+            .where(MemoStep.memo_id == memo.id, MemoStep.round == memo.round)
+            .order_by(MemoStep.step_no)
+        ).all()
+    )
+
+
+def _perform(
+    trigger: str,
+    *,
+    memo_id: int,
+    actor_id: int,
+    comment: str = "",
+    expected_version: int | None = None,
+    request_info: RequestInfo | None = None,
+) -> Memo:
+    comment = (comment or "").strip()
+    if len(comment) > COMMENT_MAX:
+        raise Invalid(
+            f"ข้อความเกษียนยาวเกิน {COMMENT_MAX:,} ตัวอักษร",
+            f"The comment is longer than {COMMENT_MAX} characters.",
+            code="comment_too_long",
+        )
+    with db.write() as session:
+        memo = _lock_memo(session, memo_id)
+        actor = _actor(session, actor_id)
+        require_view(session, actor, memo)
+        _check_version(memo, expected_version)
+        org = session.get(Organization, memo.org_id)
+        assert org is not None
+
+        state_before = memo.state
+        opening = trigger in (routing.SUBMIT, routing.RESUBMIT) and routing.is_editable(memo.state)
+        if opening and memo.drafter_id == actor.user_id:
+            # Judge against the steps the new round would have, then lay them.
+            memo.round += 1
+            steps = _lay_steps(session, memo)
+        else:
+            steps = _current_steps(session, memo)
+            if not steps:  # never submitted: the machine still needs a route to judge by
+                steps = [MemoStep(memo_id=memo_id, round=0, step_no=1, position_id=0,
+                                  position_title="")]
+        act = routing.Act(
+            actor_id=actor.user_id,
+            drafter_id=memo.drafter_id,
+            step_position_ids=tuple(s.position_id for s in steps),
+            actor_position_ids=actor.position_ids,
+            comment=comment,
+            endorsement_required=org.require_endorsement,
+        )
+        state_after = routing.fire(trigger, state_before, act)
+
+        now = clock.now()
+        step_before = routing.step_of(state_before)
+        acting_step = steps[step_before - 1] if step_before else None
+        _close_steps(steps, trigger, acting_step, actor.user_id, now)
+        step_after = routing.step_of(state_after)
+        if step_after is not None:
+            steps[step_after - 1].status = StepStatus.PENDING
+            steps[step_after - 1].arrived_at = now
+        if trigger in (routing.SUBMIT, routing.RESUBMIT):
+            memo.submitted_at = memo.submitted_at or now
+
+        decided_version = memo.version
+        memo.state = state_after
+        memo.version += 1
+        memo.updated_at = now
+        session.add(
+            Decision(
+                memo_id=memo_id,
+                memo_step_id=acting_step.id if acting_step else None,
+                round=memo.round,
+                step_no=acting_step.step_no if acting_step else None,
+                action=trigger,
+                actor_id=actor.user_id,
+                actor_name=actor.full_name,
+                position_id=acting_step.position_id if acting_step else None,
+                position_title=acting_step.position_title if acting_step else "ผู้ร่าง",
+                comment=comment,
+                state_before=state_before,
+                state_after=state_after,
+                memo_version=decided_version,
+                created_at=now,
+            )
+        )
+        _LOGGER.info("memo %s: %s by user %s (%s -> %s)", memo_id, trigger, actor_id,
+                     state_before, state_after)
+        return memo
+
+
+def _close_steps(
+    steps: list[MemoStep], trigger: str, acting: MemoStep | None, actor_id: int, now: datetime
+) -> None:
+    """Record the outcome on the step that acted, and cancel the ones the memo will not reach."""
+    if acting is not None and trigger in _STEP_OUTCOME:
+        acting.status = _STEP_OUTCOME[trigger]
+        acting.decided_at = now
+        acting.decided_by_id = actor_id
+    if trigger in (routing.SEND_BACK, routing.REJECT, routing.WITHDRAW):
+        for step in steps:
+            if step.status in (StepStatus.WAITING, StepStatus.PENDING):
+                step.status = StepStatus.CANCELLED
+
+
+def submit(**kwargs: object) -> Memo:
+    """The drafter sends the memo to the first signer."""
+    return _perform(routing.SUBMIT, **kwargs)  # type: ignore[arg-type]
+
+
+def approve(**kwargs: object) -> Memo:
+    """The current signer endorses the memo and passes it up (or approves it at the top)."""
+    return _perform(routing.APPROVE, **kwargs)  # type: ignore[arg-type]
+
+
+def send_back(**kwargs: object) -> Memo:
+    """The current signer returns the memo to its drafter for revision, saying why."""
+    return _perform(routing.SEND_BACK, **kwargs)  # type: ignore[arg-type]
+
+
+def resubmit(**kwargs: object) -> Memo:
+    """The drafter sends a revised memo back to the first step."""
+    return _perform(routing.RESUBMIT, **kwargs)  # type: ignore[arg-type]
+
+
+def reject(**kwargs: object) -> Memo:
+    """The current signer refuses the memo, saying why; it ends there."""
+    return _perform(routing.REJECT, **kwargs)  # type: ignore[arg-type]
+
+
+def withdraw(**kwargs: object) -> Memo:
+    """The drafter takes a pending memo back out of the route."""
+    return _perform(routing.WITHDRAW, **kwargs)  # type: ignore[arg-type]
+
+
+ACTIONS = {
+    routing.SUBMIT: submit,
+    routing.APPROVE: approve,
+    routing.SEND_BACK: send_back,
+    routing.RESUBMIT: resubmit,
+    routing.REJECT: reject,
+    routing.WITHDRAW: withdraw,
+}
+
+
+def perform(
+    action: str,
+    *,
+    memo_id: int,
+    actor_id: int,
+    comment: str = "",
+    expected_version: int | None = None,
+    request_info: RequestInfo | None = None,
+) -> Memo:
+    """Take ``action`` (one of ``routing.TRIGGERS``) on a memo."""
+    if action not in ACTIONS:
+        raise Invalid(
+            "ไม่รู้จักการดำเนินการนี้",
+            f"Unknown action {action!r}; expected one of {', '.join(routing.TRIGGERS)}.",
+            code="unknown_action",
+        )
+    return _perform(action, memo_id=memo_id, actor_id=actor_id, comment=comment,
+                    expected_version=expected_version, request_info=request_info)
+
+
+# -- reading -------------------------------------------------------------------
+
+
+BOXES = ("inbox", "mine", "decided", "all")
+
+
+@dataclass(frozen=True)
+class MemoListItem:
+    memo: Memo
+    drafter_name: str
+    waiting_since: datetime | None = None
+
+
+def list_memos(principal: Principal, box: str, *, limit: int = 100) -> list[MemoListItem]:
+    """The memos of one inbox tab, as the principal may see them."""
+    session = db.session
+    base = (
+        select(Memo, User.full_name)
+        .join(User, User.id == Memo.drafter_id)  # type: ignore[arg-type]
+        .where(Memo.org_id == principal.org_id)
+    )
+    if box == "inbox":
+        if not principal.position_ids:
+            return []
+        rows = session.exec(
+            base.add_columns(MemoStep.arrived_at)
+            .join(MemoStep, (MemoStep.memo_id == Memo.id) & (MemoStep.round == Memo.round))
+            .where(MemoStep.status == StepStatus.PENDING,
+                   col(MemoStep.position_id).in_(principal.position_ids))
+            .order_by(col(MemoStep.arrived_at).asc())
+            .limit(limit)
+        ).all()
+        return [MemoListItem(m, name, arrived) for m, name, arrived in rows]
+    if box == "mine":
+        query = base.where(Memo.drafter_id == principal.user_id).order_by(
+            col(Memo.updated_at).desc())
+    elif box == "decided":
+        mine = (
+            select(Decision.memo_id, func.max(Decision.id).label("last"))
+            .where(Decision.actor_id == principal.user_id,
+                   col(Decision.action).in_(routing.SIGNER_TRIGGERS))
+            .group_by(Decision.memo_id)
+            .subquery()
+        )
+        query = base.join(mine, mine.c.memo_id == Memo.id).order_by(mine.c.last.desc())
+    elif box == "all":
+        if not principal.oversees:
+            on_route = select(MemoStep.memo_id).where(
+                col(MemoStep.position_id).in_(principal.position_ids or {0}))
+            query = base.where(
+                (Memo.drafter_id == principal.user_id)
+                | ((Memo.round > 0) & col(Memo.id).in_(on_route))
+            )
+        else:
+            query = base
+        query = query.order_by(col(Memo.updated_at).desc())
+    else:
+        raise Invalid(
+            "ไม่รู้จักกล่องนี้",
+            f"Unknown box {box!r}; expected one of {', '.join(BOXES)}.",
+            code="unknown_box",
+        )
+    return [MemoListItem(m, name) for m, name in session.exec(query.limit(limit)).all()]
+
+
+def count_waiting(principal: Principal) -> int:
+    """How many memos wait for the principal's decision (the inbox badge)."""
+    if not principal.position_ids:
+        return 0
+    return db.session.exec(
+        select(func.count())
+        .select_from(MemoStep)
+        .join(Memo, (MemoStep.memo_id == Memo.id) & (MemoStep.round == Memo.round))
+        .where(MemoStep.status == StepStatus.PENDING,
+               col(MemoStep.position_id).in_(principal.position_ids))
+    ).one()
+
+
+@dataclass(frozen=True)
+class RouteStepView:
+    step_no: int
+    position_title: str
+    holder_name: str
+    status: str
+
+
+@dataclass(frozen=True)
+class MemoView:
+    """Everything the memo page and the API show of one memo."""
+
+    memo: Memo
+    org: Organization
+    drafter_name: str
+    drafter_position: str
+    steps: list[RouteStepView]
+    decisions: list[Decision]
+    allowed: list[str]
+    current_step: int | None
+
+
+def get_memo(principal: Principal, memo_id: int) -> MemoView:
+    """One memo as the principal may see it, with its route, decisions and the actions on offer."""
+    session = db.session
+    memo = session.get(Memo, memo_id)
+    if memo is None:
+        raise NotFound("ไม่พบบันทึกข้อความนี้", "Memo not found.", code="memo_not_found")
+    require_view(session, principal, memo)
+    org = session.get(Organization, memo.org_id)
+    drafter = session.get(User, memo.drafter_id)
+    assert org is not None and drafter is not None
+    drafter_position = session.exec(
+        select(Position.title).where(Position.holder_id == drafter.id).order_by(Position.id)
+    ).first() or ""
+    if memo.round > 0:
+        step_rows = session.exec(
+            select(MemoStep, Position, User.full_name)
+            .join(Position, Position.id == MemoStep.position_id)  # type: ignore[arg-type]
+            .outerjoin(User, User.id == Position.holder_id)  # type: ignore[arg-type]
+            .where(MemoStep.memo_id == memo.id, MemoStep.round == memo.round)
+            .order_by(MemoStep.step_no)
+        ).all()
+        steps = [RouteStepView(s.step_no, s.position_title, name or "", s.status)
+                 for s, _, name in step_rows]
+        position_ids = tuple(s.position_id for s, _, _ in step_rows)
+    else:
+        route_rows = session.exec(
+            select(RouteStep, Position, User.full_name)
+            .join(Position, Position.id == RouteStep.position_id)  # type: ignore[arg-type]
+            .outerjoin(User, User.id == Position.holder_id)  # type: ignore[arg-type]
+            .where(RouteStep.route_id == memo.route_id)
+            .order_by(RouteStep.step_no)
+        ).all()
+        kept = [(p, name) for _, p, name in route_rows if p.holder_id != memo.drafter_id]
+        steps = [RouteStepView(n, p.title, name or "", StepStatus.WAITING)
+                 for n, (p, name) in enumerate(kept, start=1)]
+        position_ids = tuple(p.id or 0 for p, _ in kept)
+    decisions = list(
+        session.exec(select(Decision).where(Decision.memo_id == memo.id).order_by(Decision.id))
+    )
+    act = routing.Act(
+        actor_id=principal.user_id,
+        drafter_id=memo.drafter_id,
+        step_position_ids=position_ids or (0,),
+        actor_position_ids=principal.position_ids,
+    )
+    return MemoView(
+        memo=memo,
+        org=org,
+        drafter_name=drafter.full_name,
+        drafter_position=drafter_position,
+        steps=steps,
+        decisions=decisions,
+        allowed=routing.allowed_triggers(memo.state, act),
+        current_step=routing.step_of(memo.state),
+    )
+
+
+__all__ = [
+    "ACTIONS", "BOXES", "MemoView", "approve", "can_view", "count_waiting", "create_memo",
+    "get_memo", "list_memos", "perform", "reject", "resubmit", "send_back", "submit",
+    "update_memo", "withdraw",
+]

@@ -1,0 +1,1 @@
+"""Celery tasks. Each takes ids, never objects, and calls a service."""

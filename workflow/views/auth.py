@@ -1,0 +1,87 @@
+"""Signing in and out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from ..errors import Unauthorized
+from ..extensions import limiter, username_key
+from ..forms import LoginForm, LogoutForm
+from ..services import accounts
+
+bp = Blueprint("auth", __name__)
+
+
+def _login_limits() -> str:
+    return str(current_app.config["LOGIN_LIMIT_PER_IP"])
+
+
+def _username_limits() -> str:
+    return str(current_app.config["LOGIN_LIMIT_PER_USERNAME"])
+
+
+def _safe_next(target: str | None) -> str:
+    """Only follow a ``next`` that stays on this site."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/"):
+            return target
+    return url_for("inbox.inbox")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limits, methods=["POST"])
+@limiter.limit(_username_limits, key_func=username_key, methods=["POST"])
+def login() -> str | Response:
+    """The sign-in page."""
+    if current_user.is_authenticated:
+        return redirect(url_for("inbox.inbox"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        lifetime = timedelta(seconds=current_app.config["PERMANENT_SESSION_LIFETIME"])
+        if form.remember.data:
+            lifetime = timedelta(days=14)
+        try:
+            principal = accounts.authenticate(
+                username=form.username.data or "",
+                password=form.password.data or "",
+                kind=accounts.WEB,
+                lifetime=lifetime,
+                ip=request.remote_addr or "",
+                user_agent=request.user_agent.string,
+            )
+        except Unauthorized as exc:
+            flash(exc.message, "error")
+            return render_template("login.html", form=form), 401
+        # Nothing from before sign-in survives into the signed-in session.
+        session.clear()
+        login_user(principal, remember=bool(form.remember.data), duration=lifetime)
+        return redirect(_safe_next(request.args.get("next")))
+    status = 422 if request.method == "POST" else 200
+    return render_template("login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Response:
+    """End this browser's session (the server-side row too)."""
+    form = LogoutForm()
+    if form.validate_on_submit() and current_user.is_authenticated:
+        accounts.revoke(current_user.get_id())
+        logout_user()
+        session.clear()
+        flash("ออกจากระบบแล้ว", "info")
+    return redirect(url_for("auth.login"))

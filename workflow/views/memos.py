@@ -1,0 +1,158 @@
+"""Drafting a memo, reading it, and acting on it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from pydantic import ValidationError
+from werkzeug.wrappers import Response
+
+from .. import routing
+from ..errors import Conflict, WorkflowError
+from ..forms import ActionForm, MemoForm
+from ..models import MemoCreate, MemoUpdate
+from ..phrases import SEND_BACK, endorsement_phrases
+from ..services import memos
+from ..validation import field_errors
+from ..web import request_info
+
+bp = Blueprint("memos", __name__, url_prefix="/memos")
+
+DONE_MESSAGES = {
+    routing.SUBMIT: "เสนอบันทึกข้อความแล้ว",
+    routing.RESUBMIT: "เสนอบันทึกข้อความใหม่แล้ว",
+    routing.APPROVE: "ลงนามแล้ว",
+    routing.SEND_BACK: "ส่งกลับให้ผู้ร่างแก้ไขแล้ว",
+    routing.REJECT: "บันทึกว่าไม่อนุมัติแล้ว",
+    routing.WITHDRAW: "ถอนเรื่องแล้ว",
+}
+
+
+def _form_fields(form: MemoForm) -> dict[str, Any]:
+    return {
+        "subject": form.subject.data or "",
+        "addressee": form.addressee.data or "",
+        "urgency": form.urgency.data or "normal",
+        "body": form.body.data or "",
+    }
+
+
+def _editor(form: MemoForm, *, memo_view: memos.MemoView | None, errors: dict[str, str],
+            status: int = 200) -> tuple[str, int]:
+    return render_template("memo_form.html", form=form, view=memo_view, errors=errors), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new() -> Any:
+    """Draft a new memo; save it, or save and submit it."""
+    form = MemoForm()
+    if request.method == "GET":
+        form.addressee.data = "นายกองค์การบริหารส่วนตำบล"
+        return _editor(form, memo_view=None, errors={})
+    if not form.validate_on_submit():
+        return _editor(form, memo_view=None, errors={"form": "แบบฟอร์มไม่ถูกต้อง"}, status=400)
+    try:
+        memo_create = MemoCreate.model_validate(_form_fields(form))
+    except ValidationError as exc:
+        return _editor(form, memo_view=None, errors=field_errors(exc), status=422)
+    memo = memos.create_memo(actor_id=current_user.user_id, memo_create=memo_create)
+    assert memo.id is not None
+    return _after_save(memo.id, submit=request.form.get("intent") == "submit")
+
+
+@bp.route("/<int:memo_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(memo_id: int) -> Any:
+    """Edit a draft or a memo sent back for revision."""
+    view = memos.get_memo(current_user, memo_id)  # type: ignore[arg-type]
+    memo = view.memo
+    if memo.drafter_id != current_user.user_id or not routing.is_editable(memo.state):
+        raise Conflict(
+            f"แก้ไขไม่ได้ เนื่องจากบันทึกอยู่ในสถานะ \"{routing.state_label(memo.state)}\" "
+            "หรือท่านไม่ใช่ผู้ร่าง",
+            "Only the drafter may edit, and only a draft or a returned memo.",
+            code="not_editable",
+        )
+    form = MemoForm(obj=memo if request.method == "GET" else None)
+    if request.method == "GET":
+        form.urgency.data = memo.urgency
+        form.version.data = str(memo.version)
+        return _editor(form, memo_view=view, errors={})
+    if not form.validate_on_submit():
+        return _editor(form, memo_view=view, errors={"form": "แบบฟอร์มไม่ถูกต้อง"}, status=400)
+    try:
+        memo_update = MemoUpdate.model_validate(
+            {**_form_fields(form), "version": int(form.version.data or 0) or None})
+        memos.update_memo(memo_id=memo_id, actor_id=current_user.user_id, memo_update=memo_update)
+    except ValidationError as exc:
+        return _editor(form, memo_view=view, errors=field_errors(exc), status=422)
+    except WorkflowError as exc:
+        # Keep what the user typed on screen; nothing they saved earlier is touched.
+        return _editor(form, memo_view=view, errors={"form": exc.message}, status=exc.status)
+    return _after_save(memo_id, submit=request.form.get("intent") == "submit")
+
+
+def _after_save(memo_id: int, *, submit: bool) -> Response:
+    if not submit:
+        flash("บันทึกร่างแล้ว", "success")
+        return redirect(url_for("memos.edit", memo_id=memo_id))
+    memo = memos.get_memo(current_user, memo_id).memo  # type: ignore[arg-type]
+    trigger = routing.RESUBMIT if memo.state == routing.RETURNED else routing.SUBMIT
+    try:
+        memos.perform(trigger, memo_id=memo_id, actor_id=current_user.user_id,
+                      request_info=request_info())
+    except WorkflowError as exc:
+        flash(f"บันทึกร่างแล้ว แต่ยังเสนอไม่ได้: {exc.message}", "error")
+        return redirect(url_for("memos.edit", memo_id=memo_id))
+    flash(DONE_MESSAGES[trigger], "success")
+    return redirect(url_for("memos.show", memo_id=memo_id))
+
+
+def _show(memo_id: int, form: ActionForm | None = None, error: str = "",
+          status: int = 200) -> tuple[str, int]:
+    view = memos.get_memo(current_user, memo_id)  # type: ignore[arg-type]
+    if form is None:
+        form = ActionForm()
+    form.version.data = view.memo.version
+    phrases: tuple[str, ...] = ()
+    if view.current_step is not None:
+        phrases = endorsement_phrases(view.current_step, len(view.steps))
+    return render_template(
+        "memo.html", view=view, form=form, error=error, phrases=phrases,
+        send_back_phrases=SEND_BACK,
+    ), status
+
+
+@bp.route("/<int:memo_id>")
+@login_required
+def show(memo_id: int) -> tuple[str, int]:
+    """The memo page: header, body, route, endorsements and the signer's action panel."""
+    return _show(memo_id)
+
+
+@bp.route("/<int:memo_id>/act", methods=["POST"])
+@login_required
+def act(memo_id: int) -> Any:
+    """Take an action on the memo (approve, send back, reject, withdraw, submit)."""
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return _show(memo_id, form, error="แบบฟอร์มไม่ถูกต้อง กรุณาลองใหม่", status=400)
+    action = form.action.data or ""
+    try:
+        memos.perform(
+            action,
+            memo_id=memo_id,
+            actor_id=current_user.user_id,
+            comment=form.comment.data or "",
+            expected_version=form.version.data,
+            request_info=request_info(),
+        )
+    except WorkflowError as exc:
+        if exc.status in (403, 404) and exc.code in ("memo_forbidden", "memo_not_found"):
+            raise
+        return _show(memo_id, form, error=exc.message, status=exc.status)
+    flash(DONE_MESSAGES.get(action, "ดำเนินการแล้ว"), "success")
+    return redirect(url_for("memos.show", memo_id=memo_id))

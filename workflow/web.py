@@ -1,0 +1,152 @@
+"""What every page shares: the signed-in user, Thai date filters, error pages, security headers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_limiter.errors import RateLimitExceeded
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from . import routing, thai
+from .errors import WorkflowError
+from .extensions import login_manager
+from .models import ROLE_LABELS, URGENCY_LABELS, Role, Urgency
+from .services import accounts
+from .services.common import RequestInfo
+
+_LOGGER = logging.getLogger(__name__)
+
+# Thai text for the HTTP errors that werkzeug raises before a view runs.
+HTTP_MESSAGES = {
+    400: ("คำขอไม่ถูกต้อง", "Bad request."),
+    401: ("กรุณาเข้าสู่ระบบ", "Authentication required."),
+    403: ("ท่านไม่มีสิทธิ์เข้าถึงหน้านี้", "Forbidden."),
+    404: ("ไม่พบหน้าที่ต้องการ", "Not found."),
+    405: ("ไม่รองรับวิธีการเรียกนี้", "Method not allowed."),
+    409: ("ข้อมูลขัดแย้งกับสถานะปัจจุบัน", "Conflict."),
+    413: ("ข้อมูลหรือไฟล์มีขนาดใหญ่เกินกำหนด", "Request too large."),
+    422: ("ข้อมูลไม่ถูกต้อง", "Unprocessable input."),
+    429: ("ทำรายการบ่อยเกินไป กรุณารอสักครู่แล้วลองใหม่", "Too many requests; wait and retry."),
+    500: ("ระบบขัดข้อง กรุณาลองใหม่อีกครั้ง", "Internal error."),
+}
+ERROR_TITLES = {400: "คำขอไม่ถูกต้อง", 401: "กรุณาเข้าสู่ระบบ", 403: "ไม่มีสิทธิ์เข้าถึง",
+                404: "ไม่พบหน้าที่ต้องการ", 409: "ทำรายการไม่ได้ในขณะนี้",
+                413: "ข้อมูลใหญ่เกินไป", 422: "ข้อมูลไม่ถูกต้อง", 429: "ทำรายการบ่อยเกินไป",
+                500: "ระบบขัดข้อง"}
+
+
+def request_info() -> RequestInfo:
+    """Where the current request came from, for the record."""
+    return RequestInfo(ip=request.remote_addr or "", user_agent=request.user_agent.string[:300])
+
+
+def wants_json() -> bool:
+    """API paths answer in JSON; everything else gets a Thai page."""
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, code: str, message: str, message_en: str,
+                   details: dict[str, Any] | None = None) -> tuple[Any, int]:
+    """The same refusal, as JSON for the API or as a Thai page for a person."""
+    if wants_json():
+        body: dict[str, Any] = {"error": code, "message": message, "message_en": message_en}
+        if details:
+            body["details"] = details
+        return jsonify(body), status
+    title = ERROR_TITLES.get(status, "ทำรายการไม่สำเร็จ")
+    return render_template("error.html", status=status, title=title, message=message), status
+
+
+def _on_workflow_error(exc: WorkflowError) -> tuple[Any, int]:
+    return error_response(exc.status, exc.code, exc.message, exc.message_en, exc.details)
+
+
+def _on_csrf_error(exc: CSRFError) -> tuple[Any, int]:
+    return error_response(
+        400, "csrf_failed",
+        "แบบฟอร์มหมดอายุหรือไม่ถูกต้อง กรุณาเปิดหน้าใหม่แล้วลองอีกครั้ง (ข้อมูลที่บันทึกไว้แล้วไม่สูญหาย)",
+        f"The form's security token was missing or invalid: {exc.description}",
+    )
+
+
+def _on_rate_limit(exc: RateLimitExceeded) -> tuple[Any, int]:
+    thai_text, english = HTTP_MESSAGES[429]
+    return error_response(429, "rate_limited", thai_text, english)
+
+
+def _on_http_error(exc: HTTPException) -> Any:
+    status = exc.code or 500
+    if status < 400:
+        return exc
+    thai_text, english = HTTP_MESSAGES.get(status, (exc.name, exc.name))
+    return error_response(status, exc.name.lower().replace(" ", "_"), thai_text, english)
+
+
+def _on_unexpected(exc: Exception) -> tuple[Any, int]:
+    # Logged with its traceback for us; the user sees a Thai sentence, never the trace.
+    _LOGGER.exception("unhandled error on %s %s", request.method, request.path)
+    thai_text, english = HTTP_MESSAGES[500]
+    return error_response(500, "internal_error", thai_text, english)
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.endpoint and not request.endpoint.startswith("static"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _template_globals() -> dict[str, Any]:
+    from .services import memos
+
+    waiting = 0
+    if current_user.is_authenticated:
+        waiting = memos.count_waiting(current_user)  # type: ignore[arg-type]
+    return {
+        "waiting_count": waiting,
+        "URGENCY_LABELS": URGENCY_LABELS,
+        "ROLE_LABELS": ROLE_LABELS,
+        "TRIGGER_LABELS": routing.TRIGGER_LABELS,
+        "Urgency": Urgency,
+        "Role": Role,
+        "state_label": routing.state_label,
+    }
+
+
+def init_app(app: Flask) -> None:
+    """Wire the login loader, filters, error handlers and headers into ``app``."""
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "กรุณาเข้าสู่ระบบก่อนใช้งาน"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def _load_user(token: str) -> accounts.Principal | None:
+        return accounts.load_principal(token, accounts.WEB)
+
+    tz = app.config["TIMEZONE"]
+    app.jinja_env.filters["thai_date"] = lambda v, thai_digits=True: thai.format_date(
+        v, thai=thai_digits)
+    app.jinja_env.filters["thai_datetime"] = lambda v, thai_digits=True: thai.format_datetime(
+        v, tz=tz, thai=thai_digits)
+    app.jinja_env.filters["thai_digits"] = thai.thai_digits
+    app.context_processor(_template_globals)
+
+    app.register_error_handler(WorkflowError, _on_workflow_error)
+    app.register_error_handler(CSRFError, _on_csrf_error)
+    app.register_error_handler(RateLimitExceeded, _on_rate_limit)
+    app.register_error_handler(HTTPException, _on_http_error)
+    app.register_error_handler(Exception, _on_unexpected)
+    app.after_request(_security_headers)
