@@ -7,6 +7,7 @@ lets a test override any key.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -49,6 +50,29 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "saraban@localhost")
+    MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 30)
+    # Failed sends wait base * 2^(attempt-1) seconds (capped), then give up and show in the outbox.
+    MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 8)
+    MAIL_RETRY_BASE_SECONDS = _int("MAIL_RETRY_BASE_SECONDS", 30)
+    MAIL_RETRY_MAX_SECONDS = _int("MAIL_RETRY_MAX_SECONDS", 3600)
+    # A row claimed this long ago by a worker that never finished is handed out again.
+    NOTIFICATION_LEASE_SECONDS = _int("NOTIFICATION_LEASE_SECONDS", 300)
+    OUTBOX_SWEEP_SECONDS = _int("OUTBOX_SWEEP_SECONDS", 30)
+    REMINDER_SWEEP_SECONDS = _int("REMINDER_SWEEP_SECONDS", 180)
+
+    # Office time: reminders count only these hours, on working days.
+    OFFICE_OPENS = os.environ.get("OFFICE_OPENS", "08:30")
+    OFFICE_CLOSES = os.environ.get("OFFICE_CLOSES", "16:30")
+    # First reminder and repeat interval per urgency, in office time (h, m, or d = office day).
+    REMINDER_POLICY = json.loads(os.environ["REMINDER_POLICY"]) if os.environ.get(
+        "REMINDER_POLICY") else {
+        "most_urgent": {"first": "2h", "repeat": "2h"},
+        "very_urgent": {"first": "4h", "repeat": "4h"},
+        "urgent": {"first": "1d", "repeat": "1d"},
+        "normal": {"first": "2d", "repeat": "2d"},
+    }
+    # After this many reminders of one step the drafter is told the memo has stalled.
+    ESCALATE_AFTER = _int("ESCALATE_AFTER", 3)
 
     # Cookies: Secure everywhere except plain-HTTP development on localhost.
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", not DEVELOPMENT)

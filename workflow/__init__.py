@@ -29,9 +29,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.getLogger("transitions").setLevel(logging.WARNING)
 
     from . import cli, web
+    from .jobs import celery_init_app
     from .api import bp as api_bp
     from .extensions import csrf, db, limiter, login_manager
-    from .views import auth, inbox, memos
+    from .views import account, admin, auth, devmail, inbox, memos
 
     db.init_app(app)
     csrf.init_app(app)
@@ -39,10 +40,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     web.init_app(app)
     cli.init_app(app)
+    celery_init_app(app)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(memos.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(devmail.bp)
     app.register_blueprint(api_bp)
     # The API authenticates with bearer tokens, which browsers never send by themselves.
     csrf.exempt(api_bp)

@@ -86,6 +86,11 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+        # The request's read session may hold a snapshot (SQLite) or cached rows from
+        # before this write; end its transaction so the page shows what was just saved.
+        reader = g.get("db_session")
+        if reader is not None:
+            reader.rollback()
 
     @staticmethod
     def _close_session(_exc: BaseException | None) -> None:

@@ -42,5 +42,10 @@ class ActionForm(FlaskForm):
     version = IntegerField(validators=[Optional()])
 
 
-class LogoutForm(FlaskForm):
-    """Only a CSRF token: logging out is a POST like every other change."""
+class SettingsForm(FlaskForm):
+    notify_arrivals = BooleanField("ส่งอีเมลเมื่อมีบันทึกข้อความรอท่านพิจารณา")
+    daily_digest = BooleanField("รับสรุปรายวันเวลา ๐๘.๓๐ น. แทนอีเมลทีละเรื่อง")
+
+
+class PostForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""

@@ -96,6 +96,8 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     is_active: bool = True
     roles: str = Field(default="clerk", max_length=100)  # space-separated Role values
+    notify_arrivals: bool = True  # email when a memo arrives for me
+    daily_digest: bool = False  # one morning summary instead of an email per memo
     created_at: datetime = _moment()
 
     def role_set(self) -> frozenset[str]:
@@ -208,6 +210,7 @@ class MemoStep(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("memo_id", "round", "step_no"),
         Index("ix_memostep_position_status", "position_id", "status"),
+        Index("ix_memostep_reminder_due", "status", "next_reminder_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -220,6 +223,9 @@ class MemoStep(SQLModel, table=True):
     arrived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decided_by_id: int | None = Field(default=None, foreign_key="user.id")
+    reminders_sent: int = 0
+    # When the next reminder falls due, in office time; None once decided or escalated.
+    next_reminder_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Decision(SQLModel, table=True):
@@ -326,3 +332,67 @@ class MemoPublic(MemoSummary):
     steps: list[StepPublic]
     decisions: list[DecisionPublic]
     allowed_actions: list[str]
+
+
+class NotificationKind(StrEnum):
+    ARRIVAL = "arrival"  # a memo waits for the recipient
+    REMINDER = "reminder"  # ... and is still waiting
+    ESCALATION = "escalation"  # the drafter is told the memo has stalled
+    SENT_BACK = "sent_back"
+    REJECTED = "rejected"
+    APPROVED = "approved"
+    DIGEST = "digest"  # the morning summary
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "pending"  # waiting for a worker (or for its next retry)
+    SENDING = "sending"  # claimed by a worker
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the last retry; an admin may retry
+    SKIPPED = "skipped"  # not sent, by the recipient's own settings
+
+
+class Notification(SQLModel, table=True):
+    """The outbox: one email to one person, written in the same transaction as its cause.
+
+    ``dedupe_key`` is unique, so the same arrival, the same reminder number of
+    the same step, or the same day's digest can never be queued twice, however
+    many web processes, beat schedulers or workers race.
+    """
+
+    __table_args__ = (
+        Index("ix_notification_due", "status", "next_attempt_at"),
+        Index("ix_notification_memo", "memo_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    memo_id: int | None = Field(default=None, foreign_key="memo.id")
+    memo_step_id: int | None = Field(default=None, foreign_key="memostep.id")
+    recipient_id: int = Field(foreign_key="user.id", index=True)
+    email: str = Field(max_length=254)
+    kind: NotificationKind = Field(max_length=20)
+    reminder_no: int | None = None
+    dedupe_key: str = Field(max_length=120, unique=True)
+    subject: str = Field(max_length=400)
+    body_text: str = Field(sa_type=Text)
+    body_html: str = Field(sa_type=Text)
+    status: NotificationStatus = Field(default=NotificationStatus.PENDING, max_length=20)
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=1000)
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = _moment()
+
+
+class OfficeDay(SQLModel, table=True):
+    """An office's own exception to the calendar: an extra holiday or an extra working day."""
+
+    __table_args__ = (UniqueConstraint("org_id", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    day: date
+    is_holiday: bool  # True: closed that day; False: open although a weekend or holiday
+    note: str = Field(default="", max_length=200)

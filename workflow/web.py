@@ -109,7 +109,7 @@ def _security_headers(response: Response) -> Response:
 
 
 def _template_globals() -> dict[str, Any]:
-    from .services import memos
+    from .services import memos, notifications
 
     waiting = 0
     if current_user.is_authenticated:
@@ -122,6 +122,8 @@ def _template_globals() -> dict[str, Any]:
         "Urgency": Urgency,
         "Role": Role,
         "state_label": routing.state_label,
+        "NOTIFICATION_KIND_LABELS": notifications.KIND_LABELS,
+        "NOTIFICATION_STATUS_LABELS": notifications.STATUS_LABELS,
     }
 
 

@@ -162,3 +162,21 @@ def revoke(token: str) -> None:
         ).first()
         if auth is not None and auth.revoked_at is None:
             auth.revoked_at = clock.now()
+
+
+def settings_of(user_id: int) -> User:
+    """The user's own record, for their settings page."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise Unauthorized("กรุณาเข้าสู่ระบบ", "Not signed in.")
+    return user
+
+
+def update_settings(*, user_id: int, notify_arrivals: bool, daily_digest: bool) -> None:
+    """Change how the user is told about memos waiting for them."""
+    with db.write() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise Unauthorized("กรุณาเข้าสู่ระบบ", "Not signed in.")
+        user.notify_arrivals = notify_arrivals
+        user.daily_digest = daily_digest

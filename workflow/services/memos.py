@@ -33,6 +33,7 @@ from ..models import (
     User,
 )
 from ..richtext import sanitize
+from . import notifications
 from .access import can_view, require_view
 from .accounts import Principal, principal_for
 from .common import RequestInfo, office_today
@@ -257,6 +258,7 @@ def _perform(
         memo.state = state_after
         memo.version += 1
         memo.updated_at = now
+        position_title = acting_step.position_title if acting_step else "ผู้ร่าง"
         session.add(
             Decision(
                 memo_id=memo_id,
@@ -267,7 +269,7 @@ def _perform(
                 actor_id=actor.user_id,
                 actor_name=actor.full_name,
                 position_id=acting_step.position_id if acting_step else None,
-                position_title=acting_step.position_title if acting_step else "ผู้ร่าง",
+                position_title=position_title,
                 comment=comment,
                 state_before=state_before,
                 state_after=state_after,
@@ -275,9 +277,17 @@ def _perform(
                 created_at=now,
             )
         )
+        session.flush()  # the new steps need ids before notifications point at them
+        queued = notifications.on_transition(
+            session, memo=memo, trigger=trigger, steps=steps, actor_name=actor.full_name,
+            actor_position=position_title, comment=comment, now=now)
+        session.flush()
+        queued_ids = [n.id for n in queued if n.id is not None]
         _LOGGER.info("memo %s: %s by user %s (%s -> %s)", memo_id, trigger, actor_id,
                      state_before, state_after)
-        return memo
+    # Only now is the action committed: hand the emails to the worker.
+    notifications.dispatch(queued_ids)
+    return memo
 
 
 def _close_steps(
@@ -452,6 +462,7 @@ class MemoView:
     decisions: list[Decision]
     allowed: list[str]
     current_step: int | None
+    notifications: list[notifications.NotificationView]
 
 
 def get_memo(principal: Principal, memo_id: int) -> MemoView:
@@ -508,6 +519,7 @@ def get_memo(principal: Principal, memo_id: int) -> MemoView:
         decisions=decisions,
         allowed=routing.allowed_triggers(memo.state, act),
         current_step=routing.step_of(memo.state),
+        notifications=notifications.for_memo(memo_id),
     )
 
 

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from ..errors import Unauthorized
 from ..extensions import limiter, username_key
-from ..forms import LoginForm, LogoutForm
+from ..forms import LoginForm, PostForm
 from ..services import accounts
 
 bp = Blueprint("auth", __name__)
@@ -78,7 +78,7 @@ def login() -> str | Response:
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
     """End this browser's session (the server-side row too)."""
-    form = LogoutForm()
+    form = PostForm()
     if form.validate_on_submit() and current_user.is_authenticated:
         accounts.revoke(current_user.get_id())
         logout_user()
