@@ -27,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     # transitions narrates every callback at INFO; our own routing logger says what matters.
     logging.getLogger("transitions").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from . import cli, web
     from .jobs import celery_init_app

@@ -48,8 +48,13 @@ def _embedded_redis(instance: Path) -> tuple[str, subprocess.Popen[bytes]]:
     raise RuntimeError("the embedded redis-server did not start")
 
 
+def _stop(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     """Run web + worker + beat in the foreground."""
+    signal.signal(signal.SIGTERM, _stop)  # stop the children on `kill` as on Ctrl-C
     env = dict(os.environ)
     env.setdefault("SARABAN_ENV", "development")
     instance = Path(env.get("SARABAN_INSTANCE", ROOT / "instance"))
