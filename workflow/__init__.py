@@ -30,9 +30,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from . import cli, web
-    from .jobs import celery_init_app
     from .api import bp as api_bp
     from .extensions import csrf, db, limiter, login_manager
+    from .jobs import celery_init_app
     from .views import account, admin, auth, devmail, inbox, memos
 
     db.init_app(app)

@@ -13,6 +13,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from .models import ADDRESSEE_MAX, COMMENT_MAX, SUBJECT_MAX, URGENCY_LABELS
@@ -31,7 +32,8 @@ class MemoForm(FlaskForm):
     # the server still checks through MemoCreate / MemoUpdate.
     subject = StringField("เรื่อง", render_kw={"maxlength": SUBJECT_MAX})
     addressee = StringField("เรียน", render_kw={"maxlength": ADDRESSEE_MAX})
-    urgency = SelectField("ชั้นความเร็ว", choices=[(k.value, v) for k, v in URGENCY_LABELS.items()])
+    urgency = SelectField("ชั้นความเร็ว",
+                          choices=[SelectChoice(k.value, v) for k, v in URGENCY_LABELS.items()])
     body = TextAreaField("เนื้อหา")
     version = HiddenField()
 
@@ -49,3 +51,11 @@ class SettingsForm(FlaskForm):
 
 class PostForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
+
+
+class OfficeDayForm(FlaskForm):
+    day = StringField("วันที่ (วว/ดด/ปปปป พ.ศ.)", validators=[DataRequired("กรุณากรอกวันที่"),
+                                                          Length(max=20)])
+    kind = SelectField("ประเภท", choices=[SelectChoice("holiday", "วันหยุดเพิ่มเติม"),
+                                          SelectChoice("working", "วันทำงานเพิ่มเติม")])
+    note = StringField("หมายเหตุ", validators=[Length(max=200)])

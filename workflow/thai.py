@@ -61,3 +61,17 @@ def format_datetime(
     local = to_local(value, tz)
     text = f"{format_date(local.date(), thai=False, short=True)} {local:%H:%M} น."
     return _digits(text, thai)
+
+
+def parse_date(text: str) -> date:
+    """A date typed as ``๗/๑๒/๒๕๖๙`` or ``7/12/2569`` (day/month/B.E. year) or ``2026-12-07``."""
+    raw = arabic_digits(text.strip())
+    try:
+        if "-" in raw:
+            return date.fromisoformat(raw)
+        day, month, year = (int(part) for part in raw.replace(".", "/").split("/"))
+    except ValueError:
+        raise ValueError(f"not a date: {text!r}") from None
+    if year > 2400:  # a Buddhist-era year
+        year -= BE_OFFSET
+    return date(year, month, day)

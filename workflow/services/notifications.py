@@ -105,7 +105,9 @@ class _Context:
     reason: str = ""
 
 
-def _render(kind: NotificationKind, ctx: _Context, recipient: User, **extra: Any) -> tuple[str, str, str]:
+def _render(
+    kind: NotificationKind, ctx: _Context, recipient: User, **extra: Any
+) -> tuple[str, str, str]:
     intro = INTRO[kind].format(**extra)
     urgency = URGENCY_LABELS[Urgency(ctx.memo.urgency)]
     prefix = f"[{urgency}] " if ctx.memo.urgency != Urgency.NORMAL else ""

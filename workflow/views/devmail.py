@@ -44,5 +44,5 @@ def show(name: str) -> str:
         abort(404)
     message = _read(path)
     body = message.get_body(preferencelist=("plain",))
-    return render_template("devmail.html", messages=[], current=(name, message,
-                                                                   body.get_content() if body else ""))
+    text = body.get_content() if body else ""
+    return render_template("devmail.html", messages=[], current=(name, message, text))
