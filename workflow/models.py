@@ -224,6 +224,7 @@ class MemoStep(SQLModel, table=True):
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decided_by_id: int | None = Field(default=None, foreign_key="user.id")
     reminders_sent: int = 0
+    last_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # When the next reminder falls due, in office time; None once decided or escalated.
     next_reminder_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

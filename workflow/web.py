@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, has_request_context, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -112,7 +112,8 @@ def _template_globals() -> dict[str, Any]:
     from .services import memos, notifications
 
     waiting = 0
-    if current_user.is_authenticated:
+    # Emails are rendered by the worker with no request, and so no signed-in user.
+    if has_request_context() and current_user.is_authenticated:
         waiting = memos.count_waiting(current_user)  # type: ignore[arg-type]
     return {
         "waiting_count": waiting,

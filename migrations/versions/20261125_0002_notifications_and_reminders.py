@@ -66,6 +66,7 @@ def upgrade() -> None:
     with op.batch_alter_table('memostep', schema=None) as batch_op:
         batch_op.add_column(sa.Column('reminders_sent', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('next_reminder_at', workflow.dbtypes.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('last_reminded_at', workflow.dbtypes.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_index('ix_memostep_reminder_due', ['status', 'next_reminder_at'], unique=False)
 
     with op.batch_alter_table('user', schema=None) as batch_op:
@@ -83,6 +84,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table('memostep', schema=None) as batch_op:
         batch_op.drop_index('ix_memostep_reminder_due')
+        batch_op.drop_column('last_reminded_at')
         batch_op.drop_column('next_reminder_at')
         batch_op.drop_column('reminders_sent')
 

@@ -351,6 +351,7 @@ def queue_reminders(now: datetime | None = None) -> list[int]:
     now = now or clock.now()
     escalate_after = int(current_app.config["ESCALATE_AFTER"])
     queued: list[Notification] = []
+    calendars: dict[int, OfficeCalendar] = {}
     with db.write() as session:
         due_steps = session.exec(
             select(MemoStep)
@@ -366,7 +367,16 @@ def queue_reminders(now: datetime | None = None) -> list[int]:
                 step.next_reminder_at = None
                 continue
             org = session.get(Organization, memo.org_id)
-            assert org is not None
+            assert org is not None and org.id is not None
+            calendar = calendars.setdefault(org.id, calendar_for(session, org.id))
+            # Judge the due time by today's calendar: a holiday declared after the memo
+            # arrived still pushes its reminder back.
+            anchor = step.last_reminded_at or step.arrived_at or now
+            due = calendar.add(anchor, reminder_delay(calendar, memo.urgency,
+                                                      first=step.reminders_sent == 0))
+            if due > now:
+                step.next_reminder_at = due
+                continue
             number = step.reminders_sent + 1
             ctx = _Context(memo, org)
             holder = _holder(session, step.position_id)
@@ -377,6 +387,7 @@ def queue_reminders(now: datetime | None = None) -> list[int]:
                 if row is not None:
                     queued.append(row)
             step.reminders_sent = number
+            step.last_reminded_at = now
             if number >= escalate_after:
                 drafter = session.get(User, memo.drafter_id)
                 if drafter is not None and drafter.is_active:
@@ -387,7 +398,6 @@ def queue_reminders(now: datetime | None = None) -> list[int]:
                         queued.append(row)
                 step.next_reminder_at = None  # escalated: the drafter takes it from here
             else:
-                calendar = calendar_for(session, org.id or 0)
                 step.next_reminder_at = calendar.add(
                     now, reminder_delay(calendar, memo.urgency, first=False))
         session.flush()
@@ -427,7 +437,7 @@ def queue_digests(now: datetime | None = None) -> list[int]:
             row = Notification(
                 org_id=user.org_id, recipient_id=user.id or 0, email=user.email,
                 kind=NotificationKind.DIGEST, dedupe_key=f"digest:{user.id}:{today.isoformat()}",
-                subject=f"สรุปบันทึกข้อความรอท่านพิจารณา {len(items)} เรื่อง "
+                subject=f"สรุปบันทึกข้อความรอท่านพิจารณา {thai.thai_digits(len(items))} เรื่อง "
                         f"({thai.format_date(today)})",
                 body_text=render_template("email/digest.txt", **values),
                 body_html=render_template("email/digest.html", **values),
