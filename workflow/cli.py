@@ -8,6 +8,7 @@ import click
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
+from flask.cli import AppGroup
 
 from config import BASE_DIR
 
@@ -43,8 +44,31 @@ def seed_demo_command() -> None:
     click.echo("Demo logins (password: demo): " + ", ".join(p[0] for p in PEOPLE))
 
 
+audit_cli = AppGroup("audit", help="The audit trail.")
+
+
+@audit_cli.command("verify")
+@click.option("--memo", "memo_id", type=int, default=None, help="Check one memo's trail only.")
+def audit_verify_command(memo_id: int | None) -> None:
+    """Check the hash chain; exit 1 naming the first broken event."""
+    from .extensions import db
+    from .services import audit
+
+    session = db.session
+    verdict = audit.verify_memo(session, memo_id) if memo_id else audit.verify_chain(session)
+    if verdict.ok:
+        click.echo(f"OK: {verdict.checked} events verified, the chain is intact "
+                   "(ตรวจสอบแล้ว ไม่มีการแก้ไข)")
+        return
+    where = f"event #{verdict.seq}" if verdict.seq else "the memo's trail"
+    click.echo(f"BROKEN at {where}: {verdict.reason_en} ({verdict.reason}); "
+               f"{verdict.checked} events verified before it", err=True)
+    raise SystemExit(1)
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.cli.add_command(db_upgrade_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(audit_cli)

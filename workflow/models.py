@@ -223,6 +223,7 @@ class MemoStep(SQLModel, table=True):
     arrived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decided_by_id: int | None = Field(default=None, foreign_key="user.id")
+    opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # read receipt
     reminders_sent: int = 0
     last_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # When the next reminder falls due, in office time; None once decided or escalated.
@@ -289,6 +290,7 @@ class StepPublic(SQLModel):
     position_title: str
     holder_name: str
     status: str
+    opened_at: datetime | None = None
 
 
 class DecisionPublic(SQLModel):
@@ -397,3 +399,84 @@ class OfficeDay(SQLModel, table=True):
     day: date
     is_holiday: bool  # True: closed that day; False: open although a weekend or holiday
     note: str = Field(default="", max_length=200)
+
+
+class AuditAction(StrEnum):
+    LOGIN_SUCCEEDED = "login_succeeded"
+    LOGIN_FAILED = "login_failed"
+    LOGOUT = "logout"
+    MEMO_CREATED = "memo_created"
+    MEMO_EDITED = "memo_edited"
+    MEMO_OPENED = "memo_opened"  # a signer's first look at the memo at their step
+    MEMO_SUBMITTED = "memo_submitted"
+    MEMO_APPROVED = "memo_approved"
+    MEMO_SENT_BACK = "memo_sent_back"
+    MEMO_RESUBMITTED = "memo_resubmitted"
+    MEMO_REJECTED = "memo_rejected"
+    MEMO_WITHDRAWN = "memo_withdrawn"
+    NOTIFICATION_SENT = "notification_sent"
+    NOTIFICATION_FAILED = "notification_failed"
+    ADMIN_CHANGE = "admin_change"
+
+
+AUDIT_ACTION_LABELS = {
+    AuditAction.LOGIN_SUCCEEDED: "เข้าสู่ระบบ",
+    AuditAction.LOGIN_FAILED: "เข้าสู่ระบบไม่สำเร็จ",
+    AuditAction.LOGOUT: "ออกจากระบบ",
+    AuditAction.MEMO_CREATED: "สร้างบันทึก",
+    AuditAction.MEMO_EDITED: "แก้ไขบันทึก",
+    AuditAction.MEMO_OPENED: "เปิดอ่านแล้ว",
+    AuditAction.MEMO_SUBMITTED: "เสนอ",
+    AuditAction.MEMO_APPROVED: "ลงนาม/เห็นชอบ",
+    AuditAction.MEMO_SENT_BACK: "ส่งกลับแก้ไข",
+    AuditAction.MEMO_RESUBMITTED: "เสนอใหม่",
+    AuditAction.MEMO_REJECTED: "ไม่อนุมัติ",
+    AuditAction.MEMO_WITHDRAWN: "ถอนเรื่อง",
+    AuditAction.NOTIFICATION_SENT: "ส่งอีเมลแล้ว",
+    AuditAction.NOTIFICATION_FAILED: "ส่งอีเมลไม่สำเร็จ",
+    AuditAction.ADMIN_CHANGE: "ผู้ดูแลระบบแก้ไขข้อมูล",
+}
+
+
+class AuditEvent(SQLModel, table=True):
+    """One line of the audit trail. Append-only: PostgreSQL refuses UPDATE and DELETE.
+
+    ``seq`` numbers the events 1, 2, 3 … without gaps; ``hash`` is SHA-256 of
+    ``prev_hash`` and the event's canonical content, so changing, deleting,
+    inserting or reordering any event breaks the chain from there on.
+    """
+
+    __table_args__ = (
+        Index("ix_audit_org_seq", "org_id", "seq"),
+        Index("ix_audit_memo_seq", "memo_id", "seq"),
+        Index("ix_audit_actor_seq", "actor_id", "seq"),
+        Index("ix_audit_org_action_seq", "org_id", "action", "seq"),
+        Index("ix_audit_org_state_seq", "org_id", "state_after", "seq"),
+        Index("ix_audit_org_created", "org_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(unique=True)
+    created_at: datetime = _moment()
+    org_id: int | None = Field(default=None, foreign_key="organization.id")
+    actor_id: int | None = Field(default=None, foreign_key="user.id")
+    actor_name: str = Field(default="", max_length=200)
+    position_title: str = Field(default="", max_length=200)
+    action: str = Field(max_length=40)
+    memo_id: int | None = Field(default=None, foreign_key="memo.id")
+    state_before: str = Field(default="", max_length=30)
+    state_after: str = Field(default="", max_length=30)
+    text: str = Field(default="", sa_type=Text)  # endorsement or reason, verbatim
+    ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=300)
+    details: str = Field(default="{}", sa_type=Text)  # canonical JSON
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """The end of the chain: one row, locked only for the instant an event is appended."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = 0
+    hash: str = Field(default="0" * 64, max_length=64)

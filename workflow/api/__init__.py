@@ -34,4 +34,4 @@ def _authenticate() -> None:
     g.principal = principal
 
 
-from . import memos, openapi, tokens  # noqa: E402,F401  (routes register on bp)
+from . import audit, memos, openapi, tokens  # noqa: E402,F401  (routes register on bp)

@@ -75,7 +75,8 @@ def list_memos() -> Any:
 def create_memo() -> Any:
     """Create a draft."""
     memo_create = _parse(MemoCreate, json_body())
-    memo = memos.create_memo(actor_id=g.principal.user_id, memo_create=memo_create)
+    memo = memos.create_memo(actor_id=g.principal.user_id, memo_create=memo_create,
+                             request_info=request_info())
     assert memo.id is not None
     return jsonify(_public(memos.get_memo(g.principal, memo.id))), 201
 
@@ -83,14 +84,17 @@ def create_memo() -> Any:
 @bp.route("/memos/<int:memo_id>", methods=["GET"])
 def get_memo(memo_id: int) -> Any:
     """One memo with its route, decisions and the actions the caller may take."""
-    return jsonify(_public(memos.get_memo(g.principal, memo_id)))
+    body = _public(memos.get_memo(g.principal, memo_id))
+    memos.mark_opened(memo_id=memo_id, actor_id=g.principal.user_id, request_info=request_info())
+    return jsonify(body)
 
 
 @bp.route("/memos/<int:memo_id>", methods=["PATCH"])
 def update_memo(memo_id: int) -> Any:
     """Edit a draft or a returned memo (drafter only)."""
     memo_update = _parse(MemoUpdate, json_body())
-    memos.update_memo(memo_id=memo_id, actor_id=g.principal.user_id, memo_update=memo_update)
+    memos.update_memo(memo_id=memo_id, actor_id=g.principal.user_id, memo_update=memo_update,
+                      request_info=request_info())
     return jsonify(_public(memos.get_memo(g.principal, memo_id)))
 
 

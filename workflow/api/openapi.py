@@ -31,6 +31,20 @@ def _schemas() -> dict[str, Any]:
             "details": {"type": "object"},
         },
     }
+    schemas["AuditEvent"] = {
+        "type": "object",
+        "properties": {
+            "seq": {"type": "integer"}, "time_utc": {"type": "string", "format": "date-time"},
+            "time_local": {"type": "string", "format": "date-time"},
+            "action": {"type": "string"}, "actor_id": {"type": "integer", "nullable": True},
+            "actor_name": {"type": "string"}, "position": {"type": "string"},
+            "memo_id": {"type": "integer", "nullable": True},
+            "state_before": {"type": "string"}, "state_after": {"type": "string"},
+            "text": {"type": "string"}, "ip": {"type": "string"},
+            "user_agent": {"type": "string"}, "details": {"type": "object"},
+            "prev_hash": {"type": "string"}, "hash": {"type": "string"},
+        },
+    }
     schemas["TokenRequest"] = {
         "type": "object",
         "required": ["username", "password"],
@@ -120,6 +134,45 @@ def document() -> dict[str, Any]:
                     "requestBody": {"required": True, **_json("MemoUpdate")},
                     "responses": {"200": {"description": "memo", **_json("MemoPublic")},
                                   **_errors(400, 401, 403, 404, 409, 413, 422)},
+                },
+            },
+            "/audit": {
+                "get": {
+                    "summary": "Search the audit trail (auditors and admins; others with memo_id)",
+                    "parameters": [
+                        {"name": n, "in": "query", "schema": {"type": t}, "description": d}
+                        for n, t, d in (
+                            ("memo", "string", "ที่ (document number) or words of the subject"),
+                            ("memo_id", "integer", "one memo"),
+                            ("actor", "string", "username or part of the name"),
+                            ("action", "string", "event type, e.g. memo_approved"),
+                            ("state", "string", "state after the event"),
+                            ("from", "string", "first day, d/m/yyyy Buddhist era or ISO"),
+                            ("to", "string", "last day, inclusive"),
+                            ("before", "integer", "keyset cursor: next_before of the last page"),
+                            ("limit", "integer", "page size, at most 500"),
+                        )
+                    ],
+                    "responses": {"200": {"description": "events, newest first", "content": {
+                        "application/json": {"schema": {"type": "object", "properties": {
+                            "items": {"type": "array",
+                                      "items": {"$ref": _REF.format(model="AuditEvent")}},
+                            "next_before": {"type": "integer", "nullable": True},
+                        }}}}}, **_errors(401, 403, 422)},
+                },
+            },
+            "/memos/{memo_id}/audit": {
+                "parameters": [MEMO_ID],
+                "get": {
+                    "summary": "One memo's audit trail and whether it verifies",
+                    "responses": {"200": {"description": "trail", "content": {
+                        "application/json": {"schema": {"type": "object", "properties": {
+                            "verified": {"type": "boolean"},
+                            "broken_at": {"type": "integer", "nullable": True},
+                            "reason": {"type": "string"},
+                            "events": {"type": "array",
+                                       "items": {"$ref": _REF.format(model="AuditEvent")}},
+                        }}}}}, **_errors(401, 403, 404)},
                 },
             },
             "/memos/{memo_id}/actions": {

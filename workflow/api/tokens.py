@@ -12,6 +12,7 @@ from .. import clock
 from ..extensions import limiter, username_key
 from ..services import accounts
 from ..validation import invalid_from
+from ..web import request_info
 from . import bp
 from .util import json_body
 
@@ -52,5 +53,5 @@ def issue_token() -> Any:
 @bp.route("/auth/token", methods=["DELETE"])
 def revoke_token() -> Any:
     """Revoke the token this request carries."""
-    accounts.revoke(g.principal.token)
+    accounts.revoke(g.principal.token, request_info())
     return "", 204

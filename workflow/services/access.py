@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlmodel import Session, col, select
 
 from ..errors import Forbidden
 from ..models import Decision, Memo, MemoStep
-from .accounts import Principal
+
+if TYPE_CHECKING:
+    from .accounts import Principal
 
 
 def can_view(session: Session, principal: Principal, memo: Memo) -> bool:

@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 from .. import clock
 from ..errors import Unauthorized
 from ..extensions import db
-from ..models import AuthSession, Position, Role, User
+from ..models import AuditAction, AuthSession, Position, Role, User
+from .common import RequestInfo
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so that the answer takes as
@@ -107,19 +108,34 @@ def authenticate(
     user_agent: str = "",
 ) -> Principal:
     """Check the password and open a new session (a fresh secret every login)."""
-    username = username.strip().lower()
+    from . import audit
+
+    username = username.strip().lower()[:64]
+    info = RequestInfo(ip=ip, user_agent=user_agent)
+    # Hash outside the write transaction: argon2 is slow on purpose, and SQLite's
+    # write lock must not wait for it.
+    user = db.session.exec(select(User).where(User.username == username)).first()
+    ok = _verify(user.password_hash if user else _DUMMY_HASH, password)
+    new_hash = hash_password(password) if user and ok and _hasher.check_needs_rehash(
+        user.password_hash) else None
+    if not (user and ok and user.is_active):
+        reason = "unknown_user" if user is None else ("inactive" if ok else "wrong_password")
+        with db.write() as session:
+            audit.record(session, audit.Entry(
+                AuditAction.LOGIN_FAILED, org_id=user.org_id if user else None,
+                actor_id=user.id if user else None, actor_name=user.full_name if user else "",
+                details={"username": username, "reason": reason, "kind": kind},
+                request_info=info))
+        raise Unauthorized(
+            "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง",
+            "Wrong username or password.",
+            code="bad_credentials",
+        )
+    token = secrets.token_urlsafe(32)
     with db.write() as session:
-        user = session.exec(select(User).where(User.username == username)).first()
-        ok = _verify(user.password_hash if user else _DUMMY_HASH, password)
-        if not (user and ok and user.is_active):
-            raise Unauthorized(
-                "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง",
-                "Wrong username or password.",
-                code="bad_credentials",
-            )
-        token = secrets.token_urlsafe(32)
+        user = session.get(User, user.id)
+        assert user is not None and user.id is not None
         now = clock.now()
-        assert user.id is not None
         session.add(
             AuthSession(
                 user_id=user.id,
@@ -131,9 +147,13 @@ def authenticate(
                 user_agent=user_agent[:300],
             )
         )
-        if _hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
-        return principal_for(session, user, token)
+        if new_hash:
+            user.password_hash = new_hash
+        principal = principal_for(session, user, token)
+        audit.record(session, audit.Entry(
+            AuditAction.LOGIN_SUCCEEDED, org_id=user.org_id, actor_id=user.id,
+            actor_name=user.full_name, details={"kind": kind}, request_info=info))
+    return principal
 
 
 def load_principal(token: str, kind: str) -> Principal | None:
@@ -154,14 +174,22 @@ def load_principal(token: str, kind: str) -> Principal | None:
     return principal_for(session, user, token)
 
 
-def revoke(token: str) -> None:
+def revoke(token: str, request_info: RequestInfo | None = None) -> None:
     """End one session or token (logout)."""
+    from . import audit
+
     with db.write() as session:
         auth = session.exec(
             select(AuthSession).where(AuthSession.token_hash == _digest(token))
         ).first()
         if auth is not None and auth.revoked_at is None:
             auth.revoked_at = clock.now()
+            user = session.get(User, auth.user_id)
+            assert user is not None
+            audit.record(session, audit.Entry(
+                AuditAction.LOGOUT, org_id=user.org_id, actor_id=user.id,
+                actor_name=user.full_name, details={"kind": auth.kind},
+                request_info=request_info))
 
 
 def settings_of(user_id: int) -> User:

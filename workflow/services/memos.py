@@ -19,6 +19,7 @@ from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models import (
     COMMENT_MAX,
+    AuditAction,
     Decision,
     Memo,
     MemoCreate,
@@ -33,7 +34,7 @@ from ..models import (
     User,
 )
 from ..richtext import sanitize
-from . import notifications
+from . import audit, notifications
 from .access import can_view, require_view
 from .accounts import Principal, principal_for
 from .common import RequestInfo, office_today
@@ -93,7 +94,9 @@ def _default_route(session: Session, org_id: int) -> Route:
 # -- drafting ------------------------------------------------------------------
 
 
-def create_memo(*, actor_id: int, memo_create: MemoCreate) -> Memo:
+def create_memo(
+    *, actor_id: int, memo_create: MemoCreate, request_info: RequestInfo | None = None
+) -> Memo:
     """Start a draft in the actor's office, on the office's default route."""
     with db.write() as session:
         actor = _actor(session, actor_id)
@@ -115,11 +118,19 @@ def create_memo(*, actor_id: int, memo_create: MemoCreate) -> Memo:
         )
         session.add(memo)
         session.flush()
+        audit.record(session, audit.Entry(
+            AuditAction.MEMO_CREATED, org_id=memo.org_id, actor_id=actor.user_id,
+            actor_name=actor.full_name, memo_id=memo.id, state_after=memo.state,
+            details={"subject": memo.subject, "urgency": memo.urgency},
+            request_info=request_info))
         _LOGGER.info("memo %s created by user %s", memo.id, actor_id)
         return memo
 
 
-def update_memo(*, memo_id: int, actor_id: int, memo_update: MemoUpdate) -> Memo:
+def update_memo(
+    *, memo_id: int, actor_id: int, memo_update: MemoUpdate,
+    request_info: RequestInfo | None = None,
+) -> Memo:
     """Edit a draft or a returned memo; only its drafter may, and only from the current version."""
     with db.write() as session:
         memo = _lock_memo(session, memo_id)
@@ -145,10 +156,18 @@ def update_memo(*, memo_id: int, actor_id: int, memo_update: MemoUpdate) -> Memo
             changes["body"] = sanitize(changes["body"])
         changed = {k: v for k, v in changes.items() if getattr(memo, k) != v}
         if changed:
+            before = {key: getattr(memo, key) for key in changed}
             for key, value in changed.items():
                 setattr(memo, key, value)
             memo.version += 1
             memo.updated_at = clock.now()
+            audit.record(session, audit.Entry(
+                AuditAction.MEMO_EDITED, org_id=memo.org_id, actor_id=actor.user_id,
+                actor_name=actor.full_name, memo_id=memo.id, state_before=memo.state,
+                state_after=memo.state,
+                details={"changes": {k: {"old": before[k], "new": changed[k]} for k in changed},
+                         "version": memo.version},
+                request_info=request_info))
         return memo
 
 
@@ -283,6 +302,13 @@ def _perform(
             actor_position=position_title, comment=comment, now=now)
         session.flush()
         queued_ids = [n.id for n in queued if n.id is not None]
+        audit.record(session, audit.Entry(
+            audit.CHAIN_ACTIONS[trigger], org_id=memo.org_id, actor_id=actor.user_id,
+            actor_name=actor.full_name, position_title=position_title, memo_id=memo_id,
+            state_before=state_before, state_after=state_after, text=comment,
+            details={"round": memo.round, "step": acting_step.step_no if acting_step else None,
+                     "version": decided_version},
+            request_info=request_info))
         _LOGGER.info("memo %s: %s by user %s (%s -> %s)", memo_id, trigger, actor_id,
                      state_before, state_after)
     # Only now is the action committed: hand the emails to the worker.
@@ -448,6 +474,7 @@ class RouteStepView:
     position_title: str
     holder_name: str
     status: str
+    opened_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -486,7 +513,7 @@ def get_memo(principal: Principal, memo_id: int) -> MemoView:
             .where(MemoStep.memo_id == memo.id, MemoStep.round == memo.round)
             .order_by(MemoStep.step_no)
         ).all()
-        steps = [RouteStepView(s.step_no, s.position_title, name or "", s.status)
+        steps = [RouteStepView(s.step_no, s.position_title, name or "", s.status, s.opened_at)
                  for s, _, name in step_rows]
         position_ids = tuple(s.position_id for s, _, _ in step_rows)
     else:
@@ -528,3 +555,30 @@ __all__ = [
     "get_memo", "list_memos", "perform", "reject", "resubmit", "send_back", "submit",
     "update_memo", "withdraw",
 ]
+
+
+def mark_opened(*, memo_id: int, actor_id: int, request_info: RequestInfo | None = None) -> None:
+    """Record the read receipt (เปิดอ่านแล้ว) the first time the current signer opens the memo."""
+    session = db.session
+    step = session.exec(
+        select(MemoStep)
+        .join(Memo, (Memo.id == MemoStep.memo_id) & (Memo.round == MemoStep.round))  # type: ignore[arg-type]
+        .join(Position, Position.id == MemoStep.position_id)  # type: ignore[arg-type]
+        .where(MemoStep.memo_id == memo_id, MemoStep.status == StepStatus.PENDING,
+               Position.holder_id == actor_id, col(MemoStep.opened_at).is_(None))
+    ).first()
+    if step is None:
+        return  # not theirs to open, or opened already: the common case costs one read
+    with db.write() as writer:
+        step = writer.exec(select(MemoStep).where(MemoStep.id == step.id).with_for_update()).one()
+        if step.opened_at is not None or step.status != StepStatus.PENDING:
+            return
+        memo = writer.get(Memo, memo_id)
+        actor = writer.get(User, actor_id)
+        assert memo is not None and actor is not None
+        step.opened_at = clock.now()
+        audit.record(writer, audit.Entry(
+            AuditAction.MEMO_OPENED, org_id=memo.org_id, actor_id=actor_id,
+            actor_name=actor.full_name, position_title=step.position_title, memo_id=memo_id,
+            state_before=memo.state, state_after=memo.state,
+            details={"round": step.round, "step": step.step_no}, request_info=request_info))

@@ -27,6 +27,7 @@ from ..errors import Conflict, Forbidden, NotFound
 from ..extensions import db
 from ..models import (
     URGENCY_LABELS,
+    AuditAction,
     Memo,
     MemoStep,
     Notification,
@@ -294,8 +295,19 @@ def deliver(notification_id: int) -> str:
                    col(Notification.status) == NotificationStatus.SENDING)
             .values(status=NotificationStatus.SENT, sent_at=clock.now(), last_error="")
         )
+        _audit(session, row, AuditAction.NOTIFICATION_SENT)
     _LOGGER.info("notification %s sent to %s", notification_id, row.email)
     return "sent"
+
+
+def _audit(session: Session, row: Notification, action: AuditAction, **details: Any) -> None:
+    from . import audit
+
+    audit.record(session, audit.Entry(
+        action, org_id=row.org_id, memo_id=row.memo_id,
+        text=row.subject,
+        details={"notification_id": row.id, "kind": row.kind, "to": row.email,
+                 "recipient_id": row.recipient_id, **details}))
 
 
 def _failed(row: Notification, exc: Exception) -> str:
@@ -315,6 +327,8 @@ def _failed(row: Notification, exc: Exception) -> str:
                 last_error=f"{type(exc).__name__}: {exc}"[:1000],
             )
         )
+        _audit(session, row, AuditAction.NOTIFICATION_FAILED,
+               error=f"{type(exc).__name__}: {exc}"[:300], attempt=attempts, final=give_up)
     _LOGGER.warning("notification %s failed (attempt %s%s): %s", row.id, attempts,
                     ", giving up" if give_up else "", exc)
     return "failed" if give_up else "retry"

@@ -5,17 +5,28 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from ..errors import Conflict, Forbidden, NotFound
 from ..extensions import db
-from ..models import OfficeDay
+from ..models import AuditAction, OfficeDay
+from . import audit
 from .accounts import Principal
 
 
 def _require_admin(principal: Principal) -> None:
     if not principal.is_admin:
         raise Forbidden("เฉพาะผู้ดูแลระบบเท่านั้น", "Administrators only.", code="admin_only")
+
+
+def _as_dict(row: OfficeDay) -> dict[str, object]:
+    return {"day": row.day.isoformat(), "is_holiday": row.is_holiday, "note": row.note}
+
+
+def _audit(session: Session, principal: Principal, change: str, **details: object) -> None:
+    audit.record(session, audit.Entry(
+        AuditAction.ADMIN_CHANGE, org_id=principal.org_id, actor_id=principal.user_id,
+        actor_name=principal.full_name, details={"change": change, **details}))
 
 
 def list_days(principal: Principal) -> list[OfficeDay]:
@@ -35,6 +46,8 @@ def add_day(*, principal: Principal, day: date, is_holiday: bool, note: str) -> 
             row = OfficeDay(org_id=principal.org_id, day=day, is_holiday=is_holiday,
                             note=note.strip()[:200])
             session.add(row)
+            session.flush()
+            _audit(session, principal, "office_day_added", before=None, after=_as_dict(row))
             return row
     except IntegrityError:
         raise Conflict("วันนี้มีอยู่ในรายการแล้ว", "That day is already listed.",
@@ -48,4 +61,5 @@ def remove_day(*, principal: Principal, day_id: int) -> None:
         row = session.get(OfficeDay, day_id)
         if row is None or row.org_id != principal.org_id:
             raise NotFound("ไม่พบรายการนี้", "Day not found.")
+        _audit(session, principal, "office_day_removed", before=_as_dict(row), after=None)
         session.delete(row)

@@ -22,6 +22,7 @@ from ..errors import Unauthorized
 from ..extensions import limiter, username_key
 from ..forms import LoginForm, PostForm
 from ..services import accounts
+from ..web import request_info
 
 bp = Blueprint("auth", __name__)
 
@@ -80,7 +81,7 @@ def logout() -> Response:
     """End this browser's session (the server-side row too)."""
     form = PostForm()
     if form.validate_on_submit() and current_user.is_authenticated:
-        accounts.revoke(current_user.get_id())
+        accounts.revoke(current_user.get_id(), request_info())
         logout_user()
         session.clear()
         flash("ออกจากระบบแล้ว", "info")

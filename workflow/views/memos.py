@@ -58,7 +58,8 @@ def new() -> Any:
         memo_create = MemoCreate.model_validate(_form_fields(form))
     except ValidationError as exc:
         return _editor(form, memo_view=None, errors=field_errors(exc), status=422)
-    memo = memos.create_memo(actor_id=current_user.user_id, memo_create=memo_create)
+    memo = memos.create_memo(actor_id=current_user.user_id, memo_create=memo_create,
+                             request_info=request_info())
     assert memo.id is not None
     return _after_save(memo.id, submit=request.form.get("intent") == "submit")
 
@@ -86,7 +87,8 @@ def edit(memo_id: int) -> Any:
     try:
         memo_update = MemoUpdate.model_validate(
             {**_form_fields(form), "version": int(form.version.data or 0) or None})
-        memos.update_memo(memo_id=memo_id, actor_id=current_user.user_id, memo_update=memo_update)
+        memos.update_memo(memo_id=memo_id, actor_id=current_user.user_id,
+                          memo_update=memo_update, request_info=request_info())
     except ValidationError as exc:
         return _editor(form, memo_view=view, errors=field_errors(exc), status=422)
     except WorkflowError as exc:
@@ -130,7 +132,9 @@ def _show(memo_id: int, form: ActionForm | None = None, error: str = "",
 @login_required
 def show(memo_id: int) -> tuple[str, int]:
     """The memo page: header, body, route, endorsements and the signer's action panel."""
-    return _show(memo_id)
+    page = _show(memo_id)  # checks access first
+    memos.mark_opened(memo_id=memo_id, actor_id=current_user.user_id, request_info=request_info())
+    return page
 
 
 @bp.route("/<int:memo_id>/act", methods=["POST"])

@@ -1,0 +1,87 @@
+"""The audit trail for auditors and admins: search, per-memo timeline, CSV and JSON export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask_login import current_user, login_required
+
+from .. import routing
+from ..models import AUDIT_ACTION_LABELS
+from ..services import audit
+
+bp = Blueprint("audit", __name__)
+
+STATES = ["draft", "pending_1", "pending_2", "pending_3", "pending_4", routing.RETURNED,
+          routing.APPROVED, routing.REJECTED, routing.WITHDRAWN]
+CSV_COLUMNS = ["seq", "time_local", "action", "actor_name", "position", "memo_id",
+               "state_before", "state_after", "text", "ip", "user_agent", "details", "hash"]
+
+
+@bp.route("/audit")
+@login_required
+def search() -> str:
+    """Search the trail; every filter is in the URL, so a search can be shared."""
+    audit_filter, before, limit = audit.filter_from_args(request.args)
+    page = audit.search(current_user, audit_filter, before=before,  # type: ignore[arg-type]
+                        limit=limit)
+    return render_template("audit/search.html", page=page, audit_filter=audit_filter,
+                           query=audit_filter.as_query(), args=request.args,
+                           labels=AUDIT_ACTION_LABELS, states=STATES)
+
+
+@bp.route("/memos/<int:memo_id>/audit")
+@login_required
+def memo_trail(memo_id: int) -> str:
+    """One memo's events in order, with the verification badge."""
+    memo, events, verdict = audit.memo_trail(current_user, memo_id)  # type: ignore[arg-type]
+    return render_template("audit/memo.html", memo=memo, events=events, verdict=verdict,
+                           labels=AUDIT_ACTION_LABELS)
+
+
+def _export_name(extension: str) -> str:
+    return f"audit-trail.{extension}"
+
+
+@bp.route("/audit.csv")
+@login_required
+def export_csv() -> Response:
+    """The current filter as CSV, UTF-8 with a BOM so that Excel shows Thai."""
+    audit_filter, _, _ = audit.filter_from_args(request.args)
+    rows = audit.export_rows(current_user, audit_filter)  # type: ignore[arg-type]
+    first = next(rows, None)  # run the access check before the response starts
+
+    def generate() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        yield "\ufeff"
+        writer.writerow(CSV_COLUMNS)
+        for row in ([first] if first else []) + list(rows):
+            writer.writerow([json.dumps(row[c], ensure_ascii=False) if c == "details"
+                             else row[c] for c in CSV_COLUMNS])
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        yield buffer.getvalue()
+
+    return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="{_export_name("csv")}"'})
+
+
+@bp.route("/audit.json")
+@login_required
+def export_json() -> Any:
+    """The current filter as JSON."""
+    audit_filter, _, _ = audit.filter_from_args(request.args)
+    rows = list(audit.export_rows(current_user, audit_filter))  # type: ignore[arg-type]
+    body = json.dumps({"filter": audit_filter.as_query(), "events": rows}, ensure_ascii=False,
+                      indent=1)
+    return Response(body, mimetype="application/json",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="{_export_name("json")}"'})
