@@ -4,26 +4,13 @@
 
   // Confirmation before acting: a <dialog> that repeats the action and the endorsement text.
   var dialog = document.querySelector("[data-confirm-dialog]");
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    var submitter = event.submitter;
-    if (form.dataset.confirmed === "yes") {
-      // One click, one request: a double click cannot send the action twice.
-      form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
-      return;
-    }
-    if (!submitter || !submitter.dataset.confirm || !dialog || !dialog.showModal) return;
-    event.preventDefault();
+
+  function confirmThen(form, submitter) {
     dialog.querySelector("[data-confirm-text]").textContent = submitter.dataset.confirm;
     var comment = form.querySelector("[data-comment]");
     var quote = dialog.querySelector("[data-confirm-comment]");
-    if (comment && comment.value.trim()) {
-      quote.textContent = comment.value.trim();
-      quote.hidden = false;
-    } else {
-      quote.hidden = true;
-    }
-    syncEditor(form);
+    quote.hidden = !(comment && comment.value.trim());
+    if (!quote.hidden) quote.textContent = comment.value.trim();
     dialog.returnValue = "";
     dialog.onclose = function () {
       if (dialog.returnValue !== "ok") return;
@@ -31,6 +18,22 @@
       form.requestSubmit(submitter);
     };
     dialog.showModal();
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var submitter = event.submitter;
+    var wantsConfirm = submitter && submitter.dataset.confirm && dialog && dialog.showModal;
+    if (wantsConfirm && form.dataset.confirmed !== "yes") {
+      event.preventDefault();
+      confirmThen(form, submitter);
+      return;
+    }
+    // One click, one request. Disable after this event, not during it: a button disabled
+    // now would drop its own name and value (the action) from what the form sends.
+    setTimeout(function () {
+      form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+    }, 0);
   }, true);
 
   // Quick-pick endorsement phrases.

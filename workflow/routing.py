@@ -130,6 +130,20 @@ def has_reason(act: Act, state: str) -> bool:
     return bool(act.comment.strip())
 
 
+PLACEHOLDER = "…"
+_REFUSING_WORDS = ("ไม่อนุมัติ", "ไม่เห็นชอบ", "ส่งกลับ")
+
+
+def is_filled_in(act: Act, state: str) -> bool:
+    """A quick-pick phrase's "…" must be replaced by the actual reason."""
+    return PLACEHOLDER not in act.comment
+
+
+def agrees_with_approval(act: Act, state: str) -> bool:
+    """An approval must not carry words that refuse ("ไม่อนุมัติ…"): that is a reject."""
+    return not act.comment.strip().startswith(_REFUSING_WORDS)
+
+
 def has_endorsement(act: Act, state: str) -> bool:
     """Where the office requires it, an approval carries endorsement text."""
     return bool(act.comment.strip()) or not act.endorsement_required
@@ -184,6 +198,25 @@ _REASON = Guard(
     ),
     who=False,
 )
+_FILLED_IN = Guard(
+    is_filled_in,
+    lambda: Invalid(
+        "กรุณาแทนที่ “…” ด้วยข้อความจริงก่อนดำเนินการ",
+        "Replace the “…” of the quick-pick phrase with the actual text.",
+        code="placeholder_left",
+    ),
+    who=False,
+)
+_AGREES = Guard(
+    agrees_with_approval,
+    lambda: Invalid(
+        "ข้อความเกษียนเป็นการไม่อนุมัติหรือส่งกลับ แต่เลือกลงนามเห็นชอบ "
+        "กรุณาใช้ปุ่ม “ไม่อนุมัติ” หรือ “ส่งกลับแก้ไข” แทน",
+        "The endorsement refuses, but the action approves; use reject or send back.",
+        code="contradictory_endorsement",
+    ),
+    who=False,
+)
 _ENDORSEMENT = Guard(
     has_endorsement,
     lambda: Invalid(
@@ -204,14 +237,15 @@ def _transitions_for(step_count: int) -> list[dict[str, Any]]:
         {"trigger": WITHDRAW, "source": pendings, "dest": WITHDRAWN,
          "conditions": [_DRAFTER_ONLY]},
         {"trigger": SEND_BACK, "source": pendings, "dest": RETURNED,
-         "conditions": [_CURRENT_SIGNER, _REASON]},
+         "conditions": [_CURRENT_SIGNER, _REASON, _FILLED_IN]},
         {"trigger": REJECT, "source": pendings, "dest": REJECTED,
-         "conditions": [_CURRENT_SIGNER, _NOT_OWN_MEMO, _REASON]},
+         "conditions": [_CURRENT_SIGNER, _NOT_OWN_MEMO, _REASON, _FILLED_IN]},
     ]
     for here, there in zip(pendings, [*pendings[1:], APPROVED], strict=True):
         table.append(
             {"trigger": APPROVE, "source": here, "dest": there,
-             "conditions": [_CURRENT_SIGNER, _NOT_OWN_MEMO, _ENDORSEMENT]}
+             "conditions": [_CURRENT_SIGNER, _NOT_OWN_MEMO, _ENDORSEMENT, _FILLED_IN,
+                            _AGREES]}
         )
     return table
 

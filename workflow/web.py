@@ -97,7 +97,9 @@ def _on_unexpected(exc: Exception) -> tuple[Any, int]:
 def _security_headers(response: Response) -> Response:
     response.headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+        # Memo bodies keep a few inline styles (indent, alignment) that the sanitiser allows.
+        "style-src-attr 'unsafe-inline'; script-src 'self'; "
         "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")

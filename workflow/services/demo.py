@@ -79,7 +79,8 @@ def seed_demo() -> dict[str, int]:
             memo = Memo(
                 org_id=org.id, route_id=route.id, drafter_id=users["clerk"].id,
                 unit_line=org.unit_line, memo_date=date(2022, 4, 19), subject=SEED_SUBJECT,
-                addressee=f"นาย{OFFICE}", urgency=Urgency.NORMAL,
+                # The source reads "นายองค์การ…", a slip for the title นายกองค์การ….
+                addressee=f"นายก{OFFICE}", urgency=Urgency.NORMAL,
                 body=SEED_BODY.read_text(encoding="utf-8"),
             )
             session.add(memo)

@@ -71,7 +71,7 @@ def _actor(session: Session, actor_id: int) -> Principal:
 def _check_version(memo: Memo, expected: int | None) -> None:
     if expected is not None and expected != memo.version:
         raise Conflict(
-            "บันทึกนี้มีการเปลี่ยนแปลงหลังจากที่ท่านเปิดไว้ กรุณาเปิดหน้าใหม่อีกครั้ง",
+            "บันทึกนี้มีการเปลี่ยนแปลงหลังจากที่ท่านเปิดไว้ กรุณาตรวจสอบสถานะล่าสุดก่อนดำเนินการอีกครั้ง",
             "The memo changed since you opened it; reload and try again.",
             code="stale_version",
             details={"version": memo.version},
@@ -169,6 +169,12 @@ def update_memo(
                          "version": memo.version},
                 request_info=request_info))
         return memo
+
+
+def default_addressee(principal: Principal) -> str:
+    """เรียน, as most memos of the office begin: to the chief executive (นายก) of the office."""
+    org = db.session.get(Organization, principal.org_id)
+    return f"นายก{org.name}" if org else ""
 
 
 # -- moving along the route ---------------------------------------------------

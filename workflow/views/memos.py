@@ -50,7 +50,7 @@ def new() -> Any:
     """Draft a new memo; save it, or save and submit it."""
     form = MemoForm()
     if request.method == "GET":
-        form.addressee.data = "นายกองค์การบริหารส่วนตำบล"
+        form.addressee.data = memos.default_addressee(current_user)  # type: ignore[arg-type]
         return _editor(form, memo_view=None, errors={})
     if not form.validate_on_submit():
         return _editor(form, memo_view=None, errors={"form": "แบบฟอร์มไม่ถูกต้อง"}, status=400)
