@@ -260,10 +260,11 @@ def build_query(org_id: int, audit_filter: AuditFilter, *, before: int | None = 
         query = query.where(AuditEvent.memo_id == audit_filter.memo_id)
     if audit_filter.memo.strip():
         words = audit_filter.memo.strip()
-        memo_ids = select(Memo.id).where(
-            Memo.org_id == org_id,
-            or_(col(Memo.number) == words, *(col(Memo.subject).contains(w) for w in words.split())),
-        )
+        memo_ids = select(Memo.id).where(Memo.org_id == org_id)
+        if "/" in words:  # a document number, สป ๓๔๕๐๑/๑๗๗: exact, by index
+            memo_ids = memo_ids.where(col(Memo.number) == words)
+        else:  # words of the subject, all of them (a trigram index on PostgreSQL)
+            memo_ids = memo_ids.where(*(col(Memo.subject).contains(w) for w in words.split()))
         query = query.where(col(AuditEvent.memo_id).in_(memo_ids))
     if audit_filter.actor.strip():
         who = audit_filter.actor.strip()
@@ -276,11 +277,20 @@ def build_query(org_id: int, audit_filter: AuditFilter, *, before: int | None = 
         query = query.where(AuditEvent.action == audit_filter.action)
     if audit_filter.state:
         query = query.where(AuditEvent.state_after == audit_filter.state)
+    # Events are appended in time order, so a date range is also a range of seq: looking up
+    # its two ends by (org_id, created_at) lets the main scan walk the seq index directly.
     if audit_filter.date_from:
-        query = query.where(col(AuditEvent.created_at) >= _day_start(audit_filter.date_from))
+        start = _day_start(audit_filter.date_from)
+        first = (select(AuditEvent.seq)
+                 .where(AuditEvent.org_id == org_id, col(AuditEvent.created_at) >= start)
+                 .order_by(col(AuditEvent.created_at)).limit(1).scalar_subquery())
+        query = query.where(col(AuditEvent.created_at) >= start, col(AuditEvent.seq) >= first)
     if audit_filter.date_to:
-        query = query.where(
-            col(AuditEvent.created_at) < _day_start(audit_filter.date_to + timedelta(days=1)))
+        end = _day_start(audit_filter.date_to + timedelta(days=1))
+        last = (select(AuditEvent.seq)
+                .where(AuditEvent.org_id == org_id, col(AuditEvent.created_at) < end)
+                .order_by(col(AuditEvent.created_at).desc()).limit(1).scalar_subquery())
+        query = query.where(col(AuditEvent.created_at) < end, col(AuditEvent.seq) <= last)
     if before is not None:
         query = query.where(AuditEvent.seq < before)
     return query.order_by(col(AuditEvent.seq).desc())
