@@ -86,6 +86,10 @@ class Config:
     # Bodies above this are refused with 413 before a view runs.
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_MB", 25) * 1024 * 1024
 
+    # argon2id cost; the defaults are argon2-cffi's recommendation (RFC 9106 low-memory).
+    ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 3)
+    ARGON2_MEMORY_KIB = _int("ARGON2_MEMORY_KIB", 65536)
+
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     API_TOKEN_HOURS = _int("API_TOKEN_HOURS", 12)
 

@@ -87,6 +87,9 @@ TEST_CONFIG: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": False,
     "REMEMBER_COOKIE_SECURE": False,
     "BASE_URL": "http://localhost",
+    # Cheap hashes: the tests check that argon2id is used, not how slow it is.
+    "ARGON2_TIME_COST": 1,
+    "ARGON2_MEMORY_KIB": 1024,
 }
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -35,3 +36,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class ValueEnum(TypeDecorator[Any]):
+    """A StrEnum kept as its value in a plain VARCHAR, and read back as the enum member.
+
+    Plain strings read well in SQL and need no database enum type to migrate when a
+    value is added; reading back the member keeps the models' types honest.
+    """
+
+    impl = String(20)
+    cache_ok = True
+
+    def __init__(self, enum_class: type[StrEnum], length: int = 20) -> None:
+        super().__init__(length)
+        self.enum_class = enum_class
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum_class(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> StrEnum | None:
+        return None if value is None else self.enum_class(value)

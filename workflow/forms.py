@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from .models import ADDRESSEE_MAX, COMMENT_MAX, SUBJECT_MAX, URGENCY_LABELS
+from .models import ADDRESSEE_MAX, SUBJECT_MAX, URGENCY_LABELS
 
 
 class LoginForm(FlaskForm):
@@ -32,7 +32,7 @@ class MemoForm(FlaskForm):
     # the server still checks through MemoCreate / MemoUpdate.
     subject = StringField("เรื่อง", render_kw={"maxlength": SUBJECT_MAX})
     addressee = StringField("เรียน", render_kw={"maxlength": ADDRESSEE_MAX})
-    urgency = SelectField("ชั้นความเร็ว",
+    urgency = SelectField("ชั้นความเร็ว", validate_choice=False,  # MemoCreate judges it
                           choices=[SelectChoice(k.value, v) for k, v in URGENCY_LABELS.items()])
     body = TextAreaField("เนื้อหา")
     version = HiddenField()
@@ -40,7 +40,7 @@ class MemoForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
-    comment = TextAreaField("เกษียน", validators=[Length(max=COMMENT_MAX)])
+    comment = TextAreaField("เกษียน")  # its limit is the service's to judge, with a Thai message
     version = IntegerField(validators=[Optional()])
 
 

@@ -13,11 +13,11 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator
-from sqlalchemy import Index, String, Text, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from . import clock
-from .dbtypes import UTCDateTime
+from .dbtypes import UTCDateTime, ValueEnum
 
 SUBJECT_MAX = 300
 ADDRESSEE_MAX = 200
@@ -140,7 +140,7 @@ class MemoBase(SQLModel):
     subject: str = Field(max_length=SUBJECT_MAX)  # เรื่อง
     addressee: str = Field(max_length=ADDRESSEE_MAX)  # เรียน
     # Enums are stored as their values in plain strings: readable in SQL, no DB enum types.
-    urgency: Urgency = Field(default=Urgency.NORMAL, sa_type=String(20))  # ชั้นความเร็ว
+    urgency: Urgency = Field(default=Urgency.NORMAL, sa_type=ValueEnum(Urgency))  # ชั้นความเร็ว
     body: str = Field(default="", sa_column_kwargs={"nullable": False}, sa_type=Text)
 
 
@@ -222,7 +222,7 @@ class MemoStep(SQLModel, table=True):
     step_no: int
     position_id: int = Field(foreign_key="position.id")
     position_title: str = Field(max_length=200)  # as it read when the step was laid
-    status: StepStatus = Field(default=StepStatus.WAITING, sa_type=String(20))
+    status: StepStatus = Field(default=StepStatus.WAITING, sa_type=ValueEnum(StepStatus))
     arrived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decided_by_id: int | None = Field(default=None, foreign_key="user.id")
@@ -377,13 +377,14 @@ class Notification(SQLModel, table=True):
     memo_step_id: int | None = Field(default=None, foreign_key="memostep.id")
     recipient_id: int = Field(foreign_key="user.id", index=True)
     email: str = Field(max_length=254)
-    kind: NotificationKind = Field(sa_type=String(20))
+    kind: NotificationKind = Field(sa_type=ValueEnum(NotificationKind))
     reminder_no: int | None = None
     dedupe_key: str = Field(max_length=120, unique=True)
     subject: str = Field(max_length=400)
     body_text: str = Field(sa_type=Text)
     body_html: str = Field(sa_type=Text)
-    status: NotificationStatus = Field(default=NotificationStatus.PENDING, sa_type=String(20))
+    status: NotificationStatus = Field(default=NotificationStatus.PENDING,
+                                       sa_type=ValueEnum(NotificationStatus))
     attempts: int = 0
     last_error: str = Field(default="", max_length=1000)
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

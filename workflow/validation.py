@@ -30,6 +30,8 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
             text = str(error["ctx"]["error"]) if "ctx" in error else error["msg"]
         elif error["type"] == "missing":
             text = f"{label}: ต้องกรอก"
+        elif error["type"] == "string_too_long":
+            text = f"{label}: ยาวเกิน {error['ctx']['max_length']:,} ตัวอักษร"
         else:
             text = f"{label}: ค่าไม่ถูกต้อง"
         messages.setdefault(name, text)

@@ -84,7 +84,10 @@ def _on_http_error(exc: HTTPException) -> Any:
     if status < 400:
         return exc
     thai_text, english = HTTP_MESSAGES.get(status, (exc.name, exc.name))
-    return error_response(status, exc.name.lower().replace(" ", "_"), thai_text, english)
+    body, status = error_response(status, exc.name.lower().replace(" ", "_"), thai_text, english)
+    # Keep what werkzeug says in headers, such as Allow on a 405.
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+    return body, status, headers
 
 
 def _on_unexpected(exc: Exception) -> tuple[Any, int]:

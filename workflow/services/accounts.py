@@ -6,9 +6,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from sqlmodel import Session, select
 
 from .. import clock
@@ -17,10 +19,19 @@ from ..extensions import db
 from ..models import AuditAction, AuthSession, Position, Role, User
 from .common import RequestInfo
 
-_hasher = PasswordHasher()
-# Verified against when the username is unknown, so that the answer takes as
-# long as for a real account and timing does not reveal which usernames exist.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+@lru_cache(maxsize=4)
+def _hasher_for(time_cost: int, memory_cost: int) -> tuple[PasswordHasher, str]:
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost)
+    # Verified against when the username is unknown, so that the answer takes as
+    # long as for a real account and timing does not reveal which usernames exist.
+    return hasher, hasher.hash("not-a-real-password")
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    """argon2id with the configured cost (the library's defaults unless a test lowers them)."""
+    config = current_app.config
+    return _hasher_for(int(config["ARGON2_TIME_COST"]), int(config["ARGON2_MEMORY_KIB"]))
 
 WEB = "web"
 API = "api"
@@ -28,12 +39,12 @@ API = "api"
 
 def hash_password(password: str) -> str:
     """An argon2id hash of ``password``."""
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def _verify(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher()[0].verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -115,8 +126,9 @@ def authenticate(
     # Hash outside the write transaction: argon2 is slow on purpose, and SQLite's
     # write lock must not wait for it.
     user = db.session.exec(select(User).where(User.username == username)).first()
-    ok = _verify(user.password_hash if user else _DUMMY_HASH, password)
-    new_hash = hash_password(password) if user and ok and _hasher.check_needs_rehash(
+    hasher, dummy_hash = _hasher()
+    ok = _verify(user.password_hash if user else dummy_hash, password)
+    new_hash = hash_password(password) if user and ok and hasher.check_needs_rehash(
         user.password_hash) else None
     if not (user and ok and user.is_active):
         reason = "unknown_user" if user is None else ("inactive" if ok else "wrong_password")

@@ -443,11 +443,14 @@ def list_memos(principal: Principal, box: str, *, limit: int = 100) -> list[Memo
         query = base.join(mine, mine.c.memo_id == Memo.id).order_by(mine.c.last.desc())
     elif box == "all":
         if not principal.oversees:
+            # The same people access.can_view lets in: drafter, route, past deciders.
             on_route = select(MemoStep.memo_id).where(
                 col(MemoStep.position_id).in_(principal.position_ids or {0}))
+            decided = select(Decision.memo_id).where(Decision.actor_id == principal.user_id)
             query = base.where(
                 (Memo.drafter_id == principal.user_id)
                 | ((Memo.round > 0) & col(Memo.id).in_(on_route))
+                | col(Memo.id).in_(decided)
             )
         else:
             query = base
