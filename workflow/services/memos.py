@@ -35,7 +35,7 @@ from ..models import (
 )
 from ..richtext import sanitize
 from . import audit, notifications
-from .access import can_view, require_view
+from .access import require_view
 from .accounts import Principal, principal_for
 from .common import RequestInfo, office_today
 
@@ -336,46 +336,6 @@ def _close_steps(
                 step.status = StepStatus.CANCELLED
 
 
-def submit(**kwargs: object) -> Memo:
-    """The drafter sends the memo to the first signer."""
-    return _perform(routing.SUBMIT, **kwargs)  # type: ignore[arg-type]
-
-
-def approve(**kwargs: object) -> Memo:
-    """The current signer endorses the memo and passes it up (or approves it at the top)."""
-    return _perform(routing.APPROVE, **kwargs)  # type: ignore[arg-type]
-
-
-def send_back(**kwargs: object) -> Memo:
-    """The current signer returns the memo to its drafter for revision, saying why."""
-    return _perform(routing.SEND_BACK, **kwargs)  # type: ignore[arg-type]
-
-
-def resubmit(**kwargs: object) -> Memo:
-    """The drafter sends a revised memo back to the first step."""
-    return _perform(routing.RESUBMIT, **kwargs)  # type: ignore[arg-type]
-
-
-def reject(**kwargs: object) -> Memo:
-    """The current signer refuses the memo, saying why; it ends there."""
-    return _perform(routing.REJECT, **kwargs)  # type: ignore[arg-type]
-
-
-def withdraw(**kwargs: object) -> Memo:
-    """The drafter takes a pending memo back out of the route."""
-    return _perform(routing.WITHDRAW, **kwargs)  # type: ignore[arg-type]
-
-
-ACTIONS = {
-    routing.SUBMIT: submit,
-    routing.APPROVE: approve,
-    routing.SEND_BACK: send_back,
-    routing.RESUBMIT: resubmit,
-    routing.REJECT: reject,
-    routing.WITHDRAW: withdraw,
-}
-
-
 def perform(
     action: str,
     *,
@@ -385,8 +345,9 @@ def perform(
     expected_version: int | None = None,
     request_info: RequestInfo | None = None,
 ) -> Memo:
-    """Take ``action`` (one of ``routing.TRIGGERS``) on a memo."""
-    if action not in ACTIONS:
+    """Take ``action`` (one of ``routing.TRIGGERS``: submit, approve, send_back, resubmit,
+    reject, withdraw) on a memo, as one all-or-nothing unit of work."""
+    if action not in routing.TRIGGERS:
         raise Invalid(
             "ไม่รู้จักการดำเนินการนี้",
             f"Unknown action {action!r}; expected one of {', '.join(routing.TRIGGERS)}.",
@@ -560,9 +521,8 @@ def get_memo(principal: Principal, memo_id: int) -> MemoView:
 
 
 __all__ = [
-    "ACTIONS", "BOXES", "MemoView", "approve", "can_view", "count_waiting", "create_memo",
-    "get_memo", "list_memos", "perform", "reject", "resubmit", "send_back", "submit",
-    "update_memo", "withdraw",
+    "BOXES", "MemoView", "count_waiting", "create_memo", "default_addressee",
+    "get_memo", "list_memos", "mark_opened", "perform", "update_memo",
 ]
 
 
