@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator
 from sqlalchemy import Index, Text, UniqueConstraint
@@ -26,9 +26,9 @@ BODY_MAX = 500_000
 COMMENT_MAX = 2_000
 
 
-def _moment(**kwargs: object) -> object:
+def _moment(**kwargs: Any) -> Any:
     """A UTC timestamp column that defaults to the clock's now."""
-    return Field(default_factory=clock.now, sa_type=UTCDateTime, **kwargs)  # type: ignore[call-overload]
+    return Field(default_factory=clock.now, sa_type=UTCDateTime, **kwargs)
 
 
 class Role(StrEnum):

@@ -11,7 +11,7 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .. import clock
 from ..errors import Unauthorized
@@ -93,7 +93,7 @@ class Principal:
 def principal_for(session: Session, user: User, token: str = "") -> Principal:
     """Build the principal of ``user`` with the positions they hold right now."""
     positions = session.exec(
-        select(Position).where(Position.holder_id == user.id).order_by(Position.id)
+        select(Position).where(Position.holder_id == user.id).order_by(col(Position.id))
     ).all()
     assert user.id is not None
     return Principal(

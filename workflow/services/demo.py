@@ -77,7 +77,7 @@ def seed_demo() -> dict[str, int]:
                                                Memo.org_id == org.id)).first()
         if memo is None:
             memo = Memo(
-                org_id=org.id, route_id=route.id, drafter_id=users["clerk"].id,
+                org_id=org.id, route_id=route.id, drafter_id=users["clerk"].id or 0,
                 unit_line=org.unit_line, memo_date=date(2022, 4, 19), subject=SEED_SUBJECT,
                 # The source reads "นายองค์การ…", a slip for the title นายกองค์การ….
                 addressee=f"นายก{OFFICE}", urgency=Urgency.NORMAL,

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from .. import clock, routing
@@ -80,7 +80,8 @@ def _check_version(memo: Memo, expected: int | None) -> None:
 
 def _default_route(session: Session, org_id: int) -> Route:
     route = session.exec(
-        select(Route).where(Route.org_id == org_id).order_by(col(Route.is_default).desc(), Route.id)
+        select(Route).where(Route.org_id == org_id)
+        .order_by(col(Route.is_default).desc(), col(Route.id))
     ).first()
     if route is None:
         raise Invalid(
@@ -190,7 +191,7 @@ def _lay_steps(session: Session, memo: Memo) -> list[MemoStep]:
         select(RouteStep, Position)
         .join(Position, Position.id == RouteStep.position_id)  # type: ignore[arg-type]
         .where(RouteStep.route_id == memo.route_id)
-        .order_by(RouteStep.step_no)
+        .order_by(col(RouteStep.step_no))
     ).all()
     positions = [p for _, p in rows if p.holder_id != memo.drafter_id]
     if not positions:
@@ -218,7 +219,7 @@ def _current_steps(session: Session, memo: Memo) -> list[MemoStep]:
         session.exec(
             select(MemoStep)
             .where(MemoStep.memo_id == memo.id, MemoStep.round == memo.round)
-            .order_by(MemoStep.step_no)
+            .order_by(col(MemoStep.step_no))
         ).all()
     )
 
@@ -381,10 +382,11 @@ def list_memos(principal: Principal, box: str, *, limit: int = 100) -> list[Memo
     if box == "inbox":
         if not principal.position_ids:
             return []
-        rows = session.exec(
-            base.add_columns(MemoStep.arrived_at)
-            .join(MemoStep, (MemoStep.memo_id == Memo.id) & (MemoStep.round == Memo.round))
-            .where(MemoStep.status == StepStatus.PENDING,
+        rows = session.exec(  # type: ignore[call-overload]
+            base.add_columns(col(MemoStep.arrived_at))
+            .join(MemoStep, and_(col(MemoStep.memo_id) == col(Memo.id),
+                                col(MemoStep.round) == col(Memo.round)))
+            .where(col(MemoStep.status) == StepStatus.PENDING,
                    col(MemoStep.position_id).in_(principal.position_ids))
             .order_by(col(MemoStep.arrived_at).asc())
             .limit(limit)
@@ -398,7 +400,7 @@ def list_memos(principal: Principal, box: str, *, limit: int = 100) -> list[Memo
             select(Decision.memo_id, func.max(Decision.id).label("last"))
             .where(Decision.actor_id == principal.user_id,
                    col(Decision.action).in_(routing.SIGNER_TRIGGERS))
-            .group_by(Decision.memo_id)
+            .group_by(col(Decision.memo_id))
             .subquery()
         )
         query = base.join(mine, mine.c.memo_id == Memo.id).order_by(mine.c.last.desc())
@@ -408,11 +410,11 @@ def list_memos(principal: Principal, box: str, *, limit: int = 100) -> list[Memo
             on_route = select(MemoStep.memo_id).where(
                 col(MemoStep.position_id).in_(principal.position_ids or {0}))
             decided = select(Decision.memo_id).where(Decision.actor_id == principal.user_id)
-            query = base.where(
-                (Memo.drafter_id == principal.user_id)
-                | ((Memo.round > 0) & col(Memo.id).in_(on_route))
-                | col(Memo.id).in_(decided)
-            )
+            query = base.where(or_(
+                col(Memo.drafter_id) == principal.user_id,
+                and_(col(Memo.round) > 0, col(Memo.id).in_(on_route)),
+                col(Memo.id).in_(decided),
+            ))
         else:
             query = base
         query = query.order_by(col(Memo.updated_at).desc())
@@ -432,7 +434,8 @@ def count_waiting(principal: Principal) -> int:
     return db.session.exec(
         select(func.count())
         .select_from(MemoStep)
-        .join(Memo, (MemoStep.memo_id == Memo.id) & (MemoStep.round == Memo.round))
+        .join(Memo, and_(col(MemoStep.memo_id) == col(Memo.id),
+                        col(MemoStep.round) == col(Memo.round)))
         .where(MemoStep.status == StepStatus.PENDING,
                col(MemoStep.position_id).in_(principal.position_ids))
     ).one()
@@ -473,7 +476,7 @@ def get_memo(principal: Principal, memo_id: int) -> MemoView:
     drafter = session.get(User, memo.drafter_id)
     assert org is not None and drafter is not None
     drafter_position = session.exec(
-        select(Position.title).where(Position.holder_id == drafter.id).order_by(Position.id)
+        select(Position.title).where(Position.holder_id == drafter.id).order_by(col(Position.id))
     ).first() or ""
     if memo.round > 0:
         step_rows = session.exec(
@@ -481,7 +484,7 @@ def get_memo(principal: Principal, memo_id: int) -> MemoView:
             .join(Position, Position.id == MemoStep.position_id)  # type: ignore[arg-type]
             .outerjoin(User, User.id == Position.holder_id)  # type: ignore[arg-type]
             .where(MemoStep.memo_id == memo.id, MemoStep.round == memo.round)
-            .order_by(MemoStep.step_no)
+            .order_by(col(MemoStep.step_no))
         ).all()
         steps = [RouteStepView(s.step_no, s.position_title, name or "", s.status, s.opened_at)
                  for s, _, name in step_rows]
@@ -492,14 +495,14 @@ def get_memo(principal: Principal, memo_id: int) -> MemoView:
             .join(Position, Position.id == RouteStep.position_id)  # type: ignore[arg-type]
             .outerjoin(User, User.id == Position.holder_id)  # type: ignore[arg-type]
             .where(RouteStep.route_id == memo.route_id)
-            .order_by(RouteStep.step_no)
+            .order_by(col(RouteStep.step_no))
         ).all()
         kept = [(p, name) for _, p, name in route_rows if p.holder_id != memo.drafter_id]
         steps = [RouteStepView(n, p.title, name or "", StepStatus.WAITING)
                  for n, (p, name) in enumerate(kept, start=1)]
         position_ids = tuple(p.id or 0 for p, _ in kept)
     decisions = list(
-        session.exec(select(Decision).where(Decision.memo_id == memo.id).order_by(Decision.id))
+        session.exec(select(Decision).where(Decision.memo_id == memo.id).order_by(col(Decision.id)))
     )
     act = routing.Act(
         actor_id=principal.user_id,

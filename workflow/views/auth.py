@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
@@ -47,7 +48,7 @@ def _safe_next(target: str | None) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limits, methods=["POST"])
 @limiter.limit(_username_limits, key_func=username_key, methods=["POST"])
-def login() -> str | Response:
+def login() -> Any:
     """The sign-in page."""
     if current_user.is_authenticated:
         return redirect(url_for("inbox.inbox"))
