@@ -8,7 +8,9 @@ BIN    := $(VENV)/bin
 run: install ## install, migrate, seed the demo office, start web + worker + beat
 	$(BIN)/python -m workflow.devserver
 
-test: system-deps install-test ## everything the tests need, then the whole suite on SQLite and PostgreSQL
+test: system-deps install-test ## everything the tests need, then lint and the whole suite on SQLite and PostgreSQL
+	$(BIN)/ruff check workflow tests bench config.py wsgi.py celery_worker.py
+	$(BIN)/mypy workflow
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 $(BIN)/python:
@@ -30,7 +32,7 @@ system-deps: ## Debian packages the tests use (Chromium, Thai fonts, poppler), i
 	bash scripts/system-deps.sh
 
 lint: install-test
-	$(BIN)/ruff check workflow tests config.py wsgi.py celery_worker.py
+	$(BIN)/ruff check workflow tests bench config.py wsgi.py celery_worker.py
 	$(BIN)/mypy workflow
 
 migrate: install
