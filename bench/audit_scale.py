@@ -143,7 +143,9 @@ def main() -> int:
         with engine.connect() as conn:
             for label, audit_filter in FILTERS.items():
                 with app.app_context():
-                    query = audit.build_query(1, audit_filter).limit(51)
+                    from workflow.extensions import db
+
+                    query = audit.build_query(db.session, 1, audit_filter).limit(51)
                     sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
                 plan = [r[0] for r in conn.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql))]
                 access = sorted({line.strip().split(" on ")[0].split("->")[-1].strip() + " on "

@@ -475,6 +475,9 @@ class AuditEvent(SQLModel, table=True):
     user_agent: str = Field(default="", max_length=300)
     details: str = Field(default="{}", sa_type=Text)  # canonical JSON
     prev_hash: str = Field(max_length=64)
+    # The hash of the memo's previous event: a memo's own chain, so that its page can
+    # prove none of its events went missing without walking the whole trail.
+    memo_prev_hash: str = Field(default="", max_length=64)
     hash: str = Field(max_length=64)
 
 
@@ -484,3 +487,6 @@ class AuditHead(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     seq: int = 0
     hash: str = Field(default="0" * 64, max_length=64)
+    # Event times never go backwards along the chain, even between servers whose
+    # clocks disagree, so that a date range is also a range of seq.
+    last_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

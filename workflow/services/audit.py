@@ -43,7 +43,8 @@ CHAIN_ACTIONS = {
     "withdraw": AuditAction.MEMO_WITHDRAWN,
 }
 _HASHED = ("seq", "created_at", "org_id", "actor_id", "actor_name", "position_title", "action",
-           "memo_id", "state_before", "state_after", "text", "ip", "user_agent", "details")
+           "memo_id", "state_before", "state_after", "text", "ip", "user_agent", "details",
+           "memo_prev_hash")
 
 
 def canonical(event: Any) -> bytes:
@@ -101,19 +102,32 @@ def record(session: Session, *entries: Entry) -> list[AuditEvent]:
     session.flush()  # everything else first, so the head lock is held for the least time
     head = _head(session)
     now = clock.now()
+    if head.last_at is not None and head.last_at > now:
+        now = head.last_at  # another server's clock ran ahead: never go back in time
     events = []
+    memo_heads: dict[int, str] = {}
     for entry in entries:
         info = entry.request_info or RequestInfo()
+        memo_prev = ""
+        if entry.memo_id is not None:
+            if entry.memo_id not in memo_heads:
+                memo_heads[entry.memo_id] = session.exec(
+                    select(AuditEvent.hash).where(AuditEvent.memo_id == entry.memo_id)
+                    .order_by(col(AuditEvent.seq).desc()).limit(1)
+                ).first() or GENESIS
+            memo_prev = memo_heads[entry.memo_id]
         event = AuditEvent(
             seq=head.seq + 1, created_at=now, org_id=entry.org_id, actor_id=entry.actor_id,
             actor_name=entry.actor_name, position_title=entry.position_title,
             action=str(entry.action), memo_id=entry.memo_id, state_before=entry.state_before,
             state_after=entry.state_after, text=entry.text, ip=info.ip[:64],
             user_agent=info.user_agent[:300], details=_details(entry.details),
-            prev_hash=head.hash, hash="",
+            prev_hash=head.hash, memo_prev_hash=memo_prev, hash="",
         )
         event.hash = chain_hash(head.hash, event)
-        head.seq, head.hash = event.seq, event.hash
+        head.seq, head.hash, head.last_at = event.seq, event.hash, now
+        if entry.memo_id is not None:
+            memo_heads[entry.memo_id] = event.hash
         session.add(event)
         events.append(event)
     session.add(head)
@@ -191,7 +205,14 @@ def verify_memo(session: Session, memo_id: int) -> Verdict:
                 col(AuditEvent.seq).in_({s - 1 for s in seqs} | {s + 1 for s in seqs}))
         ).all()
     }
+    head = session.get(AuditHead, 1)
+    memo_prev = GENESIS
     for event in events:
+        if event.memo_prev_hash != memo_prev:
+            return Verdict(False, 0, event.seq,
+                           "เหตุการณ์ของบันทึกนี้ก่อนหน้าเหตุการณ์นี้หายไปหรือถูกแทรก",
+                           "the memo's previous event is missing or was inserted")
+        memo_prev = event.hash
         before = neighbours.get(event.seq - 1)
         if event.seq > 1 and before is None:
             return Verdict(False, 0, event.seq - 1, f"เหตุการณ์ลำดับที่ {event.seq - 1} หายไป",
@@ -200,7 +221,6 @@ def verify_memo(session: Session, memo_id: int) -> Verdict:
         if problem:
             return Verdict(False, 0, event.seq, *problem)
         after = neighbours.get(event.seq + 1)
-        head = session.get(AuditHead, 1)
         if after is None and head is not None and head.seq > event.seq:
             return Verdict(False, 0, event.seq + 1, f"เหตุการณ์ลำดับที่ {event.seq + 1} หายไป",
                            f"event #{event.seq + 1} is missing")
@@ -250,8 +270,31 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, office_tz())
 
 
-def build_query(org_id: int, audit_filter: AuditFilter, *, before: int | None = None) -> Any:
-    """The SELECT behind a search, newest first; every filter it offers has an index."""
+def _memo_ids(session: Session, org_id: int, text_: str) -> list[int]:
+    """Memos meant by a search box: a document number if one matches exactly, else subject words."""
+    base = select(Memo.id).where(Memo.org_id == org_id)
+    by_number = session.exec(base.where(col(Memo.number) == text_)).all()
+    if by_number:
+        return [i for i in by_number if i is not None]
+    # Every word must appear; a trigram index serves LIKE '%word%' on PostgreSQL.
+    words = base.where(*(col(Memo.subject).contains(w) for w in text_.split()))
+    return [i for i in session.exec(words.limit(5000)).all() if i is not None]
+
+
+def _actor_ids(session: Session, org_id: int, who: str) -> list[int]:
+    query = select(User.id).where(
+        User.org_id == org_id,
+        or_(col(User.username) == who.lower(), col(User.full_name).contains(who)))
+    return [i for i in session.exec(query).all() if i is not None]
+
+
+def build_query(session: Session, org_id: int, audit_filter: AuditFilter, *,
+                before: int | None = None) -> Any:
+    """The SELECT behind a search, newest first; every filter it offers has an index.
+
+    Memo and actor filters are resolved to ids first, so that the planner sees a
+    short list it can look up in ix_audit_memo_seq / ix_audit_actor_seq.
+    """
     if audit_filter.action and audit_filter.action not in set(AuditAction):
         raise Invalid("ไม่รู้จักประเภทเหตุการณ์นี้", f"Unknown action {audit_filter.action!r}.",
                       code="unknown_action")
@@ -259,20 +302,11 @@ def build_query(org_id: int, audit_filter: AuditFilter, *, before: int | None = 
     if audit_filter.memo_id is not None:
         query = query.where(AuditEvent.memo_id == audit_filter.memo_id)
     if audit_filter.memo.strip():
-        words = audit_filter.memo.strip()
-        memo_ids = select(Memo.id).where(Memo.org_id == org_id)
-        if "/" in words:  # a document number, สป ๓๔๕๐๑/๑๗๗: exact, by index
-            memo_ids = memo_ids.where(col(Memo.number) == words)
-        else:  # words of the subject, all of them (a trigram index on PostgreSQL)
-            memo_ids = memo_ids.where(*(col(Memo.subject).contains(w) for w in words.split()))
-        query = query.where(col(AuditEvent.memo_id).in_(memo_ids))
+        query = query.where(
+            col(AuditEvent.memo_id).in_(_memo_ids(session, org_id, audit_filter.memo.strip())))
     if audit_filter.actor.strip():
-        who = audit_filter.actor.strip()
-        actor_ids = select(User.id).where(
-            User.org_id == org_id,
-            or_(col(User.username) == who.lower(), col(User.full_name).contains(who)),
-        )
-        query = query.where(col(AuditEvent.actor_id).in_(actor_ids))
+        query = query.where(
+            col(AuditEvent.actor_id).in_(_actor_ids(session, org_id, audit_filter.actor.strip())))
     if audit_filter.action:
         query = query.where(AuditEvent.action == audit_filter.action)
     if audit_filter.state:
@@ -311,7 +345,7 @@ def search(principal: Principal, audit_filter: AuditFilter, *, before: int | Non
             raise Forbidden("ท่านไม่มีสิทธิ์ดูประวัติของบันทึกนี้", "You may not see this trail.",
                             code="audit_forbidden")
         require_view(session, principal, memo)
-    query = build_query(principal.org_id, audit_filter, before=before)
+    query = build_query(session, principal.org_id, audit_filter, before=before)
     rows = list(session.exec(query.limit(limit + 1)).all())
     more = len(rows) > limit
     rows = rows[:limit]
@@ -355,7 +389,10 @@ def filter_from_args(args: Any) -> tuple[AuditFilter, int | None, int]:
         if not raw:
             return None
         try:
-            return thai.parse_date(raw)
+            parsed = thai.parse_date(raw)
+            if not 1900 <= parsed.year <= 2500:
+                raise ValueError(raw)
+            return parsed
         except ValueError:
             raise Invalid(f"วันที่ \"{raw}\" ไม่ถูกต้อง ตัวอย่าง ๑/๔/๒๕๖๕",
                           f"Bad date {raw!r}; use d/m/yyyy (Buddhist era) or yyyy-mm-dd.",
@@ -366,10 +403,13 @@ def filter_from_args(args: Any) -> tuple[AuditFilter, int | None, int]:
         if not raw:
             return default
         try:
-            return int(thai.arabic_digits(raw))
+            value = int(thai.arabic_digits(raw))
         except ValueError:
-            raise Invalid(f"{name} ต้องเป็นตัวเลข", f"{name} must be an integer.",
+            value = -1
+        if not 0 <= value < 2**31:
+            raise Invalid(f"{name} ต้องเป็นจำนวนเต็มบวก", f"{name} must be a positive integer.",
                           code="bad_number") from None
+        return value
 
     audit_filter = AuditFilter(
         memo=(args.get("memo") or "").strip()[:200],
