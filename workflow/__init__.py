@@ -66,7 +66,10 @@ def _check_config(app: Flask) -> None:
                 "for a local run."
             )
     if not app.config.get("RATELIMIT_STORAGE_URI"):
-        app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
+        from .jobs import limiter_url
+
+        redis_url = app.config.get("REDIS_URL")
+        app.config["RATELIMIT_STORAGE_URI"] = limiter_url(redis_url) if redis_url else "memory://"
     # If Redis is down, limit in memory for the moment rather than fail the login page.
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)

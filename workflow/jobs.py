@@ -14,6 +14,20 @@ from celery.schedules import crontab
 from flask import Flask
 
 
+def broker_url(redis_url: str) -> str:
+    """``REDIS_URL`` as kombu spells it: a unix socket is ``redis+socket:///path``."""
+    if redis_url.startswith("unix://"):
+        return "redis+socket://" + redis_url[len("unix://"):]
+    return redis_url
+
+
+def limiter_url(redis_url: str) -> str:
+    """``REDIS_URL`` as the rate limiter (limits) spells it: ``redis+unix:///path``."""
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url[len("unix://"):]
+    return redis_url
+
+
 def celery_init_app(app: Flask) -> Celery:
     """A Celery app whose tasks run inside ``app``'s context, with Redis from ``REDIS_URL``."""
 
@@ -23,7 +37,7 @@ def celery_init_app(app: Flask) -> Celery:
                 return self.run(*args, **kwargs)
 
     config = app.config
-    broker = config.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    broker = broker_url(config.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.conf.update(
         broker_url=broker,
