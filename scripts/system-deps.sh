@@ -5,7 +5,9 @@
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-fc-list 2>/dev/null | grep -qi laksaman || missing+=(fonts-thai-tlwg fonts-tlwg-laksaman)
+# (Read fc-list whole: `fc-list | grep -q` can die of SIGPIPE and, under pipefail, look like "missing".)
+fonts=$(fc-list 2>/dev/null || true)
+grep -qi laksaman <<<"$fonts" || missing+=(fonts-thai-tlwg fonts-tlwg-laksaman)
 command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
