@@ -276,7 +276,7 @@ def test_route_with_send_back_records_every_event_in_order(
         Expected("permsec", "memo_approved", TITLES["permsec"], "pending_3", "pending_4",
                  TO_CHIEF, decided(2, 3, 9)),
         Expected("chief", "memo_approved", TITLES["chief"], "pending_4", "approved",
-                 chief_text, decided(2, 4, 10)),
+                 chief_text, {**decided(2, 4, 10), "number": "สป ๓๔๕๐๑/๑"}),
     ]
     events = stored(app, memo_id)
     got = [Expected(next(u for u in NAMES if demo[f"user_{u}"] == e.actor_id), e.action,

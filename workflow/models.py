@@ -82,6 +82,8 @@ class Organization(SQLModel, table=True):
     doc_prefix: str = Field(default="", max_length=50)  # e.g. สป ๓๔๕๐๑
     require_endorsement: bool = True
     thai_digits: bool = True
+    # When the register issues the memo's ที่: at final approval (default) or at submission.
+    numbering_point: str = Field(default="approval", max_length=20)
     created_at: datetime = _moment()
 
 
@@ -490,3 +492,40 @@ class AuditHead(SQLModel, table=True):
     # Event times never go backwards along the chain, even between servers whose
     # clocks disagree, so that a date range is also a range of seq.
     last_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class NumberingPoint(StrEnum):
+    """When a memo gets its ที่ from the register."""
+
+    APPROVAL = "approval"
+    SUBMISSION = "submission"
+
+
+class RegisterCounter(SQLModel, table=True):
+    """The last number issued in one office's outgoing register (ทะเบียนหนังสือส่ง) for a year.
+
+    Locked while a number is issued, so numbers run without gaps even under
+    concurrent approvals; a rolled-back approval rolls its number back too.
+    """
+
+    __table_args__ = (UniqueConstraint("org_id", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    year: int  # Christian year of issue (the register restarts each 1 January)
+    last_number: int = 0
+
+
+class RegisterEntry(SQLModel, table=True):
+    """One number issued: which memo got it, when, and the subject it bore."""
+
+    __table_args__ = (UniqueConstraint("org_id", "year", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    year: int
+    number: int
+    memo_id: int = Field(foreign_key="memo.id", unique=True)
+    document_number: str = Field(max_length=100)  # as printed: สป ๓๔๕๐๑/๑๗๗
+    subject: str = Field(max_length=SUBJECT_MAX)
+    issued_at: datetime = _moment()

@@ -25,6 +25,7 @@ from ..models import (
     MemoCreate,
     MemoStep,
     MemoUpdate,
+    NumberingPoint,
     Organization,
     Position,
     Role,
@@ -34,7 +35,7 @@ from ..models import (
     User,
 )
 from ..richtext import sanitize
-from . import audit, notifications
+from . import audit, notifications, register
 from .access import require_view
 from .accounts import Principal, principal_for
 from .common import RequestInfo, office_today
@@ -281,6 +282,10 @@ def _perform(
             memo.submitted_at = memo.submitted_at or now
 
         decided_version = memo.version
+        number = None
+        if (state_after == routing.APPROVED and org.numbering_point == NumberingPoint.APPROVAL) or (
+                trigger == routing.SUBMIT and org.numbering_point == NumberingPoint.SUBMISSION):
+            number = register.issue_number(session, memo=memo, org=org, now=now)
         memo.state = state_after
         memo.version += 1
         memo.updated_at = now
@@ -314,7 +319,7 @@ def _perform(
             actor_name=actor.full_name, position_title=position_title, memo_id=memo_id,
             state_before=state_before, state_after=state_after, text=comment,
             details={"round": memo.round, "step": acting_step.step_no if acting_step else None,
-                     "version": decided_version},
+                     "version": decided_version, **({"number": number} if number else {})},
             request_info=request_info))
         _LOGGER.info("memo %s: %s by user %s (%s -> %s)", memo_id, trigger, actor_id,
                      state_before, state_after)
