@@ -9,9 +9,17 @@ from sqlmodel import SQLModel
 
 import workflow.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from workflow.db import make_engine
+from workflow.dbtypes import ValueEnum
 
 config = context.config
 target_metadata = SQLModel.metadata
+
+
+def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Write ValueEnum columns as the plain VARCHAR they are in the database."""
+    if type_ == "type" and isinstance(obj, ValueEnum):
+        return f"sa.String(length={obj.impl.length})"  # type: ignore[attr-defined]
+    return False
 
 
 def _url() -> str:
@@ -25,7 +33,7 @@ def _url() -> str:
 
 def run_migrations_offline() -> None:
     context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True)
+                      render_as_batch=True, render_item=render_item)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -35,7 +43,7 @@ def run_migrations_online() -> None:
     with engine.connect() as connection:
         # render_as_batch lets later ALTERs work on SQLite, which cannot alter columns in place.
         context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=True, compare_type=True)
+                          render_as_batch=True, compare_type=True, render_item=render_item)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

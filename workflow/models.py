@@ -165,6 +165,7 @@ class Memo(MemoBase, table=True):
     memo_date: date  # วันที่
     state: str = Field(default="draft", max_length=30)
     round: int = 0  # how many times it has been submitted
+    revision: int = 0  # the latest submitted content (MemoVersion); 0 before the first
     version: int = 1  # bumped by every change; a stale form or tab is refused
     created_at: datetime = _moment()
     updated_at: datetime = _moment()
@@ -261,6 +262,8 @@ class Decision(SQLModel, table=True):
     state_before: str = Field(max_length=30)
     state_after: str = Field(max_length=30)
     memo_version: int
+    revision: int = 0  # the content version decided on …
+    content_hash: str = Field(default="", max_length=64)  # … and its SHA-256
     created_at: datetime = _moment()
 
 
@@ -300,6 +303,8 @@ class StepPublic(SQLModel):
 
 class DecisionPublic(SQLModel):
     round: int
+    revision: int
+    content_hash: str
     step_no: int | None
     action: str
     actor_id: int
@@ -335,6 +340,7 @@ class MemoPublic(MemoSummary):
     unit_line: str
     body: str
     round: int
+    revision: int
     created_at: datetime
     submitted_at: datetime | None
     steps: list[StepPublic]
@@ -529,3 +535,24 @@ class RegisterEntry(SQLModel, table=True):
     document_number: str = Field(max_length=100)  # as printed: สป ๓๔๕๐๑/๑๗๗
     subject: str = Field(max_length=SUBJECT_MAX)
     issued_at: datetime = _moment()
+
+
+class MemoVersion(SQLModel, table=True):
+    """The memo's content as it was submitted: revision 1, and one more per changed resubmission.
+
+    ``content_hash`` is SHA-256 of the canonical content; each decision records the
+    hash of the version it was taken on.
+    """
+
+    __table_args__ = (UniqueConstraint("memo_id", "revision"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    memo_id: int = Field(foreign_key="memo.id")
+    revision: int
+    subject: str = Field(max_length=SUBJECT_MAX)
+    addressee: str = Field(max_length=ADDRESSEE_MAX)
+    urgency: Urgency = Field(sa_type=ValueEnum(Urgency))
+    body: str = Field(sa_type=Text)
+    content_hash: str = Field(max_length=64)
+    created_by_id: int = Field(foreign_key="user.id")
+    created_at: datetime = _moment()

@@ -35,7 +35,7 @@ from ..models import (
     User,
 )
 from ..richtext import sanitize
-from . import audit, notifications, register
+from . import audit, notifications, register, versions
 from .access import require_view
 from .accounts import Principal, principal_for
 from .common import RequestInfo, office_today
@@ -280,6 +280,8 @@ def _perform(
             steps[step_after - 1].arrived_at = now
         if trigger in (routing.SUBMIT, routing.RESUBMIT):
             memo.submitted_at = memo.submitted_at or now
+            versions.snapshot(session, memo=memo, actor_id=actor.user_id, now=now)
+        current = versions.latest(session, memo_id) if memo.revision else None
 
         decided_version = memo.version
         number = None
@@ -305,6 +307,8 @@ def _perform(
                 state_before=state_before,
                 state_after=state_after,
                 memo_version=decided_version,
+                revision=current.revision if current else 0,
+                content_hash=current.content_hash if current else "",
                 created_at=now,
             )
         )
@@ -468,6 +472,7 @@ class MemoView:
     allowed: list[str]
     current_step: int | None
     notifications: list[notifications.NotificationView]
+    diff: versions.VersionDiff | None = None
 
 
 def get_memo(principal: Principal, memo_id: int) -> MemoView:
@@ -525,6 +530,7 @@ def get_memo(principal: Principal, memo_id: int) -> MemoView:
         allowed=routing.allowed_triggers(memo.state, act),
         current_step=routing.step_of(memo.state),
         notifications=notifications.for_memo(memo_id),
+        diff=versions.diff_for(session, memo, principal),
     )
 
 
