@@ -100,7 +100,8 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator[Any]:
     apps: list[Flask] = []
 
     def factory(**overrides: Any) -> Flask:
-        config = {**TEST_CONFIG, "DATABASE_URL": database_url, **overrides}
+        config = {**TEST_CONFIG, "DATABASE_URL": database_url,
+                  "ATTACHMENT_DIR": str(tmp_path / "attachments"), **overrides}
         os.environ.setdefault("SARABAN_INSTANCE", str(tmp_path / "instance"))
         app = create_app(config)
         apps.append(app)

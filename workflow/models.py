@@ -316,6 +316,15 @@ class DecisionPublic(SQLModel):
     created_at: datetime
 
 
+class AttachmentPublic(SQLModel):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: datetime
+
+
 class MemoSummary(SQLModel):
     """A memo as lists show it."""
 
@@ -345,6 +354,7 @@ class MemoPublic(MemoSummary):
     submitted_at: datetime | None
     steps: list[StepPublic]
     decisions: list[DecisionPublic]
+    attachments: list[AttachmentPublic]
     allowed_actions: list[str]
 
 
@@ -426,6 +436,8 @@ class AuditAction(StrEnum):
     MEMO_RESUBMITTED = "memo_resubmitted"
     MEMO_REJECTED = "memo_rejected"
     MEMO_WITHDRAWN = "memo_withdrawn"
+    ATTACHMENT_ADDED = "attachment_added"
+    ATTACHMENT_REMOVED = "attachment_removed"
     NOTIFICATION_SENT = "notification_sent"
     NOTIFICATION_FAILED = "notification_failed"
     ADMIN_CHANGE = "admin_change"
@@ -444,6 +456,8 @@ AUDIT_ACTION_LABELS = {
     AuditAction.MEMO_RESUBMITTED: "เสนอใหม่",
     AuditAction.MEMO_REJECTED: "ไม่อนุมัติ",
     AuditAction.MEMO_WITHDRAWN: "ถอนเรื่อง",
+    AuditAction.ATTACHMENT_ADDED: "แนบไฟล์",
+    AuditAction.ATTACHMENT_REMOVED: "ลบไฟล์แนบ",
     AuditAction.NOTIFICATION_SENT: "ส่งอีเมลแล้ว",
     AuditAction.NOTIFICATION_FAILED: "ส่งอีเมลไม่สำเร็จ",
     AuditAction.ADMIN_CHANGE: "ผู้ดูแลระบบแก้ไขข้อมูล",
@@ -553,6 +567,25 @@ class MemoVersion(SQLModel, table=True):
     addressee: str = Field(max_length=ADDRESSEE_MAX)
     urgency: Urgency = Field(sa_type=ValueEnum(Urgency))
     body: str = Field(sa_type=Text)
+    attachments: str = Field(default="", sa_type=Text)  # SHA-256 of each file, sorted, comma-joined
     content_hash: str = Field(max_length=64)
     created_by_id: int = Field(foreign_key="user.id")
     created_at: datetime = _moment()
+
+
+class Attachment(SQLModel, table=True):
+    """สิ่งที่ส่งมาด้วย: a file attached to a memo, stored outside the web root under a
+    server-generated name, with the SHA-256 of its bytes."""
+
+    __table_args__ = (Index("ix_attachment_memo", "memo_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    memo_id: int = Field(foreign_key="memo.id")
+    filename: str = Field(max_length=200)  # as the uploader named it, checked, for display
+    stored_name: str = Field(max_length=64, unique=True)
+    content_type: str = Field(max_length=120)  # detected from the bytes, not the name
+    size: int
+    sha256: str = Field(max_length=64)
+    uploaded_by_id: int = Field(foreign_key="user.id")
+    uploaded_at: datetime = _moment()
+    removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, has_request_context, jsonify, render_template, request
+from flask import Flask, has_request_context, jsonify, render_template, request, send_file
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -43,6 +43,17 @@ ERROR_TITLES = {400: "คำขอไม่ถูกต้อง", 401: "กร�
 def request_info() -> RequestInfo:
     """Where the current request came from, for the record."""
     return RequestInfo(ip=request.remote_addr or "", user_agent=request.user_agent.string[:300])
+
+
+def send_attachment(download: Any) -> Response:
+    """A stored attachment as a download: never inline, a safe (RFC 5987) file name."""
+    if not download.path.is_file():
+        from .errors import NotFound
+
+        raise NotFound("ไม่พบไฟล์แนบในที่เก็บ", "The attachment's file is missing.",
+                       code="file_missing")
+    return send_file(download.path, mimetype=download.content_type, as_attachment=True,
+                     download_name=download.filename, max_age=0)
 
 
 def wants_json() -> bool:

@@ -8,9 +8,10 @@ from flask import g, jsonify, request
 from pydantic import ValidationError
 
 from .. import routing
-from ..errors import Invalid
+from ..errors import BadRequest, Invalid
 from ..models import (
     ActionRequest,
+    AttachmentPublic,
     DecisionPublic,
     MemoCreate,
     MemoPublic,
@@ -18,9 +19,9 @@ from ..models import (
     MemoUpdate,
     StepPublic,
 )
-from ..services import memos
+from ..services import attachments, memos
 from ..validation import invalid_from
-from ..web import request_info
+from ..web import request_info, send_attachment
 from . import bp
 from .util import json_body
 
@@ -39,7 +40,8 @@ def _summary(item: memos.MemoListItem) -> dict[str, Any]:
 def _public(view: memos.MemoView) -> dict[str, Any]:
     memo = view.memo
     fields = set(MemoPublic.model_fields) - {
-        "state_label", "current_step", "drafter_name", "steps", "decisions", "allowed_actions"}
+        "state_label", "current_step", "drafter_name", "steps", "decisions", "allowed_actions",
+        "attachments"}
     return MemoPublic(
         **memo.model_dump(include=fields),
         state_label=routing.state_label(memo.state),
@@ -47,6 +49,8 @@ def _public(view: memos.MemoView) -> dict[str, Any]:
         drafter_name=view.drafter_name,
         steps=[StepPublic(**vars(s)) for s in view.steps],
         decisions=[DecisionPublic.model_validate(d, from_attributes=True) for d in view.decisions],
+        attachments=[AttachmentPublic.model_validate(a, from_attributes=True)
+                     for a in view.attachments],
         allowed_actions=view.allowed,
     ).model_dump(mode="json")
 
@@ -111,3 +115,27 @@ def act(memo_id: int) -> Any:
         request_info=request_info(),
     )
     return jsonify(_public(memos.get_memo(g.principal, memo_id)))
+
+
+@bp.route("/memos/<int:memo_id>/attachments", methods=["POST"])
+def upload_attachment(memo_id: int) -> Any:
+    """Attach a file (multipart/form-data, field ``file``) to a draft or returned memo."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise BadRequest("กรุณาส่งไฟล์ในช่อง file (multipart/form-data)",
+                         "Send the file as multipart/form-data in the field 'file'.",
+                         code="file_missing")
+    try:
+        row = attachments.add(memo_id=memo_id, actor_id=g.principal.user_id,
+                              filename=upload.filename, stream=upload.stream,
+                              request_info=request_info())
+    finally:
+        upload.close()  # the spooled temporary file, now rather than at garbage collection
+    return jsonify(AttachmentPublic.model_validate(row, from_attributes=True)
+                   .model_dump(mode="json")), 201
+
+
+@bp.route("/memos/<int:memo_id>/attachments/<int:attachment_id>", methods=["GET"])
+def download_attachment(memo_id: int, attachment_id: int) -> Any:
+    """Download an attachment."""
+    return send_attachment(attachments.for_download(g.principal, memo_id, attachment_id))

@@ -19,6 +19,7 @@ from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models import (
     COMMENT_MAX,
+    Attachment,
     AuditAction,
     Decision,
     Memo,
@@ -35,7 +36,7 @@ from ..models import (
     User,
 )
 from ..richtext import sanitize
-from . import audit, notifications, register, versions
+from . import attachments, audit, notifications, register, versions
 from .access import require_view
 from .accounts import Principal, principal_for
 from .common import RequestInfo, office_today
@@ -472,6 +473,7 @@ class MemoView:
     allowed: list[str]
     current_step: int | None
     notifications: list[notifications.NotificationView]
+    attachments: list[Attachment]
     diff: versions.VersionDiff | None = None
 
 
@@ -530,6 +532,7 @@ def get_memo(principal: Principal, memo_id: int) -> MemoView:
         allowed=routing.allowed_triggers(memo.state, act),
         current_step=routing.step_of(memo.state),
         notifications=notifications.for_memo(memo_id),
+        attachments=attachments.of_memo(session, memo_id),
         diff=versions.diff_for(session, memo, principal),
     )
 

@@ -17,9 +17,11 @@ FIELDS = (("subject", "เรื่อง"), ("addressee", "เรียน"), (
           ("body", "เนื้อหา"))
 
 
-def content_hash(memo: Memo | MemoVersion) -> str:
-    """SHA-256 of the memo's content (subject, addressee, urgency, body) as canonical JSON."""
-    content = {name: str(getattr(memo, name)) for name, _ in FIELDS}
+def content_hash(memo: Memo | MemoVersion, attachment_hashes: list[str] | None = None) -> str:
+    """SHA-256 of the memo's content (subject, addressee, urgency, body and the SHA-256 of
+    each attachment) as canonical JSON."""
+    content: dict[str, object] = {name: str(getattr(memo, name)) for name, _ in FIELDS}
+    content["attachments"] = sorted(attachment_hashes or [])
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -34,14 +36,18 @@ def latest(session: Session, memo_id: int) -> MemoVersion | None:
 
 def snapshot(session: Session, *, memo: Memo, actor_id: int, now: datetime) -> MemoVersion:
     """Keep the content being submitted; a new revision only if it changed since the last one."""
-    digest = content_hash(memo)
+    from .attachments import of_memo
+
+    files = [a.sha256 for a in of_memo(session, memo.id or 0)]
+    digest = content_hash(memo, files)
     last = latest(session, memo.id or 0)
     if last is not None and last.content_hash == digest:
         return last
     version = MemoVersion(
         memo_id=memo.id or 0, revision=(last.revision if last else 0) + 1,
         subject=memo.subject, addressee=memo.addressee, urgency=memo.urgency, body=memo.body,
-        content_hash=digest, created_by_id=actor_id, created_at=now,
+        content_hash=digest, attachments=",".join(sorted(files)), created_by_id=actor_id,
+        created_at=now,
     )
     session.add(version)
     memo.revision = version.revision

@@ -11,12 +11,13 @@ from werkzeug.wrappers import Response
 
 from .. import routing
 from ..errors import Conflict, WorkflowError
-from ..forms import ActionForm, MemoForm
+from ..forms import ActionForm, MemoForm, PostForm
 from ..models import MemoCreate, MemoUpdate
 from ..phrases import SEND_BACK, endorsement_phrases
-from ..services import memos
+from ..services import attachments, memos
 from ..validation import field_errors
-from ..web import request_info
+from ..web import request_info, send_attachment
+from .util import principal
 
 bp = Blueprint("memos", __name__, url_prefix="/memos")
 
@@ -77,11 +78,9 @@ def edit(memo_id: int) -> Any:
             "Only the drafter may edit, and only a draft or a returned memo.",
             code="not_editable",
         )
-    form = MemoForm(obj=memo if request.method == "GET" else None)
     if request.method == "GET":
-        form.urgency.data = memo.urgency
-        form.version.data = str(memo.version)
-        return _editor(form, memo_view=view, errors={})
+        return _stored_editor(memo_id, errors={})
+    form = MemoForm()
     if not form.validate_on_submit():
         return _editor(form, memo_view=view, errors={"form": "แบบฟอร์มไม่ถูกต้อง"}, status=400)
     try:
@@ -95,6 +94,15 @@ def edit(memo_id: int) -> Any:
         # Keep what the user typed on screen; nothing they saved earlier is touched.
         return _editor(form, memo_view=view, errors={"form": exc.message}, status=exc.status)
     return _after_save(memo_id, submit=request.form.get("intent") == "submit")
+
+
+def _stored_editor(memo_id: int, *, errors: dict[str, str], status: int = 200) -> tuple[str, int]:
+    """The editor filled from the memo as saved."""
+    view = memos.get_memo(principal(), memo_id)
+    form = MemoForm(obj=view.memo)
+    form.urgency.data = view.memo.urgency
+    form.version.data = str(view.memo.version)
+    return _editor(form, memo_view=view, errors=errors, status=status)
 
 
 def _after_save(memo_id: int, *, submit: bool) -> Response:
@@ -160,3 +168,46 @@ def act(memo_id: int) -> Any:
         return _show(memo_id, form, error=exc.message, status=exc.status)
     flash(DONE_MESSAGES.get(action, "ดำเนินการแล้ว"), "success")
     return redirect(url_for("memos.show", memo_id=memo_id))
+
+
+@bp.route("/<int:memo_id>/attachments", methods=["POST"])
+@login_required
+def upload(memo_id: int) -> Any:
+    """Attach a file (สิ่งที่ส่งมาด้วย) to a draft or returned memo."""
+    if not PostForm().validate_on_submit():
+        flash("แบบฟอร์มไม่ถูกต้อง กรุณาลองใหม่", "error")
+        return redirect(url_for("memos.edit", memo_id=memo_id)), 400
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash("กรุณาเลือกไฟล์", "error")
+        return redirect(url_for("memos.edit", memo_id=memo_id))
+    try:
+        attachments.add(memo_id=memo_id, actor_id=current_user.user_id,
+                        filename=upload.filename, stream=upload.stream,
+                        request_info=request_info())
+    except WorkflowError as exc:
+        if exc.status in (403, 404):
+            raise
+        return _stored_editor(memo_id, errors={"attachment": exc.message}, status=exc.status)
+    finally:
+        upload.close()  # the spooled temporary file, now rather than at garbage collection
+    flash("แนบไฟล์แล้ว", "success")
+    return redirect(url_for("memos.edit", memo_id=memo_id))
+
+
+@bp.route("/<int:memo_id>/attachments/<int:attachment_id>/remove", methods=["POST"])
+@login_required
+def remove_attachment(memo_id: int, attachment_id: int) -> Any:
+    """Take a file off a draft or returned memo."""
+    if PostForm().validate_on_submit():
+        attachments.remove(memo_id=memo_id, attachment_id=attachment_id,
+                           actor_id=current_user.user_id, request_info=request_info())
+        flash("ลบไฟล์แนบแล้ว", "success")
+    return redirect(url_for("memos.edit", memo_id=memo_id))
+
+
+@bp.route("/<int:memo_id>/attachments/<int:attachment_id>")
+@login_required
+def download(memo_id: int, attachment_id: int) -> Any:
+    """Download an attachment, for those who may read the memo."""
+    return send_attachment(attachments.for_download(principal(), memo_id, attachment_id))
