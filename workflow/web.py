@@ -161,6 +161,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["thai_datetime"] = lambda v, thai_digits=True: thai.format_datetime(
         v, tz=tz, thai=thai_digits)
     app.jinja_env.filters["thai_digits"] = thai.thai_digits
+    app.jinja_env.filters["thai_date_of"] = lambda v, thai_digits=True: thai.format_date(
+        thai.to_local(v, tz).date() if v else None, thai=thai_digits)
     app.context_processor(_template_globals)
 
     app.register_error_handler(WorkflowError, _on_workflow_error)

@@ -139,3 +139,11 @@ def upload_attachment(memo_id: int) -> Any:
 def download_attachment(memo_id: int, attachment_id: int) -> Any:
     """Download an attachment."""
     return send_attachment(attachments.for_download(g.principal, memo_id, attachment_id))
+
+
+@bp.route("/memos/<int:memo_id>/pdf", methods=["GET"])
+def memo_pdf(memo_id: int) -> Any:
+    """The memo as an A4 PDF in the official form."""
+    from ..views.documents import pdf_response
+
+    return pdf_response(g.principal, memo_id)

@@ -1,0 +1,95 @@
+"""The official document: what the print view and the PDF show, and public verification.
+
+The completion certificate names the approved version's SHA-256 (its content hash,
+which every decision also records) and links to ``/verify/<hash>``, a public page
+that confirms the document is genuine and approved without showing its content.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlmodel import col, select
+
+from .. import routing
+from ..extensions import db
+from ..models import AuditEvent, Memo, MemoVersion, Organization
+from . import audit, memos, versions
+from .accounts import Principal
+
+
+@dataclass(frozen=True)
+class CertificateLine:
+    when: datetime
+    actor_name: str
+    position: str
+    action: str
+    ip: str
+
+
+@dataclass(frozen=True)
+class Certificate:
+    document_hash: str
+    verify_url: str
+    lines: list[CertificateLine]
+
+
+@dataclass(frozen=True)
+class Document:
+    view: memos.MemoView
+    certificate: Certificate | None
+
+
+def document(principal: Principal, memo_id: int) -> Document:
+    """The memo as it is printed, with its completion certificate once approved."""
+    view = memos.get_memo(principal, memo_id)  # checks access
+    certificate = None
+    if view.memo.state == routing.APPROVED:
+        version = versions.latest(db.session, memo_id)
+        assert version is not None
+        chain = set(audit.CHAIN_ACTIONS.values())
+        events = db.session.exec(
+            select(AuditEvent).where(AuditEvent.memo_id == memo_id)
+            .order_by(col(AuditEvent.seq))
+        ).all()
+        base = current_app.config["BASE_URL"].rstrip("/")
+        certificate = Certificate(
+            document_hash=version.content_hash,
+            verify_url=f"{base}/verify/{version.content_hash}",
+            lines=[CertificateLine(e.created_at, e.actor_name, e.position_title, e.action, e.ip)
+                   for e in events if e.action in chain],
+        )
+    return Document(view, certificate)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What anyone may learn from a hash: genuine and approved, by whom and when, no content."""
+
+    genuine: bool
+    office: str = ""
+    number: str = ""
+    approved_at: datetime | None = None
+    revision: int = 0
+
+
+def verify(document_hash: str) -> Verification:
+    """Is ``document_hash`` the approved version of a memo?"""
+    if len(document_hash) != 64 or any(c not in "0123456789abcdef" for c in document_hash):
+        return Verification(False)
+    session = db.session
+    row = session.exec(
+        select(MemoVersion, Memo, Organization)
+        .join(Memo, Memo.id == MemoVersion.memo_id)  # type: ignore[arg-type]
+        .join(Organization, Organization.id == Memo.org_id)  # type: ignore[arg-type]
+        .where(MemoVersion.content_hash == document_hash)
+        .order_by(col(MemoVersion.revision).desc())
+    ).first()
+    if row is None:
+        return Verification(False)
+    version, memo, org = row
+    if memo.state != routing.APPROVED or memo.revision != version.revision:
+        return Verification(False)
+    return Verification(True, org.name, memo.number or "", memo.updated_at, version.revision)
