@@ -20,13 +20,13 @@ import filetype
 from flask import current_app
 from sqlmodel import Session, col, select
 
-from .. import clock, routing
-from ..errors import Conflict, Forbidden, Invalid, NotFound
+from .. import clock
+from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..models import Attachment, AuditAction, Memo, User
-from . import audit
+from . import audit, memos
 from .access import require_view
-from .accounts import Principal, principal_for
+from .accounts import Principal
 from .common import RequestInfo
 
 # extension -> the type the bytes must show
@@ -85,25 +85,6 @@ def _sniff(head: bytes, extension: str) -> str:
     return expected
 
 
-def _editable_memo(session: Session, memo_id: int, actor_id: int) -> Memo:
-    memo = session.exec(select(Memo).where(Memo.id == memo_id).with_for_update()).first()
-    if memo is None:
-        raise NotFound("ไม่พบบันทึกข้อความนี้", "Memo not found.", code="memo_not_found")
-    user = session.get(User, actor_id)
-    if user is None or not user.is_active:
-        raise Forbidden("บัญชีผู้ใช้นี้ถูกระงับ", "This account is not active.", code="inactive")
-    require_view(session, principal_for(session, user), memo)
-    if memo.drafter_id != actor_id:
-        raise Forbidden("เฉพาะผู้ร่างเท่านั้นที่แนบหรือลบไฟล์ได้",
-                        "Only the drafter may change attachments.", code="not_drafter")
-    if not routing.is_editable(memo.state):
-        raise Conflict(
-            f"แก้ไขไฟล์แนบไม่ได้ เนื่องจากบันทึกอยู่ในสถานะ \"{routing.state_label(memo.state)}\"",
-            f"Attachments of a memo in state {memo.state!r} cannot change.",
-            code="not_editable", details={"state": memo.state})
-    return memo
-
-
 def add(*, memo_id: int, actor_id: int, filename: str, stream: IO[bytes],
         request_info: RequestInfo | None = None) -> Attachment:
     """Check, store and record one upload to a draft or returned memo."""
@@ -134,7 +115,7 @@ def add(*, memo_id: int, actor_id: int, filename: str, stream: IO[bytes],
             raise Invalid("ไฟล์ว่างเปล่า", "The file is empty.", code="empty_file")
         content_type = _sniff(head, extension)
         with db.write() as session:
-            memo = _editable_memo(session, memo_id, actor_id)
+            memo, _ = memos.lock_for_editing(session, memo_id=memo_id, actor_id=actor_id)
             partial.rename(target_dir / stored_name)
             row = Attachment(memo_id=memo_id, filename=name, stored_name=stored_name,
                              content_type=content_type, size=size, sha256=digest.hexdigest(),
@@ -171,7 +152,7 @@ def remove(*, memo_id: int, attachment_id: int, actor_id: int,
            request_info: RequestInfo | None = None) -> None:
     """Take an attachment off a draft or returned memo; file and row stay, for earlier versions."""
     with db.write() as session:
-        memo = _editable_memo(session, memo_id, actor_id)
+        memo, _ = memos.lock_for_editing(session, memo_id=memo_id, actor_id=actor_id)
         row = session.get(Attachment, attachment_id)
         if row is None or row.memo_id != memo_id:
             raise NotFound("ไม่พบไฟล์แนบนี้", "Attachment not found.", code="attachment_not_found")

@@ -130,28 +130,34 @@ def create_memo(
         return memo
 
 
+def lock_for_editing(session: Session, *, memo_id: int, actor_id: int) -> tuple[Memo, Principal]:
+    """Lock a memo its drafter is about to change (text or attachments): draft or returned only."""
+    memo = _lock_memo(session, memo_id)
+    actor = _actor(session, actor_id)
+    require_view(session, actor, memo)
+    if memo.drafter_id != actor.user_id:
+        raise Forbidden(
+            "เฉพาะผู้ร่างเท่านั้นที่แก้ไขบันทึกนี้ได้",
+            "Only the drafter may edit this memo.",
+            code="not_drafter",
+        )
+    if not routing.is_editable(memo.state):
+        raise Conflict(
+            f"แก้ไขไม่ได้ เนื่องจากบันทึกอยู่ในสถานะ \"{routing.state_label(memo.state)}\"",
+            f"A memo in state {memo.state!r} cannot be edited.",
+            code="not_editable",
+            details={"state": memo.state},
+        )
+    return memo, actor
+
+
 def update_memo(
     *, memo_id: int, actor_id: int, memo_update: MemoUpdate,
     request_info: RequestInfo | None = None,
 ) -> Memo:
     """Edit a draft or a returned memo; only its drafter may, and only from the current version."""
     with db.write() as session:
-        memo = _lock_memo(session, memo_id)
-        actor = _actor(session, actor_id)
-        require_view(session, actor, memo)
-        if memo.drafter_id != actor.user_id:
-            raise Forbidden(
-                "เฉพาะผู้ร่างเท่านั้นที่แก้ไขบันทึกนี้ได้",
-                "Only the drafter may edit this memo.",
-                code="not_drafter",
-            )
-        if not routing.is_editable(memo.state):
-            raise Conflict(
-                f"แก้ไขไม่ได้ เนื่องจากบันทึกอยู่ในสถานะ \"{routing.state_label(memo.state)}\"",
-                f"A memo in state {memo.state!r} cannot be edited.",
-                code="not_editable",
-                details={"state": memo.state},
-            )
+        memo, actor = lock_for_editing(session, memo_id=memo_id, actor_id=actor_id)
         _check_version(memo, memo_update.version)
         changes = memo_update.model_dump(exclude_unset=True, exclude={"version"})
         changes = {k: v for k, v in changes.items() if v is not None}
@@ -226,7 +232,7 @@ def _current_steps(session: Session, memo: Memo) -> list[MemoStep]:
     )
 
 
-def _perform(
+def perform(
     trigger: str,
     *,
     memo_id: int,
@@ -235,6 +241,14 @@ def _perform(
     expected_version: int | None = None,
     request_info: RequestInfo | None = None,
 ) -> Memo:
+    """Take ``trigger`` (one of ``routing.TRIGGERS``: submit, approve, send_back, resubmit,
+    reject, withdraw) on a memo, as one all-or-nothing unit of work."""
+    if trigger not in routing.TRIGGERS:
+        raise Invalid(
+            "ไม่รู้จักการดำเนินการนี้",
+            f"Unknown action {trigger!r}; expected one of {', '.join(routing.TRIGGERS)}.",
+            code="unknown_action",
+        )
     comment = (comment or "").strip()
     if len(comment) > COMMENT_MAX:
         raise Invalid(
@@ -345,27 +359,6 @@ def _close_steps(
         for step in steps:
             if step.status in (StepStatus.WAITING, StepStatus.PENDING):
                 step.status = StepStatus.CANCELLED
-
-
-def perform(
-    action: str,
-    *,
-    memo_id: int,
-    actor_id: int,
-    comment: str = "",
-    expected_version: int | None = None,
-    request_info: RequestInfo | None = None,
-) -> Memo:
-    """Take ``action`` (one of ``routing.TRIGGERS``: submit, approve, send_back, resubmit,
-    reject, withdraw) on a memo, as one all-or-nothing unit of work."""
-    if action not in routing.TRIGGERS:
-        raise Invalid(
-            "ไม่รู้จักการดำเนินการนี้",
-            f"Unknown action {action!r}; expected one of {', '.join(routing.TRIGGERS)}.",
-            code="unknown_action",
-        )
-    return _perform(action, memo_id=memo_id, actor_id=actor_id, comment=comment,
-                    expected_version=expected_version, request_info=request_info)
 
 
 # -- reading -------------------------------------------------------------------
