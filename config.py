@@ -90,6 +90,10 @@ class Config:
     ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 3)
     ARGON2_MEMORY_KIB = _int("ARGON2_MEMORY_KIB", 65536)
 
+    # Attachments (สิ่งที่ส่งมาด้วย): stored outside the web root, each at most this size.
+    ATTACHMENT_MAX_MB = _int("ATTACHMENT_MAX_MB", 20)
+    ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR", "")  # default: instance/attachments
+
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     API_TOKEN_HOURS = _int("API_TOKEN_HOURS", 12)
 
