@@ -89,6 +89,7 @@ class Config:
     # argon2id cost; the defaults are argon2-cffi's recommendation (RFC 9106 low-memory).
     ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 3)
     ARGON2_MEMORY_KIB = _int("ARGON2_MEMORY_KIB", 65536)
+    PASSWORD_MIN_LENGTH = _int("PASSWORD_MIN_LENGTH", 10)
 
     # Attachments (สิ่งที่ส่งมาด้วย): stored outside the web root, each at most this size.
     ATTACHMENT_MAX_MB = _int("ATTACHMENT_MAX_MB", 20)

@@ -8,7 +8,7 @@ import click
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from config import BASE_DIR
 
@@ -27,6 +27,7 @@ def upgrade_database(url: str | None = None) -> None:
 
 
 @click.command("db-upgrade")
+@with_appcontext
 def db_upgrade_command() -> None:
     """Migrate the database to the latest schema."""
     upgrade_database()
@@ -34,6 +35,7 @@ def db_upgrade_command() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """Migrate, then create the demo office of the seed memo (safe to run again)."""
     from .services.demo import PEOPLE, seed_demo
@@ -42,6 +44,31 @@ def seed_demo_command() -> None:
     ids = seed_demo()
     click.echo(f"สำนักงานตัวอย่างพร้อมแล้ว: memo #{ids['memo_id']}")
     click.echo("Demo logins (password: demo): " + ", ".join(p[0] for p in PEOPLE))
+
+
+@click.command("create-admin")
+@click.option("--username", prompt="ชื่อผู้ใช้ (username)", default="admin", show_default=True)
+@click.option("--full-name", prompt="ชื่อ-สกุล (full name)")
+@click.option("--email", prompt="อีเมล (email)")
+@click.option("--office", default="สำนักงานใหม่", show_default=True,
+              help="The office's name, used only when the database has none yet.")
+@with_appcontext
+def create_admin_command(username: str, full_name: str, email: str, office: str) -> None:
+    """Create the first administrator; the password comes from ADMIN_PASSWORD or a prompt."""
+    import os
+
+    from .errors import WorkflowError
+    from .services import accounts
+
+    upgrade_database()
+    password = os.environ.get("ADMIN_PASSWORD") or click.prompt(
+        "รหัสผ่าน (password)", hide_input=True, confirmation_prompt=True)
+    try:
+        accounts.create_admin(username=username, full_name=full_name, email=email,
+                              password=password, office=office)
+    except WorkflowError as exc:
+        raise click.ClickException(f"{exc.message} ({exc.message_en})") from None
+    click.echo(f"สร้างผู้ดูแลระบบ {username} แล้ว (admin created)")
 
 
 audit_cli = AppGroup("audit", help="The audit trail.")
@@ -72,3 +99,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(db_upgrade_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(create_admin_command)

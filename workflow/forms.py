@@ -14,7 +14,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from .models import ADDRESSEE_MAX, SUBJECT_MAX, URGENCY_LABELS
 
@@ -59,3 +59,11 @@ class OfficeDayForm(FlaskForm):
     kind = SelectField("ประเภท", choices=[SelectChoice("holiday", "วันหยุดเพิ่มเติม"),
                                           SelectChoice("working", "วันทำงานเพิ่มเติม")])
     note = StringField("หมายเหตุ", validators=[Length(max=200)])
+
+
+class PasswordForm(FlaskForm):
+    old_password = PasswordField("รหัสผ่านเดิม", validators=[DataRequired("กรุณากรอกรหัสผ่านเดิม")])
+    new_password = PasswordField("รหัสผ่านใหม่", validators=[DataRequired("กรุณากรอกรหัสผ่านใหม่")])
+    confirm = PasswordField("ยืนยันรหัสผ่านใหม่",
+                            validators=[DataRequired("กรุณายืนยันรหัสผ่านใหม่"),
+                                        EqualTo("new_password", "รหัสผ่านใหม่ทั้งสองช่องไม่ตรงกัน")])

@@ -427,6 +427,8 @@ class AuditAction(StrEnum):
     LOGIN_SUCCEEDED = "login_succeeded"
     LOGIN_FAILED = "login_failed"
     LOGOUT = "logout"
+    PASSWORD_CHANGED = "password_changed"
+    SIGNED_OUT_EVERYWHERE = "signed_out_everywhere"
     MEMO_CREATED = "memo_created"
     MEMO_EDITED = "memo_edited"
     MEMO_OPENED = "memo_opened"  # a signer's first look at the memo at their step
@@ -447,6 +449,8 @@ AUDIT_ACTION_LABELS = {
     AuditAction.LOGIN_SUCCEEDED: "เข้าสู่ระบบ",
     AuditAction.LOGIN_FAILED: "เข้าสู่ระบบไม่สำเร็จ",
     AuditAction.LOGOUT: "ออกจากระบบ",
+    AuditAction.PASSWORD_CHANGED: "เปลี่ยนรหัสผ่าน",
+    AuditAction.SIGNED_OUT_EVERYWHERE: "ออกจากระบบทุกเครื่อง",
     AuditAction.MEMO_CREATED: "สร้างบันทึก",
     AuditAction.MEMO_EDITED: "แก้ไขบันทึก",
     AuditAction.MEMO_OPENED: "เปิดอ่านแล้ว",

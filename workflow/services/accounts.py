@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from .. import clock
 from ..errors import Unauthorized
 from ..extensions import db
-from ..models import AuditAction, AuthSession, Position, Role, User
+from ..models import AuditAction, AuthSession, Organization, Position, Role, User
 from .common import RequestInfo
 
 
@@ -51,6 +51,9 @@ def _verify(password_hash: str, password: str) -> bool:
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+token_digest = _digest  # the account page marks "this browser" by comparing digests
 
 
 @dataclass(frozen=True)
@@ -220,3 +223,100 @@ def update_settings(*, user_id: int, notify_arrivals: bool, daily_digest: bool) 
             raise Unauthorized("กรุณาเข้าสู่ระบบ", "Not signed in.")
         user.notify_arrivals = notify_arrivals
         user.daily_digest = daily_digest
+
+
+def check_new_password(password: str, *, username: str = "") -> None:
+    """Refuse a password that is too short or is the username (in Thai and English)."""
+    from ..errors import Invalid
+
+    minimum = int(current_app.config["PASSWORD_MIN_LENGTH"])
+    if len(password) < minimum:
+        raise Invalid(f"รหัสผ่านต้องยาวอย่างน้อย {minimum} ตัวอักษร",
+                      f"The password must be at least {minimum} characters.",
+                      code="password_too_short")
+    if len(password) > 1024:
+        raise Invalid("รหัสผ่านยาวเกินไป", "The password is too long.", code="password_too_long")
+    if username and password.strip().lower() == username.strip().lower():
+        raise Invalid("รหัสผ่านต้องไม่ซ้ำกับชื่อผู้ใช้", "The password must differ from the username.",
+                      code="password_is_username")
+
+
+def change_password(*, principal: Principal, old_password: str, new_password: str,
+                    request_info: RequestInfo | None = None) -> None:
+    """Change one's own password (the old one is required); other sessions and tokens end."""
+    from . import audit
+
+    user = db.session.get(User, principal.user_id)
+    if user is None or not _verify(user.password_hash, old_password):
+        raise Unauthorized("รหัสผ่านเดิมไม่ถูกต้อง", "The current password is wrong.",
+                           code="bad_old_password")
+    check_new_password(new_password, username=user.username)
+    new_hash = hash_password(new_password)  # outside the write lock: argon2 is slow on purpose
+    with db.write() as session:
+        user = session.get(User, principal.user_id)
+        assert user is not None
+        user.password_hash = new_hash
+        ended = _revoke_all(session, user.id or 0, keep=principal.token)
+        audit.record(session, audit.Entry(
+            AuditAction.PASSWORD_CHANGED, org_id=user.org_id, actor_id=user.id,
+            actor_name=user.full_name, details={"other_sessions_ended": ended},
+            request_info=request_info))
+
+
+def _revoke_all(session: Session, user_id: int, keep: str = "") -> int:
+    now = clock.now()
+    rows = session.exec(select(AuthSession).where(
+        AuthSession.user_id == user_id, col(AuthSession.revoked_at).is_(None))).all()
+    ended = 0
+    for row in rows:
+        if keep and row.token_hash == _digest(keep):
+            continue
+        row.revoked_at = now
+        ended += 1
+    return ended
+
+
+def sign_out_everywhere(*, principal: Principal, request_info: RequestInfo | None = None) -> int:
+    """End every session and API token of the user, this one included."""
+    from . import audit
+
+    with db.write() as session:
+        user = session.get(User, principal.user_id)
+        assert user is not None
+        ended = _revoke_all(session, principal.user_id)
+        audit.record(session, audit.Entry(
+            AuditAction.SIGNED_OUT_EVERYWHERE, org_id=user.org_id, actor_id=user.id,
+            actor_name=user.full_name, details={"sessions_ended": ended},
+            request_info=request_info))
+    return ended
+
+
+def active_sessions(principal: Principal) -> list[AuthSession]:
+    """The user's live sessions and tokens, newest first."""
+    return list(db.session.exec(
+        select(AuthSession).where(AuthSession.user_id == principal.user_id,
+                                  col(AuthSession.revoked_at).is_(None),
+                                  col(AuthSession.expires_at) > clock.now())
+        .order_by(col(AuthSession.created_at).desc())
+    ).all())
+
+
+def create_admin(*, username: str, full_name: str, email: str, password: str,
+                 office: str) -> User:
+    """The first administrator (and, on an empty database, their office)."""
+    from ..errors import Conflict
+
+    check_new_password(password, username=username)
+    new_hash = hash_password(password)
+    with db.write() as session:
+        if session.exec(select(User).where(User.username == username.lower())).first():
+            raise Conflict("มีชื่อผู้ใช้นี้แล้ว", "That username exists.", code="username_taken")
+        org = session.exec(select(Organization).order_by(col(Organization.id))).first()
+        if org is None:
+            org = Organization(name=office, unit_line=office)
+            session.add(org)
+            session.flush()
+        user = User(org_id=org.id or 0, username=username.lower(), full_name=full_name,
+                    email=email, password_hash=new_hash, roles="admin")
+        session.add(user)
+        return user

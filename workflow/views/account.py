@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask import session as flask_session
+from flask_login import current_user, login_required, logout_user
 
-from ..forms import SettingsForm
+from ..errors import WorkflowError
+from ..forms import PasswordForm, PostForm, SettingsForm
 from ..services import accounts
+from ..web import request_info
+from .util import principal
 
 bp = Blueprint("account", __name__)
 
@@ -26,3 +30,43 @@ def settings() -> Any:
         flash("บันทึกการตั้งค่าแล้ว", "success")
         return redirect(url_for("account.settings"))
     return render_template("settings.html", form=form, user=user)
+
+
+@bp.route("/account")
+@login_required
+def profile() -> str:
+    """The user's own page: positions, roles and live sessions."""
+    return render_template("account.html", sessions=accounts.active_sessions(principal()),
+                           current_token=principal().token, form=PostForm(),
+                           digest=accounts.token_digest)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password() -> Any:
+    """Change one's password; the old one is required and other sessions end."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(principal=principal(),
+                                     old_password=form.old_password.data or "",
+                                     new_password=form.new_password.data or "",
+                                     request_info=request_info())
+        except WorkflowError as exc:
+            return render_template("password.html", form=form, error=exc.message), exc.status
+        flash("เปลี่ยนรหัสผ่านแล้ว เครื่องอื่นที่เคยเข้าสู่ระบบไว้ต้องเข้าสู่ระบบใหม่", "success")
+        return redirect(url_for("account.profile"))
+    status = 422 if form.errors else 200
+    return render_template("password.html", form=form, error=""), status
+
+
+@bp.route("/account/sign-out-everywhere", methods=["POST"])
+@login_required
+def sign_out_everywhere() -> Any:
+    """End every session and API token of this user, this browser's too."""
+    if PostForm().validate_on_submit():
+        accounts.sign_out_everywhere(principal=principal(), request_info=request_info())
+        logout_user()
+        flask_session.clear()
+        flash("ออกจากระบบทุกเครื่องแล้ว", "info")
+    return redirect(url_for("auth.login"))
