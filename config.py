@@ -98,6 +98,9 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     API_TOKEN_HOURS = _int("API_TOKEN_HOURS", 12)
 
+    # How many reverse proxies stand in front (0: none); their X-Forwarded-* are trusted.
+    PROXY_HOPS = _int("PROXY_HOPS", 0)
+
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "") or None
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "30 per minute")

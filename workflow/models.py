@@ -172,11 +172,15 @@ class Memo(MemoBase, table=True):
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-def _text(label_th: str, maximum: int, *, required: bool) -> AfterValidator:
+def _text(label_th: str, maximum: int, *, required: bool,
+          single_line: bool = True) -> AfterValidator:
     """A validator that trims text and checks it is present and not too long, in Thai."""
 
     def check(value: str) -> str:
         value = value.strip()
+        if single_line and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            # A line break in a subject would also break the email header it goes into.
+            raise ValueError(f"{label_th}: ต้องเป็นข้อความบรรทัดเดียว ไม่มีอักขระควบคุม")
         if required and not value:
             raise ValueError(f"{label_th}: ต้องกรอก")
         if len(value) > maximum:
@@ -188,7 +192,7 @@ def _text(label_th: str, maximum: int, *, required: bool) -> AfterValidator:
 
 SubjectText = Annotated[str, _text("เรื่อง", SUBJECT_MAX, required=True)]
 AddresseeText = Annotated[str, _text("เรียน", ADDRESSEE_MAX, required=True)]
-BodyHtml = Annotated[str, _text("เนื้อหา", BODY_MAX, required=False)]
+BodyHtml = Annotated[str, _text("เนื้อหา", BODY_MAX, required=False, single_line=False)]
 
 
 class MemoCreate(SQLModel):

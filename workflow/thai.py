@@ -70,8 +70,11 @@ def parse_date(text: str) -> date:
         if "-" in raw:
             return date.fromisoformat(raw)
         day, month, year = (int(part) for part in raw.replace(".", "/").split("/"))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ValueError(f"not a date: {text!r}") from None
     if year > 2400:  # a Buddhist-era year
         year -= BE_OFFSET
-    return date(year, month, day)
+    try:
+        return date(year, month, day)
+    except OverflowError:
+        raise ValueError(f"not a date: {text!r}") from None

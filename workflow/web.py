@@ -5,11 +5,21 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, has_request_context, jsonify, render_template, request, send_file
+from flask import (
+    Flask,
+    g,
+    has_request_context,
+    jsonify,
+    render_template,
+    request,
+    send_file,
+)
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
 from . import routing, thai
@@ -104,6 +114,11 @@ def _on_http_error(exc: HTTPException) -> Any:
 def _on_unexpected(exc: Exception) -> tuple[Any, int]:
     # Logged with its traceback for us; the user sees a Thai sentence, never the trace.
     _LOGGER.exception("unhandled error on %s %s", request.method, request.path)
+    # A failed statement leaves the read session unusable (PostgreSQL aborts the
+    # transaction); drop it so the error page itself can still query.
+    reader = g.pop("db_session", None)
+    if reader is not None:
+        reader.close()
     thai_text, english = HTTP_MESSAGES[500]
     return error_response(500, "internal_error", thai_text, english)
 
@@ -130,7 +145,10 @@ def _template_globals() -> dict[str, Any]:
     waiting = 0
     # Emails are rendered by the worker with no request, and so no signed-in user.
     if has_request_context() and current_user.is_authenticated:
-        waiting = memos.count_waiting(current_user)  # type: ignore[arg-type]
+        try:
+            waiting = memos.count_waiting(current_user)  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 - a badge must never take the page down
+            _LOGGER.warning("could not count the waiting memos", exc_info=True)
     return {
         "waiting_count": waiting,
         "URGENCY_LABELS": URGENCY_LABELS,
@@ -144,8 +162,23 @@ def _template_globals() -> dict[str, Any]:
     }
 
 
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` limited to what an INTEGER column holds: a larger id is a 404, not a 500."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
     """Wire the login loader, filters, error handlers and headers into ``app``."""
+    app.url_map.converters["int"] = BoundedIntConverter
+    hops = int(app.config.get("PROXY_HOPS", 0))
+    if hops:
+        # Behind a reverse proxy the client's address is in X-Forwarded-For; trust only
+        # as many hops as there are proxies, so rate limits and the audit see real IPs.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops,  # type: ignore[method-assign]
+                                x_host=hops)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "กรุณาเข้าสู่ระบบก่อนใช้งาน"
     login_manager.login_message_category = "info"

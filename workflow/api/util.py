@@ -11,7 +11,10 @@ from ..errors import BadRequest
 
 def json_body() -> dict[str, Any]:
     """The request's JSON object, or a 400 that says what is wrong with it."""
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:  # absurdly deep nesting
+        payload = None
     if not isinstance(payload, dict):
         raise BadRequest(
             "ข้อมูลที่ส่งมาต้องเป็น JSON object",

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from .. import clock
 from ..errors import Invalid, NotFound
 from ..extensions import db
-from ..models import Attachment, AuditAction, Memo, User
+from ..models import Attachment, AuditAction, Memo, MemoVersion, User
 from . import audit, memos
 from .access import require_view
 from .accounts import Principal
@@ -187,4 +187,10 @@ def for_download(principal: Principal, memo_id: int, attachment_id: int) -> Down
     if memo is None or row is None or row.memo_id != memo_id:
         raise NotFound("ไม่พบไฟล์แนบนี้", "Attachment not found.", code="attachment_not_found")
     require_view(session, principal, memo)
+    if memo.drafter_id != principal.user_id and not principal.oversees:
+        # Others see only what was submitted: a file removed while drafting stays private.
+        submitted = session.exec(
+            select(MemoVersion.attachments).where(MemoVersion.memo_id == memo_id)).all()
+        if not any(row.sha256 in (hashes or "").split(",") for hashes in submitted):
+            raise NotFound("ไม่พบไฟล์แนบนี้", "Attachment not found.", code="attachment_not_found")
     return Download(folder() / row.stored_name, row.filename, row.content_type)

@@ -346,6 +346,11 @@ def search(principal: Principal, audit_filter: AuditFilter, *, before: int | Non
                             code="audit_forbidden")
         require_view(session, principal, memo)
     query = build_query(session, principal.org_id, audit_filter, before=before)
+    if not principal.oversees and audit_filter.memo_id is not None:
+        memo = session.get(Memo, audit_filter.memo_id)
+        if memo is not None and memo.drafter_id != principal.user_id:
+            query = query.where(~(col(AuditEvent.action).in_(DRAFTING_ACTIONS)
+                                  & col(AuditEvent.state_before).in_(("", "draft"))))
     rows = list(session.exec(query.limit(limit + 1)).all())
     more = len(rows) > limit
     rows = rows[:limit]
@@ -362,7 +367,19 @@ def memo_trail(principal: Principal, memo_id: int) -> tuple[Memo, list[AuditEven
     events = list(session.exec(
         select(AuditEvent).where(AuditEvent.memo_id == memo_id).order_by(col(AuditEvent.seq))
     ).all())
-    return memo, events, verify_memo(session, memo_id)
+    verdict = verify_memo(session, memo_id)
+    if memo.drafter_id != principal.user_id and not principal.oversees:
+        events = [e for e in events if not _drafting(e)]
+    return memo, events, verdict
+
+
+DRAFTING_ACTIONS = {AuditAction.MEMO_CREATED, AuditAction.MEMO_EDITED,
+                    AuditAction.ATTACHMENT_ADDED, AuditAction.ATTACHMENT_REMOVED}
+
+
+def _drafting(event: AuditEvent) -> bool:
+    """An event of the drafter's working paper before it was first submitted."""
+    return event.action in DRAFTING_ACTIONS and event.state_before in ("", "draft")
 
 
 def event_dict(event: AuditEvent) -> dict[str, Any]:

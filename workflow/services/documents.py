@@ -46,9 +46,10 @@ def document(principal: Principal, memo_id: int) -> Document:
     """The memo as it is printed, with its completion certificate once approved."""
     view = memos.get_memo(principal, memo_id)  # checks access
     certificate = None
+    version = None
     if view.memo.state == routing.APPROVED:
         version = versions.latest(db.session, memo_id)
-        assert version is not None
+    if version is not None:
         chain = set(audit.CHAIN_ACTIONS.values())
         events = db.session.exec(
             select(AuditEvent).where(AuditEvent.memo_id == memo_id)

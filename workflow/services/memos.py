@@ -287,7 +287,9 @@ def perform(
 
         now = clock.now()
         step_before = routing.step_of(state_before)
-        acting_step = steps[step_before - 1] if step_before else None
+        # Only a signer acts in a step's position; a drafter's withdrawal does not.
+        acting_step = (steps[step_before - 1]
+                       if step_before and trigger in routing.SIGNER_TRIGGERS else None)
         _close_steps(steps, trigger, acting_step, actor.user_id, now)
         step_after = routing.step_of(state_after)
         if step_after is not None:

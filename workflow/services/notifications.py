@@ -274,28 +274,32 @@ def deliver(notification_id: int) -> str:
     with db.write() as session:
         recipient = session.get(User, row.recipient_id)
         org = session.get(Organization, row.org_id)
-    message = mail.build_message(
-        sender=config["MAIL_DEFAULT_SENDER"],
-        sender_name=f"สารบรรณ {org.name}" if org else "สารบรรณ",
-        to=row.email,
-        to_name=recipient.full_name if recipient else "",
-        subject=row.subject,
-        text=row.body_text,
-        html=row.body_html,
-        message_id=f"<notification-{row.id}@{config.get('MAIL_ID_DOMAIN', 'saraban.local')}>",
-    )
     try:
+        message = mail.build_message(
+            sender=config["MAIL_DEFAULT_SENDER"],
+            sender_name=f"สารบรรณ {org.name}" if org else "สารบรรณ",
+            to=row.email,
+            to_name=recipient.full_name if recipient else "",
+            subject=row.subject,
+            text=row.body_text,
+            html=row.body_html,
+            message_id=f"<notification-{row.id}@{config.get('MAIL_ID_DOMAIN', 'saraban.local')}>",
+        )
         mail.send(config, message)
-    except Exception as exc:  # noqa: BLE001 - any SMTP or network failure is retried
+    except Exception as exc:  # noqa: BLE001 - any failure to build or send is retried
         return _failed(row, exc)
     with db.write() as session:
-        session.exec(  # type: ignore[call-overload]
+        # ``attempts`` fences the claim: a worker that outlived its lease finds the row
+        # reclaimed (attempts moved on) and writes nothing.
+        marked = session.exec(  # type: ignore[call-overload]
             update(Notification)
             .where(col(Notification.id) == notification_id,
-                   col(Notification.status) == NotificationStatus.SENDING)
+                   col(Notification.status) == NotificationStatus.SENDING,
+                   col(Notification.attempts) == row.attempts)
             .values(status=NotificationStatus.SENT, sent_at=clock.now(), last_error="")
         )
-        _audit(session, row, AuditAction.NOTIFICATION_SENT)
+        if marked.rowcount == 1:
+            _audit(session, row, AuditAction.NOTIFICATION_SENT)
     _LOGGER.info("notification %s sent to %s", notification_id, row.email)
     return "sent"
 
@@ -317,18 +321,20 @@ def _failed(row: Notification, exc: Exception) -> str:
     delay = min(float(config["MAIL_RETRY_BASE_SECONDS"]) * 2 ** (attempts - 1),
                 float(config["MAIL_RETRY_MAX_SECONDS"]))
     with db.write() as session:
-        session.exec(  # type: ignore[call-overload]
+        marked = session.exec(  # type: ignore[call-overload]
             update(Notification)
             .where(col(Notification.id) == row.id,
-                   col(Notification.status) == NotificationStatus.SENDING)
+                   col(Notification.status) == NotificationStatus.SENDING,
+                   col(Notification.attempts) == attempts)
             .values(
                 status=NotificationStatus.FAILED if give_up else NotificationStatus.PENDING,
                 next_attempt_at=None if give_up else clock.now() + timedelta(seconds=delay),
                 last_error=f"{type(exc).__name__}: {exc}"[:1000],
             )
         )
-        _audit(session, row, AuditAction.NOTIFICATION_FAILED,
-               error=f"{type(exc).__name__}: {exc}"[:300], attempt=attempts, final=give_up)
+        if marked.rowcount == 1:
+            _audit(session, row, AuditAction.NOTIFICATION_FAILED,
+                   error=f"{type(exc).__name__}: {exc}"[:300], attempt=attempts, final=give_up)
     _LOGGER.warning("notification %s failed (attempt %s%s): %s", row.id, attempts,
                     ", giving up" if give_up else "", exc)
     return "failed" if give_up else "retry"

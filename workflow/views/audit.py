@@ -44,6 +44,13 @@ def memo_trail(memo_id: int) -> str:
                            labels=AUDIT_ACTION_LABELS)
 
 
+def _cell(value: object) -> object:
+    """Defuse spreadsheet formulas: a cell that starts with = + - @ is shown, not run."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def _export_name(extension: str) -> str:
     return f"audit-trail.{extension}"
 
@@ -62,8 +69,8 @@ def export_csv() -> Response:
         yield "\ufeff"
         writer.writerow(CSV_COLUMNS)
         for row in ([first] if first else []) + list(rows):
-            writer.writerow([json.dumps(row[c], ensure_ascii=False) if c == "details"
-                             else row[c] for c in CSV_COLUMNS])
+            writer.writerow([_cell(json.dumps(row[c], ensure_ascii=False) if c == "details"
+                                   else row[c]) for c in CSV_COLUMNS])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()

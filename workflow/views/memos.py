@@ -84,8 +84,10 @@ def edit(memo_id: int) -> Any:
     if not form.validate_on_submit():
         return _editor(form, memo_view=view, errors={"form": "แบบฟอร์มไม่ถูกต้อง"}, status=400)
     try:
-        memo_update = MemoUpdate.model_validate(
-            {**_form_fields(form), "version": int(form.version.data or 0) or None})
+        raw_version = (form.version.data or "").strip()
+        version = int(raw_version) if raw_version.isascii() and raw_version.isdigit() \
+            and len(raw_version) < 10 else None
+        memo_update = MemoUpdate.model_validate({**_form_fields(form), "version": version})
         memos.update_memo(memo_id=memo_id, actor_id=current_user.user_id,
                           memo_update=memo_update, request_info=request_info())
     except ValidationError as exc:

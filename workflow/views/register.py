@@ -21,7 +21,7 @@ def index() -> str:
     raw = thai.arabic_digits(request.args.get("year", "").strip())
     year = office_today().year
     if raw:
-        if not raw.isdigit() or not 2400 <= int(raw) <= 3000:
+        if not (raw.isascii() and raw.isdigit()) or not 2400 <= int(raw) <= 3000:
             raise Invalid("ปี พ.ศ. ไม่ถูกต้อง", "year must be a Buddhist-era year such as 2569.",
                           code="bad_year")
         year = int(raw) - thai.BE_OFFSET
