@@ -95,3 +95,4 @@ def test_pasting_the_seed_body_keeps_its_table(app, demo, api):
     body = created.json["body"]
     assert body.count("<tr>") == 4 and "<th>มาตรการ</th>" in body and "<ul>" in body
     assert "<script" not in body and "onerror" not in body
+

@@ -80,17 +80,17 @@ def verify(document_hash: str) -> Verification:
     """Is ``document_hash`` the approved version of a memo?"""
     if len(document_hash) != 64 or any(c not in "0123456789abcdef" for c in document_hash):
         return Verification(False)
-    session = db.session
-    row = session.exec(
+    # Two memos may carry identical content (a copy, another office): any one of them
+    # approved at exactly this version makes the document genuine.
+    rows = db.session.exec(
         select(MemoVersion, Memo, Organization)
         .join(Memo, Memo.id == MemoVersion.memo_id)  # type: ignore[arg-type]
         .join(Organization, Organization.id == Memo.org_id)  # type: ignore[arg-type]
-        .where(MemoVersion.content_hash == document_hash)
-        .order_by(col(MemoVersion.revision).desc())
-    ).first()
-    if row is None:
+        .where(MemoVersion.content_hash == document_hash, Memo.state == routing.APPROVED,
+               col(Memo.revision) == col(MemoVersion.revision))
+        .order_by(col(Memo.updated_at).desc())
+    ).all()
+    if not rows:
         return Verification(False)
-    version, memo, org = row
-    if memo.state != routing.APPROVED or memo.revision != version.revision:
-        return Verification(False)
+    version, memo, org = rows[0]
     return Verification(True, org.name, memo.number or "", memo.updated_at, version.revision)
