@@ -66,6 +66,12 @@ def send_attachment(download: Any) -> Response:
                      download_name=download.filename, max_age=0)
 
 
+def send_pdf(body: bytes, memo_id: int) -> Response:
+    """A rendered memo, shown in the browser's PDF viewer."""
+    return Response(body, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="memo-{memo_id}.pdf"'})
+
+
 def wants_json() -> bool:
     """API paths answer in JSON; everything else gets a Thai page."""
     return request.path.startswith("/api/")

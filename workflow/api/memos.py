@@ -19,9 +19,9 @@ from ..models import (
     MemoUpdate,
     StepPublic,
 )
-from ..services import attachments, memos
+from ..services import attachments, documents, memos
 from ..validation import invalid_from
-from ..web import request_info, send_attachment
+from ..web import request_info, send_attachment, send_pdf
 from . import bp
 from .util import json_body
 
@@ -144,6 +144,4 @@ def download_attachment(memo_id: int, attachment_id: int) -> Any:
 @bp.route("/memos/<int:memo_id>/pdf", methods=["GET"])
 def memo_pdf(memo_id: int) -> Any:
     """The memo as an A4 PDF in the official form."""
-    from ..views.documents import pdf_response
-
-    return pdf_response(g.principal, memo_id)
+    return send_pdf(documents.render_pdf(g.principal, memo_id), memo_id)

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
-from flask import current_app
+import segno
+from flask import current_app, render_template
 from sqlmodel import col, select
 
-from .. import routing
+from .. import pdf, routing
 from ..extensions import db
-from ..models import AuditEvent, Memo, MemoVersion, Organization
+from ..models import AUDIT_ACTION_LABELS, AuditEvent, Memo, MemoVersion, Organization
 from . import audit, memos, versions
 from .accounts import Principal
 
@@ -94,3 +96,19 @@ def verify(document_hash: str) -> Verification:
         return Verification(False)
     version, memo, org = rows[0]
     return Verification(True, org.name, memo.number or "", memo.updated_at, version.revision)
+
+
+def render_html(doc: Document, css_url: str) -> str:
+    """The print view's HTML: the official form, and the certificate with its QR code."""
+    qr = ""
+    if doc.certificate:
+        qr = segno.make(doc.certificate.verify_url, error="m").svg_data_uri(scale=4)
+    return render_template("print/memo.html", doc=doc, css_url=css_url, qr=qr,
+                           AUDIT_ACTION_LABELS=AUDIT_ACTION_LABELS)
+
+
+def render_pdf(principal: Principal, memo_id: int) -> bytes:
+    """The memo as an A4 PDF, for anyone who may read it."""
+    static = Path(current_app.static_folder or "static")
+    html = render_html(document(principal, memo_id), "print.css")
+    return pdf.render(html, base_url=str(static) + "/")
