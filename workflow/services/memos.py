@@ -130,12 +130,9 @@ def create_memo(
         return memo
 
 
-def lock_for_editing(session: Session, *, memo_id: int, actor_id: int) -> tuple[Memo, Principal]:
-    """Lock a memo its drafter is about to change (text or attachments): draft or returned only."""
-    memo = _lock_memo(session, memo_id)
-    actor = _actor(session, actor_id)
-    require_view(session, actor, memo)
-    if memo.drafter_id != actor.user_id:
+def _require_editable(memo: Memo, actor_id: int) -> None:
+    """Only the drafter changes a memo, and only while it is a draft or sent back."""
+    if memo.drafter_id != actor_id:
         raise Forbidden(
             "เฉพาะผู้ร่างเท่านั้นที่แก้ไขบันทึกนี้ได้",
             "Only the drafter may edit this memo.",
@@ -148,7 +145,30 @@ def lock_for_editing(session: Session, *, memo_id: int, actor_id: int) -> tuple[
             code="not_editable",
             details={"state": memo.state},
         )
+
+
+def lock_for_editing(session: Session, *, memo_id: int, actor_id: int) -> tuple[Memo, Principal]:
+    """Lock a memo its drafter is about to change (text or attachments)."""
+    memo = _lock_memo(session, memo_id)
+    actor = _actor(session, actor_id)
+    require_view(session, actor, memo)
+    _require_editable(memo, actor.user_id)
     return memo, actor
+
+
+def editable_memo(principal: Principal, memo_id: int) -> MemoView:
+    """The memo for its editor page, refused as an edit would be."""
+    view = get_memo(principal, memo_id)
+    _require_editable(view.memo, principal.user_id)
+    return view
+
+
+def send_up(*, memo_id: int, actor_id: int, request_info: RequestInfo | None = None) -> Memo:
+    """Submit a saved draft, or resubmit a memo that was sent back."""
+    memo = db.session.get(Memo, memo_id)
+    returned = memo is not None and memo.state == routing.RETURNED
+    return perform(routing.RESUBMIT if returned else routing.SUBMIT, memo_id=memo_id,
+                   actor_id=actor_id, request_info=request_info)
 
 
 def update_memo(

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
 from .. import routing
-from ..errors import Conflict, WorkflowError
+from ..errors import WorkflowError
 from ..forms import ActionForm, MemoForm, PostForm
 from ..models import MemoCreate, MemoUpdate
 from ..phrases import SEND_BACK, endorsement_phrases
@@ -69,15 +69,7 @@ def new() -> Any:
 @login_required
 def edit(memo_id: int) -> Any:
     """Edit a draft or a memo sent back for revision."""
-    view = memos.get_memo(current_user, memo_id)  # type: ignore[arg-type]
-    memo = view.memo
-    if memo.drafter_id != current_user.user_id or not routing.is_editable(memo.state):
-        raise Conflict(
-            f"แก้ไขไม่ได้ เนื่องจากบันทึกอยู่ในสถานะ \"{routing.state_label(memo.state)}\" "
-            "หรือท่านไม่ใช่ผู้ร่าง",
-            "Only the drafter may edit, and only a draft or a returned memo.",
-            code="not_editable",
-        )
+    view = memos.editable_memo(principal(), memo_id)
     if request.method == "GET":
         return _stored_editor(memo_id, errors={})
     form = MemoForm()
@@ -111,15 +103,13 @@ def _after_save(memo_id: int, *, submit: bool) -> Response:
     if not submit:
         flash("บันทึกร่างแล้ว", "success")
         return redirect(url_for("memos.edit", memo_id=memo_id))
-    memo = memos.get_memo(current_user, memo_id).memo  # type: ignore[arg-type]
-    trigger = routing.RESUBMIT if memo.state == routing.RETURNED else routing.SUBMIT
     try:
-        memos.perform(trigger, memo_id=memo_id, actor_id=current_user.user_id,
-                      request_info=request_info())
+        memo = memos.send_up(memo_id=memo_id, actor_id=current_user.user_id,
+                             request_info=request_info())
     except WorkflowError as exc:
         flash(f"บันทึกร่างแล้ว แต่ยังเสนอไม่ได้: {exc.message}", "error")
         return redirect(url_for("memos.edit", memo_id=memo_id))
-    flash(DONE_MESSAGES[trigger], "success")
+    flash(DONE_MESSAGES[routing.RESUBMIT if memo.round > 1 else routing.SUBMIT], "success")
     return redirect(url_for("memos.show", memo_id=memo_id))
 
 
