@@ -1,0 +1,254 @@
+"""Setting a new password through a one-time emailed link, and the list of breached passwords.
+
+A reset link carries a random secret; only its SHA-256 is stored, so a copy of
+the database does not open anyone's account. The email goes out through the
+outbox like every other notification, and the worker blanks its body once it
+is sent so the live link does not linger there either.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from importlib import resources
+
+from flask import current_app, render_template
+from sqlalchemy import func, or_, update
+from sqlmodel import Session, col, select
+
+from .. import clock, thai
+from ..errors import Invalid
+from ..extensions import db
+from ..models import (
+    AuditAction,
+    AuthSession,
+    Notification,
+    NotificationKind,
+    Organization,
+    PasswordReset,
+    User,
+)
+from .common import RequestInfo
+
+# ``accounts`` will check new passwords against ``is_breached``, so this module imports
+# the other services inside the functions that use them, never at import time.
+
+_LOGGER = logging.getLogger(__name__)
+
+LOGIN_MAX = 254  # the longest email address; usernames are shorter
+TOKEN_MAX = 200  # token_urlsafe(32) is 43 characters; anything much longer is not ours
+
+
+# -- the breached-password list ----------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common and breached passwords, lowercased (read once per process)."""
+    text = resources.files("workflow").joinpath("data", "common-passwords.txt").read_text(
+        encoding="utf-8")
+    return frozenset(line.strip().lower() for line in text.splitlines()
+                     if line.strip() and not line.startswith("#"))
+
+
+def is_breached(password: str) -> bool:
+    """True if ``password`` (ignoring case and surrounding spaces) is on the breached list."""
+    return password.strip().lower() in common_passwords()
+
+
+# -- asking for a link ---------------------------------------------------------------------
+
+
+def request_reset(*, login: str, request_info: RequestInfo | None = None) -> None:
+    """Email a one-time link to the active account whose username or email is ``login``.
+
+    The caller learns nothing: an unknown or inactive login returns exactly as a known
+    one does, and writes an audit event too, so both take a write transaction.
+    """
+    from . import audit, notifications
+
+    login = login.strip()[:LOGIN_MAX]
+    key = login.lower()
+    info = request_info or RequestInfo()
+    minutes = int(current_app.config.get("PASSWORD_RESET_MINUTES", 30))
+    queued: list[int] = []
+    with db.write() as session:
+        now = clock.now()
+        users = list(session.exec(
+            select(User).where(or_(col(User.username) == key, func.lower(User.email) == key))
+            .order_by(col(User.id))
+        ).all()) if key else []
+        active = [u for u in users if u.is_active][:5]
+        for user in active:
+            queued.append(_issue(session, user, now=now, minutes=minutes, info=info))
+        if not active:
+            outcome = "inactive" if users else "unknown"
+            first = users[0] if users else None
+            audit.record(session, audit.Entry(
+                AuditAction.PASSWORD_RESET_REQUESTED, org_id=first.org_id if first else None,
+                actor_id=first.id if first else None,
+                actor_name=first.full_name if first else "",
+                details={"login": login, "outcome": outcome}, request_info=info))
+    _LOGGER.info("password reset asked for %r: %d link(s) queued", login, len(queued))
+    notifications.dispatch(queued)
+
+
+def invite(*, username: str, request_info: RequestInfo | None = None) -> None:
+    """Email a new account its link to set a first password; it lasts INVITATION_DAYS
+    (default 7), since a new colleague may not read their mail within the half hour."""
+    from . import notifications
+
+    days = int(current_app.config.get("INVITATION_DAYS", 7))
+    with db.write() as session:
+        user = session.exec(select(User).where(User.username == username)).first()
+        if user is None or not user.is_active:
+            return
+        notification_id = _issue(session, user, now=clock.now(), minutes=days * 24 * 60,
+                                 info=request_info or RequestInfo(), invitation=True)
+    notifications.dispatch([notification_id])
+
+
+def _issue(session: Session, user: User, *, now: datetime, minutes: int,
+           info: RequestInfo, invitation: bool = False) -> int:
+    """Write one reset, its email in the outbox and its audit event; return the email's id."""
+    from . import accounts, audit
+
+    assert user.id is not None
+    # Only the newest link works: the ones sent before it expire now.
+    _expire_open_resets(session, user.id, now)
+    token = secrets.token_urlsafe(32)
+    reset = PasswordReset(user_id=user.id, token_hash=accounts.token_digest(token),
+                          created_at=now, expires_at=now + timedelta(minutes=minutes),
+                          ip=info.ip[:64])
+    session.add(reset)
+    session.flush()
+    org = session.get(Organization, user.org_id)
+    org_name = org.name if org else ""
+    values = {
+        "recipient_name": user.full_name,
+        "username": user.username,
+        "link": f"{current_app.config['BASE_URL'].rstrip('/')}/password/reset/{token}",
+        "minutes": thai.thai_digits(minutes),
+        "expires": thai.format_datetime(reset.expires_at, tz=current_app.config["TIMEZONE"]),
+        "org_name": org_name,
+        "invitation": invitation,
+        "duration": (f"{thai.thai_digits(minutes // 1440)} วัน" if minutes >= 1440
+                     else f"{thai.thai_digits(minutes)} นาที"),
+    }
+    subject = (f"เชิญตั้งรหัสผ่านเข้าใช้ระบบสารบรรณ {org_name}" if invitation
+               else f"ตั้งรหัสผ่านใหม่ ระบบสารบรรณ {org_name}").strip()
+    row = Notification(
+        org_id=user.org_id, memo_id=None, recipient_id=user.id, email=user.email,
+        kind=NotificationKind.PASSWORD_RESET, dedupe_key=f"password_reset:{reset.id}",
+        subject=subject[:400],
+        body_text=render_template("email/password_reset.txt", **values),
+        body_html=render_template("email/password_reset.html", **values),
+    )
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    audit.record(session, audit.Entry(
+        AuditAction.PASSWORD_RESET_REQUESTED, org_id=user.org_id, actor_id=user.id,
+        actor_name=user.full_name,
+        details={"outcome": "sent", "reset_id": reset.id, "notification_id": row.id,
+                 "expires_at": reset.expires_at.isoformat()},
+        request_info=info))
+    return row.id
+
+
+def _expire_open_resets(session: Session, user_id: int, now: datetime) -> None:
+    session.exec(  # type: ignore[call-overload]
+        update(PasswordReset)
+        .where(col(PasswordReset.user_id) == user_id, col(PasswordReset.used_at).is_(None),
+               col(PasswordReset.expires_at) > now)
+        .values(expires_at=now)
+    )
+
+
+# -- using the link ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResetTicket:
+    """A reset link that may still be used, and whose account it opens."""
+
+    reset_id: int
+    user_id: int
+    username: str
+    full_name: str
+    expires_at: datetime
+
+
+def _link_invalid() -> Invalid:
+    return Invalid(
+        "ลิงก์ตั้งรหัสผ่านใหม่นี้ใช้ไม่ได้ อาจไม่ถูกต้อง หมดอายุ หรือถูกใช้ไปแล้ว กรุณาขอลิงก์ใหม่",
+        "This password reset link is invalid, expired or already used; ask for a new one.",
+        code="reset_link_invalid",
+    )
+
+
+def check_reset_token(token: str) -> ResetTicket:
+    """The reset behind ``token`` if it is unused, unexpired and its account active."""
+    from .accounts import token_digest
+
+    if not token or len(token) > TOKEN_MAX:
+        raise _link_invalid()
+    row = db.session.exec(
+        select(PasswordReset, User)
+        .join(User, User.id == PasswordReset.user_id)  # type: ignore[arg-type]
+        .where(PasswordReset.token_hash == token_digest(token))
+    ).first()
+    if row is None:
+        raise _link_invalid()
+    reset, user = row
+    if reset.used_at is not None or reset.expires_at <= clock.now() or not user.is_active:
+        raise _link_invalid()
+    assert reset.id is not None and user.id is not None
+    return ResetTicket(reset.id, user.id, user.username, user.full_name, reset.expires_at)
+
+
+def reset_password(*, token: str, new_password: str,
+                   request_info: RequestInfo | None = None) -> None:
+    """Set a new password through a reset link (once); every session and API token ends."""
+    from . import accounts, audit
+
+    ticket = check_reset_token(token)
+    accounts.check_new_password(new_password, username=ticket.username)
+    new_hash = accounts.hash_password(new_password)  # outside the write lock: argon2 is slow
+    with db.write() as session:
+        now = clock.now()
+        # The conditional update is the single use: of two requests racing with the same
+        # link, the second finds used_at set (PostgreSQL re-checks the row after the first
+        # commits; SQLite's BEGIN IMMEDIATE queues them) and changes nothing.
+        claimed = session.exec(  # type: ignore[call-overload]
+            update(PasswordReset)
+            .where(col(PasswordReset.id) == ticket.reset_id,
+                   col(PasswordReset.used_at).is_(None),
+                   col(PasswordReset.expires_at) > now)
+            .values(used_at=now)
+        )
+        user = session.get(User, ticket.user_id)
+        if claimed.rowcount != 1 or user is None or not user.is_active:
+            raise _link_invalid()
+        user.password_hash = new_hash
+        _expire_open_resets(session, ticket.user_id, now)
+        ended = _revoke_sessions(session, ticket.user_id, now)
+        audit.record(session, audit.Entry(
+            AuditAction.PASSWORD_RESET, org_id=user.org_id, actor_id=user.id,
+            actor_name=user.full_name,
+            details={"reset_id": ticket.reset_id, "sessions_ended": ended},
+            request_info=request_info))
+    _LOGGER.info("password of user %s reset by email link; %d session(s) ended",
+                 ticket.user_id, ended)
+
+
+def _revoke_sessions(session: Session, user_id: int, now: datetime) -> int:
+    """End every live browser session and API token of the user; return how many."""
+    rows = session.exec(select(AuthSession).where(
+        AuthSession.user_id == user_id, col(AuthSession.revoked_at).is_(None))).all()
+    for row in rows:
+        row.revoked_at = now
+    return len(rows)
