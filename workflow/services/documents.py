@@ -99,11 +99,15 @@ def verify(document_hash: str) -> Verification:
 
 
 def render_html(doc: Document, css_url: str) -> str:
-    """The print view's HTML: the official form, and the certificate with its QR code."""
+    """The print view's HTML: the official form with the office's Garuda, and the certificate
+    with its QR code."""
+    from .office import garuda_data_uri
+
     qr = ""
     if doc.certificate:
         qr = segno.make(doc.certificate.verify_url, error="m").svg_data_uri(scale=4)
     return render_template("print/memo.html", doc=doc, css_url=css_url, qr=qr,
+                           garuda=garuda_data_uri(doc.view.org),
                            AUDIT_ACTION_LABELS=AUDIT_ACTION_LABELS)
 
 

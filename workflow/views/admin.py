@@ -8,9 +8,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import thai
-from ..forms import OfficeDayForm, PostForm
-from ..models import NotificationStatus
+from ..errors import Invalid
+from ..forms import OfficeDayForm, OfficeSettingsForm, PostForm
+from ..models import URGENCY_LABELS, NotificationStatus
 from ..services import notifications, office
+from ..services.office import REMINDER_KEYS, OfficeSettings
+from ..web import request_info
+from .util import principal
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -71,3 +75,98 @@ def delete_office_day(day_id: int) -> Any:
         office.remove_day(principal=current_user, day_id=day_id)  # type: ignore[arg-type]
         flash("ลบแล้ว", "success")
     return redirect(url_for("admin.office_days"))
+
+
+def _settings_data(current: OfficeSettings) -> dict[str, Any]:
+    """The form's values from what is stored ("" where the server's default applies)."""
+    org = current.org
+    data: dict[str, Any] = {
+        "name": org.name, "unit_line": org.unit_line, "phone": org.phone,
+        "doc_prefix": org.doc_prefix, "arabic_digits": not org.thai_digits,
+        "numbering_point": org.numbering_point, "require_endorsement": org.require_endorsement,
+        "office_opens": org.office_opens, "office_closes": org.office_closes,
+        "escalate_after": "" if org.escalate_after is None else str(org.escalate_after),
+        "holders_may_appoint": org.holders_may_appoint,
+    }
+    for urgency in URGENCY_LABELS:
+        for key in REMINDER_KEYS:
+            data[OfficeSettingsForm.reminder_field(urgency, key)] = (
+                current.reminder_policy.get(urgency, {}).get(key, ""))
+    return data
+
+
+def _changes(form: OfficeSettingsForm) -> dict[str, object]:
+    """What the form asks the office service to set."""
+    def text(name: str) -> str:
+        return str(form[name].data or "")
+
+    return {
+        "name": text("name"), "unit_line": text("unit_line"), "phone": text("phone"),
+        "doc_prefix": text("doc_prefix"), "thai_digits": not form.arabic_digits.data,
+        "numbering_point": text("numbering_point"),
+        "require_endorsement": bool(form.require_endorsement.data),
+        "office_opens": text("office_opens"), "office_closes": text("office_closes"),
+        "reminder_policy": {
+            str(urgency): {key: text(OfficeSettingsForm.reminder_field(urgency, key))
+                           for key in REMINDER_KEYS}
+            for urgency in URGENCY_LABELS},
+        "escalate_after": text("escalate_after"),
+        "holders_may_appoint": bool(form.holders_may_appoint.data),
+    }
+
+
+def _settings_page(current: OfficeSettings, form: OfficeSettingsForm, *, error: str = "",
+                   garuda_error: str = "", status: int = 200) -> Any:
+    return render_template("admin/office.html", current=current, form=form, error=error,
+                           garuda_error=garuda_error, reminder_keys=REMINDER_KEYS), status
+
+
+@bp.route("/office", methods=["GET", "POST"])
+@login_required
+def office_settings() -> Any:
+    """The office's name, document header, office hours, reminders and Garuda."""
+    current = office.settings(principal())
+    if request.method == "GET":
+        return _settings_page(current, OfficeSettingsForm(data=_settings_data(current)))
+    form = OfficeSettingsForm()
+    if not form.validate_on_submit():
+        return _settings_page(current, form, error="ข้อมูลไม่ถูกต้อง", status=422)
+    try:
+        changed = office.update_settings(principal=principal(), changes=_changes(form),
+                                         request_info=request_info())
+    except Invalid as exc:
+        fields = exc.details.get("fields", {})
+        for name, message in fields.items():
+            field_name = name.replace(".", "_")
+            if field_name in form:
+                form[field_name].errors = [*form[field_name].errors, message]
+        return _settings_page(current, form, error=exc.message if not fields else
+                              "ข้อมูลบางช่องไม่ถูกต้อง กรุณาแก้ไขตามข้อความสีแดง", status=exc.status)
+    flash("บันทึกการตั้งค่าหน่วยงานแล้ว" if changed else "ไม่มีการเปลี่ยนแปลง", "success")
+    return redirect(url_for("admin.office_settings"))
+
+
+@bp.route("/office/garuda", methods=["POST"])
+@login_required
+def upload_garuda() -> Any:
+    """Set the Garuda printed at the top of the office's memos (PNG or JPEG)."""
+    current = office.settings(principal())  # admins only, before the upload is read
+    if not PostForm().validate_on_submit():
+        return redirect(url_for("admin.office_settings"))
+    try:
+        office.set_garuda(principal(), request.files.get("garuda"), request_info=request_info())
+    except Invalid as exc:
+        form = OfficeSettingsForm(formdata=None, data=_settings_data(current))
+        return _settings_page(current, form, garuda_error=exc.message, status=exc.status)
+    flash("บันทึกภาพครุฑแล้ว", "success")
+    return redirect(url_for("admin.office_settings"))
+
+
+@bp.route("/office/garuda/delete", methods=["POST"])
+@login_required
+def remove_garuda() -> Any:
+    """Print the office's memos without a Garuda."""
+    if PostForm().validate_on_submit():
+        office.remove_garuda(principal(), request_info=request_info())
+        flash("นำภาพครุฑออกแล้ว", "success")
+    return redirect(url_for("admin.office_settings"))
