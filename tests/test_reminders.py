@@ -136,7 +136,7 @@ def assert_one_reminder(app: Flask, queued: list[Notification], memo_id: int, *,
     assert row.recipient_id == user_id(app, to)
     assert row.email == f"{to}@example.com"
     assert row.status == NotificationStatus.PENDING
-    assert row.dedupe_key == f"reminder:{row.memo_step_id}:{number}"
+    assert row.dedupe_key == f"reminder:{row.memo_step_id}:{number}:{row.recipient_id}"
     return row
 
 

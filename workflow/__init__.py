@@ -33,7 +33,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .api import bp as api_bp
     from .extensions import csrf, db, limiter, login_manager
     from .jobs import celery_init_app
-    from .views import account, admin, audit, auth, devmail, documents, inbox, memos, register
+    from .views import (
+        account,
+        admin,
+        audit,
+        auth,
+        devmail,
+        documents,
+        inbox,
+        memos,
+        register,
+        staff,
+    )
+    from .views.password_reset import bp as password_reset_bp
 
     db.init_app(app)
     csrf.init_app(app)
@@ -48,10 +60,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(memos.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(staff.bp)
     app.register_blueprint(devmail.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(register.bp)
     app.register_blueprint(documents.bp)
+    app.register_blueprint(password_reset_bp)
     app.register_blueprint(api_bp)
     # The API authenticates with bearer tokens, which browsers never send by themselves.
     csrf.exempt(api_bp)

@@ -4,19 +4,21 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     HiddenField,
     IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from .models import ADDRESSEE_MAX, SUBJECT_MAX, URGENCY_LABELS
+from .models import ADDRESSEE_MAX, CAPACITY_LABELS, ROLE_LABELS, SUBJECT_MAX, URGENCY_LABELS
 
 
 class LoginForm(FlaskForm):
@@ -35,6 +37,7 @@ class MemoForm(FlaskForm):
     urgency = SelectField("ชั้นความเร็ว", validate_choice=False,  # MemoCreate judges it
                           choices=[SelectChoice(k.value, v) for k, v in URGENCY_LABELS.items()])
     body = TextAreaField("เนื้อหา")
+    route_id = SelectField("สายการเสนอ", validate_choice=False, choices=[])  # the service judges
     version = HiddenField()
 
 
@@ -67,3 +70,82 @@ class PasswordForm(FlaskForm):
     confirm = PasswordField("ยืนยันรหัสผ่านใหม่",
                             validators=[DataRequired("กรุณายืนยันรหัสผ่านใหม่"),
                                         EqualTo("new_password", "รหัสผ่านใหม่ทั้งสองช่องไม่ตรงกัน")])
+
+
+class OfficeSettingsForm(FlaskForm):
+    """The office's settings; the office service judges every value, with Thai messages."""
+
+    name = StringField("ชื่อหน่วยงาน", render_kw={"maxlength": 200})
+    unit_line = StringField("ส่วนราชการ (บรรทัดหัวบันทึกข้อความ)", render_kw={"maxlength": 300})
+    phone = StringField("โทรศัพท์", render_kw={"maxlength": 100})
+    doc_prefix = StringField("รหัสเลขที่หนังสือ (ที่)", render_kw={"maxlength": 50})
+    arabic_digits = BooleanField("ใช้เลขอารบิก (1 2 3) ในเลขที่และวันที่ของเอกสาร แทนเลขไทย")
+    numbering_point = SelectField(
+        "ออกเลขที่หนังสือเมื่อ", validate_choice=False,  # the service judges it, in Thai
+        choices=[SelectChoice("approval", "ได้รับอนุมัติ (ลงนามครบ)"),
+                 SelectChoice("submission", "เสนอเรื่อง")])
+    require_endorsement = BooleanField("ผู้ลงนามต้องเขียนเกษียนทุกครั้ง")
+    office_opens = StringField("เปิดทำการ", render_kw={"maxlength": 8, "inputmode": "numeric"})
+    office_closes = StringField("ปิดทำการ", render_kw={"maxlength": 8, "inputmode": "numeric"})
+    escalate_after = StringField("แจ้งผู้ร่างว่าเรื่องค้าง เมื่อเตือนครบ (ครั้ง)",
+                                 render_kw={"maxlength": 3, "inputmode": "numeric"})
+    holders_may_appoint = BooleanField("ผู้ดำรงตำแหน่งแต่งตั้งผู้รักษาราชการแทนตนเองได้ "
+                                       "(ไม่ต้องผ่านผู้ดูแลระบบ)")
+
+    @staticmethod
+    def reminder_field(urgency: str, key: str) -> str:
+        """The name of the field for one urgency's first or repeat reminder."""
+        return f"reminder_policy_{urgency}_{key}"
+
+
+for _urgency in URGENCY_LABELS:
+    for _key, _label in (("first", "เตือนครั้งแรกหลัง"), ("repeat", "เตือนซ้ำทุก")):
+        setattr(OfficeSettingsForm, OfficeSettingsForm.reminder_field(_urgency, _key),
+                StringField(f"{URGENCY_LABELS[_urgency]}: {_label}", render_kw={"maxlength": 10}))
+
+
+class PersonForm(FlaskForm):
+    """An account, as the administrator edits it; the people service judges every value."""
+
+    username = StringField("ชื่อผู้ใช้ (อักษรอังกฤษตัวเล็ก)", render_kw={"maxlength": 64,
+                                                                    "autocapitalize": "off"})
+    full_name = StringField("ชื่อ-สกุล (พร้อมคำนำหน้า)", render_kw={"maxlength": 200})
+    email = StringField("อีเมล", render_kw={"maxlength": 254, "inputmode": "email"})
+    roles = SelectMultipleField("บทบาท", validate_choice=False,
+                                choices=[SelectChoice(k.value, v) for k, v in ROLE_LABELS.items()])
+    password = PasswordField("รหัสผ่าน (เว้นว่างไว้ได้: ระบบจะส่งลิงก์ให้ผู้ใช้ตั้งเองทางอีเมล)",
+                             render_kw={"autocomplete": "new-password"})
+
+
+class PositionForm(FlaskForm):
+    title = StringField("ชื่อตำแหน่ง", render_kw={"maxlength": 200})
+    holder_id = SelectField("ผู้ดำรงตำแหน่ง", validate_choice=False, choices=[])
+
+
+class ImportForm(FlaskForm):
+    """Step one uploads the file; step two confirms it, carrying the same bytes back."""
+
+    file = FileField("ไฟล์ CSV (UTF-8)")
+    content = HiddenField()  # base64 of the previewed file, on the confirm step
+
+
+class RouteForm(FlaskForm):
+    """Name and kind; the ordered steps are read from the repeated ``steps`` select."""
+
+    name = StringField("ชื่อสายการเสนอ", render_kw={"maxlength": 200})
+    memo_type = StringField("ใช้กับหนังสือประเภท", render_kw={"maxlength": 200})
+    is_default = BooleanField("ใช้เป็นสายการเสนอหลักของหน่วยงาน")
+
+
+class AppointmentForm(FlaskForm):
+    position_id = SelectField("ตำแหน่งที่ให้รักษาราชการแทน", validate_choice=False, choices=[])
+    acting_user_id = SelectField("ผู้ได้รับแต่งตั้ง", validate_choice=False, choices=[])
+    capacity = SelectField("ฐานะ", validate_choice=False,
+                           choices=[SelectChoice(k.value, v) for k, v in CAPACITY_LABELS.items()])
+    starts_on = StringField("ตั้งแต่วันที่ (วว/ดด/ปปปป พ.ศ.)", render_kw={"maxlength": 20})
+    ends_on = StringField("ถึงวันที่ (วว/ดด/ปปปป พ.ศ.)", render_kw={"maxlength": 20})
+    order_no = StringField("คำสั่งที่", render_kw={"maxlength": 100})
+    holder_absent = BooleanField(
+        "ผู้ดำรงตำแหน่งไม่อยู่ในช่วงนี้ (ลา/ไปราชการ) — ให้ผู้ได้รับแต่งตั้งพิจารณาแทนแต่ผู้เดียว",
+        default=True)
+    note = StringField("หมายเหตุ", render_kw={"maxlength": 300})

@@ -84,6 +84,17 @@ class Organization(SQLModel, table=True):
     thai_digits: bool = True
     # When the register issues the memo's ที่: at final approval (default) or at submission.
     numbering_point: str = Field(default="approval", max_length=20)
+    # Office hours ("08:30"/"16:30"); empty means the server's OFFICE_OPENS/OFFICE_CLOSES.
+    office_opens: str = Field(default="", max_length=5)
+    office_closes: str = Field(default="", max_length=5)
+    # Reminder policy per urgency as JSON ({"urgent": {"first": "1d", "repeat": "1d"}, …});
+    # empty means the server's REMINDER_POLICY. Escalation after N reminders likewise.
+    reminder_policy: str = Field(default="", sa_type=Text)
+    escalate_after: int | None = None
+    # The Garuda (ครุฑ) printed at the top of the memo: a file under ATTACHMENT_DIR.
+    garuda_file: str = Field(default="", max_length=80)
+    # Whether a position's holder may appoint their own acting officer (not only an admin).
+    holders_may_appoint: bool = False
     created_at: datetime = _moment()
 
 
@@ -124,7 +135,11 @@ class Route(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     org_id: int = Field(foreign_key="organization.id", index=True)
     name: str = Field(max_length=200)
+    # The kind of memo the route is for (เรื่องทั่วไป, ขออนุมัติจัดซื้อ …), shown at drafting.
+    memo_type: str = Field(default="", max_length=200)
     is_default: bool = False
+    # Retired routes stay for the memos that used them, but are no longer offered.
+    is_active: bool = True
 
 
 class RouteStep(SQLModel, table=True):
@@ -202,6 +217,7 @@ class MemoCreate(SQLModel):
     addressee: AddresseeText
     urgency: Urgency = Urgency.NORMAL
     body: BodyHtml = ""
+    route_id: int | None = None  # the route it goes up; the office's default when omitted
 
 
 class MemoUpdate(SQLModel):
@@ -211,6 +227,7 @@ class MemoUpdate(SQLModel):
     addressee: AddresseeText | None = None
     urgency: Urgency | None = None
     body: BodyHtml | None = None
+    route_id: int | None = None
     version: int | None = None  # the version the editor started from
 
 
@@ -263,12 +280,23 @@ class Decision(SQLModel, table=True):
     position_id: int | None = Field(default=None, foreign_key="position.id")
     position_title: str = Field(default="", max_length=200)
     comment: str = Field(default="", sa_type=Text)
+    # The lines printed under the signer's name, one per line: their own position and,
+    # when acting, "รักษาราชการแทน<position>". One signature may cover consecutive steps
+    # (step_no … through_step) when the signer answers for each of them.
+    signed_as: str = Field(default="", sa_type=Text)
+    through_step: int | None = None
+    # A JSON snapshot of the acting appointment(s) the decision was taken under.
+    appointments: str = Field(default="", sa_type=Text)
     state_before: str = Field(max_length=30)
     state_after: str = Field(max_length=30)
     memo_version: int
     revision: int = 0  # the content version decided on …
     content_hash: str = Field(default="", max_length=64)  # … and its SHA-256
     created_at: datetime = _moment()
+
+    def signature_lines(self) -> list[str]:
+        """The lines under the signer's name (older rows knew only the step's title)."""
+        return self.signed_as.splitlines() if self.signed_as else [self.position_title]
 
 
 class AuthSession(SQLModel, table=True):
@@ -289,6 +317,56 @@ class AuthSession(SQLModel, table=True):
     user_agent: str = Field(default="", max_length=300)
 
 
+class Capacity(StrEnum):
+    """The capacity an appointed officer signs in."""
+
+    ACTING = "acting"  # รักษาราชการแทน: the post is vacant or its holder cannot serve
+    DEPUTIZING = "deputizing"  # ปฏิบัติราชการแทน: authority handed down; the holder still serves
+
+
+CAPACITY_LABELS = {
+    Capacity.ACTING: "รักษาราชการแทน",
+    Capacity.DEPUTIZING: "ปฏิบัติราชการแทน",
+}
+
+
+class Appointment(SQLModel, table=True):
+    """An acting appointment: who answers for a position, in which capacity, from when to
+    when (office dates, both inclusive), and the order (คำสั่ง) that made it."""
+
+    __table_args__ = (
+        Index("ix_appointment_position", "position_id", "ends_on"),
+        Index("ix_appointment_acting", "acting_user_id", "ends_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    position_id: int = Field(foreign_key="position.id")
+    acting_user_id: int = Field(foreign_key="user.id")
+    capacity: Capacity = Field(default=Capacity.ACTING, sa_type=ValueEnum(Capacity))
+    starts_on: date
+    ends_on: date
+    order_no: str = Field(max_length=100)  # คำสั่ง อบต. ที่ ๑๒/๒๕๖๙
+    # The holder is away (leave, training): while in force, only the acting officer signs.
+    holder_absent: bool = True
+    note: str = Field(default="", max_length=300)
+    created_by_id: int = Field(foreign_key="user.id")
+    created_at: datetime = _moment()
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # ended early
+
+
+class PasswordReset(SQLModel, table=True):
+    """A one-time link to set a new password, sent by email; only a hash of it is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _moment()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ip: str = Field(default="", max_length=64)
+
+
 class ActionRequest(SQLModel):
     """An action on a memo's route, as the API receives it."""
 
@@ -303,6 +381,7 @@ class StepPublic(SQLModel):
     holder_name: str
     status: str
     opened_at: datetime | None = None
+    needs_acting: bool = False  # nobody may decide here today: an acting officer is needed
 
 
 class DecisionPublic(SQLModel):
@@ -314,6 +393,8 @@ class DecisionPublic(SQLModel):
     actor_id: int
     actor_name: str
     position_title: str
+    signed_as: str = ""  # the lines under the signer's name, newline-separated
+    through_step: int | None = None  # one signature for steps step_no … through_step
     comment: str
     state_before: str
     state_after: str
@@ -370,6 +451,7 @@ class NotificationKind(StrEnum):
     REJECTED = "rejected"
     APPROVED = "approved"
     DIGEST = "digest"  # the morning summary
+    PASSWORD_RESET = "password_reset"  # a one-time link; its body is blanked once sent
 
 
 class NotificationStatus(StrEnum):
@@ -432,6 +514,8 @@ class AuditAction(StrEnum):
     LOGIN_FAILED = "login_failed"
     LOGOUT = "logout"
     PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET_REQUESTED = "password_reset_requested"
+    PASSWORD_RESET = "password_reset"
     SIGNED_OUT_EVERYWHERE = "signed_out_everywhere"
     MEMO_CREATED = "memo_created"
     MEMO_EDITED = "memo_edited"
@@ -454,6 +538,8 @@ AUDIT_ACTION_LABELS = {
     AuditAction.LOGIN_FAILED: "เข้าสู่ระบบไม่สำเร็จ",
     AuditAction.LOGOUT: "ออกจากระบบ",
     AuditAction.PASSWORD_CHANGED: "เปลี่ยนรหัสผ่าน",
+    AuditAction.PASSWORD_RESET_REQUESTED: "ขอตั้งรหัสผ่านใหม่",
+    AuditAction.PASSWORD_RESET: "ตั้งรหัสผ่านใหม่ทางอีเมล",
     AuditAction.SIGNED_OUT_EVERYWHERE: "ออกจากระบบทุกเครื่อง",
     AuditAction.MEMO_CREATED: "สร้างบันทึก",
     AuditAction.MEMO_EDITED: "แก้ไขบันทึก",

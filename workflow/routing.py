@@ -301,6 +301,20 @@ def fire(trigger: str, state: str, act: Act) -> str:
     return cursor.state
 
 
+def fire_run(trigger: str, state: str, act: Act) -> list[str]:
+    """Like ``fire``, but an approval goes on through every next step the same actor answers
+    for (their own post, then the one they act for): they sign once for all of them.
+
+    Returns the states passed through; the last is where the memo ends up. The route never
+    stalls waiting for a person to approve what they have just approved.
+    """
+    states = [fire(trigger, state, act)]
+    if trigger == APPROVE:
+        while holds_current_step(act, states[-1]):
+            states.append(fire(APPROVE, states[-1], act))
+    return states
+
+
 def allowed_triggers(state: str, act: Act) -> list[str]:
     """The triggers this actor may take in this state (a missing reason is not judged here)."""
     machine = machine_for(len(act.step_position_ids))

@@ -23,10 +23,12 @@ def can_view(session: Session, principal: Principal, memo: Memo) -> bool:
     if memo.round == 0:
         # A draft never submitted is its drafter's working paper, not yet the signers'.
         return False
-    if principal.position_ids:
+    if principal.sees_positions:
+        # Holders, and officers acting for a position while their appointment is in force.
         on_route = session.exec(
             select(MemoStep.id).where(
-                MemoStep.memo_id == memo.id, col(MemoStep.position_id).in_(principal.position_ids)
+                MemoStep.memo_id == memo.id,
+                col(MemoStep.position_id).in_(principal.sees_positions)
             ).limit(1)
         ).first()
         if on_route is not None:

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -18,6 +19,9 @@ from ..errors import Unauthorized
 from ..extensions import db
 from ..models import AuditAction, AuthSession, Organization, Position, Role, User
 from .common import RequestInfo
+
+if TYPE_CHECKING:
+    from .appointments import ActingRole
 
 
 @lru_cache(maxsize=4)
@@ -58,7 +62,8 @@ token_digest = _digest  # the account page marks "this browser" by comparing dig
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is making this request: the user, their roles and the positions they hold now."""
+    """Who is making this request: the user, their roles, the positions they hold, and the
+    ones they act for today under an appointment."""
 
     user_id: int
     org_id: int
@@ -69,6 +74,9 @@ class Principal:
     position_ids: frozenset[int] = field(default_factory=frozenset)
     position_titles: tuple[str, ...] = ()
     token: str = ""
+    acting: tuple[ActingRole, ...] = ()
+    # Held positions whose holder an appointment in force marks as away.
+    absent_from: frozenset[int] = field(default_factory=frozenset)
 
     # Flask-Login reads these four.
     is_authenticated = True
@@ -84,6 +92,24 @@ class Principal:
         return bool(self.roles.intersection(roles))
 
     @property
+    def answers_for(self) -> frozenset[int]:
+        """The positions whose waiting memos this person may decide on today."""
+        return (self.position_ids - self.absent_from) | {a.position_id for a in self.acting}
+
+    @property
+    def sees_positions(self) -> frozenset[int]:
+        """The positions whose memos this person may read: held ones (even while away)
+        and the ones they act for."""
+        return self.position_ids | {a.position_id for a in self.acting}
+
+    def acting_role(self, position_id: int) -> ActingRole | None:
+        """The appointment under which this person answers for ``position_id``, if not its
+        holder."""
+        if position_id in self.position_ids and position_id not in self.absent_from:
+            return None
+        return next((a for a in self.acting if a.position_id == position_id), None)
+
+    @property
     def is_admin(self) -> bool:
         return Role.ADMIN in self.roles
 
@@ -94,11 +120,14 @@ class Principal:
 
 
 def principal_for(session: Session, user: User, token: str = "") -> Principal:
-    """Build the principal of ``user`` with the positions they hold right now."""
+    """Build the principal of ``user`` with the positions they hold and act for right now."""
+    from . import appointments
+
     positions = session.exec(
         select(Position).where(Position.holder_id == user.id).order_by(col(Position.id))
     ).all()
     assert user.id is not None
+    held = frozenset(p.id for p in positions if p.id is not None)
     return Principal(
         user_id=user.id,
         org_id=user.org_id,
@@ -106,9 +135,11 @@ def principal_for(session: Session, user: User, token: str = "") -> Principal:
         full_name=user.full_name,
         email=user.email,
         roles=user.role_set(),
-        position_ids=frozenset(p.id for p in positions if p.id is not None),
+        position_ids=held,
         position_titles=tuple(p.title for p in positions),
         token=token,
+        acting=tuple(appointments.acting_roles(session, user.id)),
+        absent_from=appointments.absent_from(session, held),
     )
 
 
@@ -226,8 +257,10 @@ def update_settings(*, user_id: int, notify_arrivals: bool, daily_digest: bool) 
 
 
 def check_new_password(password: str, *, username: str = "") -> None:
-    """Refuse a password that is too short or is the username (in Thai and English)."""
+    """Refuse a password that is too short, is the username, or is on the shipped list of
+    breached passwords (in Thai and English)."""
     from ..errors import Invalid
+    from .passwords import is_breached
 
     minimum = int(current_app.config["PASSWORD_MIN_LENGTH"])
     if len(password) < minimum:
@@ -239,6 +272,10 @@ def check_new_password(password: str, *, username: str = "") -> None:
     if username and password.strip().lower() == username.strip().lower():
         raise Invalid("รหัสผ่านต้องไม่ซ้ำกับชื่อผู้ใช้", "The password must differ from the username.",
                       code="password_is_username")
+    if is_breached(password):
+        raise Invalid("รหัสผ่านนี้อยู่ในรายการรหัสผ่านที่รั่วไหลหรือใช้กันทั่วไป กรุณาตั้งรหัสผ่านอื่น",
+                      "This password appears in a list of breached or common passwords.",
+                      code="password_breached")
 
 
 def change_password(*, principal: Principal, old_password: str, new_password: str,

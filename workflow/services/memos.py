@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
@@ -30,13 +30,12 @@ from ..models import (
     Organization,
     Position,
     Role,
-    Route,
     RouteStep,
     StepStatus,
     User,
 )
 from ..richtext import sanitize
-from . import attachments, audit, notifications, register, versions
+from . import appointments, attachments, audit, notifications, register, routes, versions
 from .access import require_view
 from .accounts import Principal, principal_for
 from .common import RequestInfo, office_today
@@ -80,20 +79,6 @@ def _check_version(memo: Memo, expected: int | None) -> None:
         )
 
 
-def _default_route(session: Session, org_id: int) -> Route:
-    route = session.exec(
-        select(Route).where(Route.org_id == org_id)
-        .order_by(col(Route.is_default).desc(), col(Route.id))
-    ).first()
-    if route is None:
-        raise Invalid(
-            "สำนักงานนี้ยังไม่ได้กำหนดสายการเสนอ",
-            "This office has no route yet.",
-            code="no_route",
-        )
-    return route
-
-
 # -- drafting ------------------------------------------------------------------
 
 
@@ -107,7 +92,7 @@ def create_memo(
             raise Forbidden("ท่านไม่มีสิทธิ์ร่างบันทึกข้อความ", "You may not draft memos.")
         org = session.get(Organization, actor.org_id)
         assert org is not None
-        route = _default_route(session, org.id or 0)
+        route = routes.route_for_drafting(session, org.id or 0, memo_create.route_id)
         memo = Memo(
             org_id=actor.org_id,
             route_id=route.id or 0,
@@ -183,6 +168,9 @@ def update_memo(
         changes = {k: v for k, v in changes.items() if v is not None}
         if "body" in changes:
             changes["body"] = sanitize(changes["body"])
+        if "route_id" in changes:
+            changes["route_id"] = routes.route_for_drafting(
+                session, memo.org_id, changes["route_id"]).id
         changed = {k: v for k, v in changes.items() if getattr(memo, k) != v}
         if changed:
             before = {key: getattr(memo, key) for key in changed}
@@ -299,18 +287,21 @@ def perform(
             actor_id=actor.user_id,
             drafter_id=memo.drafter_id,
             step_position_ids=tuple(s.position_id for s in steps),
-            actor_position_ids=actor.position_ids,
+            actor_position_ids=actor.answers_for,
             comment=comment,
             endorsement_required=org.require_endorsement,
         )
-        state_after = routing.fire(trigger, state_before, act)
+        passed = routing.fire_run(trigger, state_before, act)
+        state_after = passed[-1]
 
         now = clock.now()
         step_before = routing.step_of(state_before)
-        # Only a signer acts in a step's position; a drafter's withdrawal does not.
-        acting_step = (steps[step_before - 1]
-                       if step_before and trigger in routing.SIGNER_TRIGGERS else None)
-        _close_steps(steps, trigger, acting_step, actor.user_id, now)
+        # Only a signer acts in a step's position; a drafter's withdrawal does not. One
+        # approval may cover several consecutive steps the signer answers for.
+        signed = (steps[step_before - 1:step_before - 1 + len(passed)]
+                  if step_before and trigger in routing.SIGNER_TRIGGERS else [])
+        acting_step = signed[0] if signed else None
+        _close_steps(steps, trigger, signed, actor.user_id, now)
         step_after = routing.step_of(state_after)
         if step_after is not None:
             steps[step_after - 1].status = StepStatus.PENDING
@@ -328,18 +319,22 @@ def perform(
         memo.state = state_after
         memo.version += 1
         memo.updated_at = now
-        position_title = acting_step.position_title if acting_step else "ผู้ร่าง"
+        signature = _signature(actor, signed)
+        position_title = " ".join(signature.lines)[:200] if signed else "ผู้ร่าง"
         session.add(
             Decision(
                 memo_id=memo_id,
                 memo_step_id=acting_step.id if acting_step else None,
                 round=memo.round,
                 step_no=acting_step.step_no if acting_step else None,
+                through_step=signed[-1].step_no if len(signed) > 1 else None,
                 action=trigger,
                 actor_id=actor.user_id,
                 actor_name=actor.full_name,
                 position_id=acting_step.position_id if acting_step else None,
-                position_title=position_title,
+                position_title=acting_step.position_title if acting_step else "ผู้ร่าง",
+                signed_as="\n".join(signature.lines),
+                appointments=appointments.snapshot_json(signature.roles),
                 comment=comment,
                 state_before=state_before,
                 state_after=state_after,
@@ -360,7 +355,10 @@ def perform(
             actor_name=actor.full_name, position_title=position_title, memo_id=memo_id,
             state_before=state_before, state_after=state_after, text=comment,
             details={"round": memo.round, "step": acting_step.step_no if acting_step else None,
-                     "version": decided_version, **({"number": number} if number else {})},
+                     "version": decided_version, **({"number": number} if number else {}),
+                     **({"steps": [s.step_no for s in signed]} if len(signed) > 1 else {}),
+                     **({"acting": [r.snapshot() for r in signature.roles]}
+                        if signature.roles else {})},
             request_info=request_info))
         _LOGGER.info("memo %s: %s by user %s (%s -> %s)", memo_id, trigger, actor_id,
                      state_before, state_after)
@@ -369,14 +367,38 @@ def perform(
     return memo
 
 
+@dataclass(frozen=True)
+class _Signature:
+    lines: list[str]
+    roles: list[appointments.ActingRole]
+
+
+def _signature(actor: Principal, signed: list[MemoStep]) -> _Signature:
+    """What is printed under the signer's name: their own position, then one line for each
+    step they signed for under an appointment ("รักษาราชการแทนปลัด…")."""
+    lines: list[str] = []
+    roles: list[appointments.ActingRole] = []
+    for step in signed:
+        role = actor.acting_role(step.position_id)
+        if role is None:
+            lines.append(step.position_title)
+        else:
+            roles.append(role)
+    if roles and not lines and actor.position_titles:
+        lines.append(actor.position_titles[0])
+    lines += [role.line for role in roles]
+    return _Signature(list(dict.fromkeys(lines)), roles)
+
+
 def _close_steps(
-    steps: list[MemoStep], trigger: str, acting: MemoStep | None, actor_id: int, now: datetime
+    steps: list[MemoStep], trigger: str, signed: list[MemoStep], actor_id: int, now: datetime
 ) -> None:
-    """Record the outcome on the step that acted, and cancel the ones the memo will not reach."""
-    if acting is not None and trigger in _STEP_OUTCOME:
-        acting.status = _STEP_OUTCOME[trigger]
-        acting.decided_at = now
-        acting.decided_by_id = actor_id
+    """Record the outcome on the steps signed, and cancel the ones the memo will not reach."""
+    for acting in signed:
+        if trigger in _STEP_OUTCOME:
+            acting.status = _STEP_OUTCOME[trigger]
+            acting.decided_at = now
+            acting.decided_by_id = actor_id
     if trigger in (routing.SEND_BACK, routing.REJECT, routing.WITHDRAW):
         for step in steps:
             if step.status in (StepStatus.WAITING, StepStatus.PENDING):
@@ -405,14 +427,14 @@ def list_memos(principal: Principal, box: str, *, limit: int = 100) -> list[Memo
         .where(Memo.org_id == principal.org_id)
     )
     if box == "inbox":
-        if not principal.position_ids:
+        if not principal.answers_for:
             return []
         rows = session.exec(  # type: ignore[call-overload]
             base.add_columns(col(MemoStep.arrived_at))
             .join(MemoStep, and_(col(MemoStep.memo_id) == col(Memo.id),
                                 col(MemoStep.round) == col(Memo.round)))
             .where(col(MemoStep.status) == StepStatus.PENDING,
-                   col(MemoStep.position_id).in_(principal.position_ids))
+                   col(MemoStep.position_id).in_(principal.answers_for))
             .order_by(col(MemoStep.arrived_at).asc())
             .limit(limit)
         ).all()
@@ -433,7 +455,7 @@ def list_memos(principal: Principal, box: str, *, limit: int = 100) -> list[Memo
         if not principal.oversees:
             # The same people access.can_view lets in: drafter, route, past deciders.
             on_route = select(MemoStep.memo_id).where(
-                col(MemoStep.position_id).in_(principal.position_ids or {0}))
+                col(MemoStep.position_id).in_(principal.sees_positions or {0}))
             decided = select(Decision.memo_id).where(Decision.actor_id == principal.user_id)
             query = base.where(or_(
                 col(Memo.drafter_id) == principal.user_id,
@@ -454,7 +476,7 @@ def list_memos(principal: Principal, box: str, *, limit: int = 100) -> list[Memo
 
 def count_waiting(principal: Principal) -> int:
     """How many memos wait for the principal's decision (the inbox badge)."""
-    if not principal.position_ids:
+    if not principal.answers_for:
         return 0
     return db.session.exec(
         select(func.count())
@@ -462,7 +484,7 @@ def count_waiting(principal: Principal) -> int:
         .join(Memo, and_(col(MemoStep.memo_id) == col(Memo.id),
                         col(MemoStep.round) == col(Memo.round)))
         .where(MemoStep.status == StepStatus.PENDING,
-               col(MemoStep.position_id).in_(principal.position_ids))
+               col(MemoStep.position_id).in_(principal.answers_for))
     ).one()
 
 
@@ -470,9 +492,10 @@ def count_waiting(principal: Principal) -> int:
 class RouteStepView:
     step_no: int
     position_title: str
-    holder_name: str
+    holder_name: str  # who decided, once decided; before that, who answers for it today
     status: str
     opened_at: datetime | None = None
+    needs_acting: bool = False  # nobody can decide here today: appoint an acting officer
 
 
 @dataclass(frozen=True)
@@ -492,6 +515,17 @@ class MemoView:
     diff: versions.VersionDiff | None = None
 
 
+def _step_view(session: Session, step_no: int, position_id: int, title: str, status: str,
+               decider: str | None, opened_at: datetime | None, today: date) -> RouteStepView:
+    if decider:
+        return RouteStepView(step_no, title, decider, status, opened_at)
+    if status in (StepStatus.WAITING, StepStatus.PENDING):
+        names = [a.label for a in appointments.answerers(session, position_id, today)]
+        return RouteStepView(step_no, title, ", ".join(names), status, opened_at,
+                             needs_acting=not names)
+    return RouteStepView(step_no, title, "", status, opened_at)
+
+
 def get_memo(principal: Principal, memo_id: int) -> MemoView:
     """One memo as the principal may see it, with its route, decisions and the actions on offer."""
     session = db.session
@@ -505,29 +539,29 @@ def get_memo(principal: Principal, memo_id: int) -> MemoView:
     drafter_position = session.exec(
         select(Position.title).where(Position.holder_id == drafter.id).order_by(col(Position.id))
     ).first() or ""
+    today = office_today()
     if memo.round > 0:
         step_rows = session.exec(
-            select(MemoStep, Position, User.full_name)
-            .join(Position, Position.id == MemoStep.position_id)  # type: ignore[arg-type]
-            .outerjoin(User, User.id == Position.holder_id)  # type: ignore[arg-type]
+            select(MemoStep, User.full_name)
+            .outerjoin(User, User.id == MemoStep.decided_by_id)  # type: ignore[arg-type]
             .where(MemoStep.memo_id == memo.id, MemoStep.round == memo.round)
             .order_by(col(MemoStep.step_no))
         ).all()
-        steps = [RouteStepView(s.step_no, s.position_title, name or "", s.status, s.opened_at)
-                 for s, _, name in step_rows]
-        position_ids = tuple(s.position_id for s, _, _ in step_rows)
+        steps = [_step_view(session, s.step_no, s.position_id, s.position_title, s.status,
+                            decider, s.opened_at, today)
+                 for s, decider in step_rows]
+        position_ids = tuple(s.position_id for s, _ in step_rows)
     else:
         route_rows = session.exec(
-            select(RouteStep, Position, User.full_name)
+            select(RouteStep, Position)
             .join(Position, Position.id == RouteStep.position_id)  # type: ignore[arg-type]
-            .outerjoin(User, User.id == Position.holder_id)  # type: ignore[arg-type]
             .where(RouteStep.route_id == memo.route_id)
             .order_by(col(RouteStep.step_no))
         ).all()
-        kept = [(p, name) for _, p, name in route_rows if p.holder_id != memo.drafter_id]
-        steps = [RouteStepView(n, p.title, name or "", StepStatus.WAITING)
-                 for n, (p, name) in enumerate(kept, start=1)]
-        position_ids = tuple(p.id or 0 for p, _ in kept)
+        kept = [p for _, p in route_rows if p.holder_id != memo.drafter_id]
+        steps = [_step_view(session, n, p.id or 0, p.title, StepStatus.WAITING, None, None, today)
+                 for n, p in enumerate(kept, start=1)]
+        position_ids = tuple(p.id or 0 for p in kept)
     decisions = list(
         session.exec(select(Decision).where(Decision.memo_id == memo.id).order_by(col(Decision.id)))
     )
@@ -535,7 +569,7 @@ def get_memo(principal: Principal, memo_id: int) -> MemoView:
         actor_id=principal.user_id,
         drafter_id=memo.drafter_id,
         step_position_ids=position_ids or (0,),
-        actor_position_ids=principal.position_ids,
+        actor_position_ids=principal.answers_for,
     )
     return MemoView(
         memo=memo,
@@ -561,12 +595,16 @@ __all__ = [
 def mark_opened(*, memo_id: int, actor_id: int, request_info: RequestInfo | None = None) -> None:
     """Record the read receipt (เปิดอ่านแล้ว) the first time the current signer opens the memo."""
     session = db.session
+    user = session.get(User, actor_id)
+    if user is None:
+        return
+    answers_for = principal_for(session, user).answers_for
     step = session.exec(
         select(MemoStep)
         .join(Memo, (Memo.id == MemoStep.memo_id) & (Memo.round == MemoStep.round))  # type: ignore[arg-type]
-        .join(Position, Position.id == MemoStep.position_id)  # type: ignore[arg-type]
         .where(MemoStep.memo_id == memo_id, MemoStep.status == StepStatus.PENDING,
-               Position.holder_id == actor_id, col(MemoStep.opened_at).is_(None))
+               col(MemoStep.position_id).in_(answers_for or {0}),
+               col(MemoStep.opened_at).is_(None))
     ).first()
     if step is None:
         return  # not theirs to open, or opened already: the common case costs one read

@@ -35,13 +35,13 @@ from ..models import (
     NotificationStatus,
     OfficeDay,
     Organization,
-    Position,
     StepStatus,
     Urgency,
     User,
 )
 from ..officetime import OfficeCalendar
-from .accounts import Principal
+from . import office
+from .accounts import Principal, principal_for
 from .common import office_tz
 
 _LOGGER = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ KIND_LABELS = {
     NotificationKind.REJECTED: "แจ้งไม่อนุมัติ",
     NotificationKind.APPROVED: "แจ้งอนุมัติ",
     NotificationKind.DIGEST: "สรุปประจำวัน",
+    NotificationKind.PASSWORD_RESET: "ลิงก์ตั้งรหัสผ่าน",
 }
 STATUS_LABELS = {
     NotificationStatus.PENDING: "รอส่ง",
@@ -76,21 +77,28 @@ STATUS_LABELS = {
 
 
 def calendar_for(session: Session, org_id: int) -> OfficeCalendar:
-    """The office's calendar: configured hours plus its own extra holidays and working days."""
-    config = current_app.config
+    """The office's calendar: its hours (else the server's), extra holidays and working days."""
+    org = session.get(Organization, org_id)
+    if org is not None:
+        opens, closes = office.hours_of(org)
+    else:
+        opens, closes = (time.fromisoformat(current_app.config["OFFICE_OPENS"]),
+                         time.fromisoformat(current_app.config["OFFICE_CLOSES"]))
     days = session.exec(select(OfficeDay).where(OfficeDay.org_id == org_id)).all()
     return OfficeCalendar(
         tz=office_tz(),
-        opens=time.fromisoformat(config["OFFICE_OPENS"]),
-        closes=time.fromisoformat(config["OFFICE_CLOSES"]),
+        opens=opens,
+        closes=closes,
         extra_holidays=frozenset(d.day for d in days if d.is_holiday),
         extra_working_days=frozenset(d.day for d in days if not d.is_holiday),
     )
 
 
-def reminder_delay(calendar: OfficeCalendar, urgency: str, *, first: bool) -> timedelta:
-    """How much office time passes before the first (or the next) reminder."""
-    policy = current_app.config["REMINDER_POLICY"][str(urgency)]
+def reminder_delay(calendar: OfficeCalendar, org: Organization, urgency: str, *,
+                   first: bool) -> timedelta:
+    """How much office time passes before the first (or the next) reminder, by the office's
+    policy (else the server's REMINDER_POLICY)."""
+    policy = office.policy_of(org)[str(urgency)]
     return calendar.parse_duration(policy["first" if first else "repeat"])
 
 
@@ -171,12 +179,13 @@ def _add(
     return row
 
 
-def _holder(session: Session, position_id: int) -> User | None:
-    position = session.get(Position, position_id)
-    if position is None or position.holder_id is None:
-        return None
-    user = session.get(User, position.holder_id)
-    return user if user is not None and user.is_active else None
+def _answerers(session: Session, position_id: int, now: datetime) -> list[User]:
+    """Who is told that a memo waits at a position: its holder unless away, and every
+    officer acting for it on that office day."""
+    from .appointments import answerers
+
+    today = now.astimezone(office_tz()).date()
+    return [a.user for a in answerers(session, position_id, today)]
 
 
 def on_transition(
@@ -200,18 +209,19 @@ def on_transition(
         step = steps[step_no - 1]
         calendar = calendar_for(session, org.id or 0)
         step.next_reminder_at = calendar.add(
-            now, reminder_delay(calendar, memo.urgency, first=True))
-        holder = _holder(session, step.position_id)
-        if holder is not None:
+            now, reminder_delay(calendar, org, memo.urgency, first=True))
+        recipients = _answerers(session, step.position_id, now)
+        for recipient in recipients:
             skip = ""
-            if holder.daily_digest:
+            if recipient.daily_digest:
                 skip = "ผู้รับเลือกรับสรุปรายวันแทน"
-            elif not holder.notify_arrivals:
+            elif not recipient.notify_arrivals:
                 skip = "ผู้รับปิดการแจ้งเตือนเรื่องเข้า"
-            rows.append(_add(session, kind=NotificationKind.ARRIVAL, ctx=ctx, recipient=holder,
-                             dedupe_key=f"arrival:{step.id}", step=step, skip_reason=skip))
-        else:
-            _LOGGER.warning("memo %s waits at position %s, which nobody holds", memo.id,
+            rows.append(_add(session, kind=NotificationKind.ARRIVAL, ctx=ctx, recipient=recipient,
+                             dedupe_key=f"arrival:{step.id}:{recipient.id}", step=step,
+                             skip_reason=skip))
+        if not recipients:
+            _LOGGER.warning("memo %s waits at position %s, which nobody answers for", memo.id,
                             step.position_id)
     for step in steps:
         if step.status != StepStatus.PENDING:
@@ -299,6 +309,11 @@ def deliver(notification_id: int) -> str:
             .values(status=NotificationStatus.SENT, sent_at=clock.now(), last_error="")
         )
         if marked.rowcount == 1:
+            if row.kind == NotificationKind.PASSWORD_RESET:
+                # The live one-time link must not linger in the outbox once it is out.
+                session.exec(  # type: ignore[call-overload]
+                    update(Notification).where(col(Notification.id) == notification_id)
+                    .values(body_text="", body_html=""))
             _audit(session, row, AuditAction.NOTIFICATION_SENT)
     _LOGGER.info("notification %s sent to %s", notification_id, row.email)
     return "sent"
@@ -369,7 +384,6 @@ def sweep(now: datetime | None = None, limit: int = 500) -> list[int]:
 def queue_reminders(now: datetime | None = None) -> list[int]:
     """Queue one reminder for each pending step whose reminder is due; escalate after N."""
     now = now or clock.now()
-    escalate_after = int(current_app.config["ESCALATE_AFTER"])
     queued: list[Notification] = []
     calendars: dict[int, OfficeCalendar] = {}
     with db.write() as session:
@@ -392,23 +406,24 @@ def queue_reminders(now: datetime | None = None) -> list[int]:
             # Judge the due time by today's calendar: a holiday declared after the memo
             # arrived still pushes its reminder back.
             anchor = step.last_reminded_at or step.arrived_at or now
-            due = calendar.add(anchor, reminder_delay(calendar, memo.urgency,
+            due = calendar.add(anchor, reminder_delay(calendar, org, memo.urgency,
                                                       first=step.reminders_sent == 0))
             if due > now:
                 step.next_reminder_at = due
                 continue
             number = step.reminders_sent + 1
             ctx = _Context(memo, org)
-            holder = _holder(session, step.position_id)
-            if holder is not None:
-                row = _add(session, kind=NotificationKind.REMINDER, ctx=ctx, recipient=holder,
-                           dedupe_key=f"reminder:{step.id}:{number}", step=step,
+            # The reminder goes to whoever answers for the position today: after an
+            # acting officer is appointed, the next reminder is theirs.
+            for recipient in _answerers(session, step.position_id, now):
+                row = _add(session, kind=NotificationKind.REMINDER, ctx=ctx, recipient=recipient,
+                           dedupe_key=f"reminder:{step.id}:{number}:{recipient.id}", step=step,
                            reminder_no=number, n=thai.thai_digits(number))
                 if row is not None:
                     queued.append(row)
             step.reminders_sent = number
             step.last_reminded_at = now
-            if number >= escalate_after:
+            if number >= office.escalation_of(org):  # the office's, else ESCALATE_AFTER
                 drafter = session.get(User, memo.drafter_id)
                 if drafter is not None and drafter.is_active:
                     row = _add(session, kind=NotificationKind.ESCALATION, ctx=ctx,
@@ -419,7 +434,7 @@ def queue_reminders(now: datetime | None = None) -> list[int]:
                 step.next_reminder_at = None  # escalated: the drafter takes it from here
             else:
                 step.next_reminder_at = calendar.add(
-                    now, reminder_delay(calendar, memo.urgency, first=False))
+                    now, reminder_delay(calendar, org, memo.urgency, first=False))
         session.flush()
         ids = [row.id for row in queued if row.id is not None]
     return ids
@@ -437,13 +452,14 @@ def queue_digests(now: datetime | None = None) -> list[int]:
         for user in users:
             if not calendar_for(session, user.org_id).is_working_day(today):
                 continue
+            answers_for = principal_for(session, user).answers_for
             waiting = session.exec(
                 select(Memo, MemoStep)
                 .join(MemoStep, (MemoStep.memo_id == Memo.id) & (MemoStep.round == Memo.round))  # type: ignore[arg-type]
-                .join(Position, Position.id == MemoStep.position_id)  # type: ignore[arg-type]
-                .where(MemoStep.status == StepStatus.PENDING, Position.holder_id == user.id)
+                .where(MemoStep.status == StepStatus.PENDING,
+                       col(MemoStep.position_id).in_(answers_for or {0}))
                 .order_by(col(MemoStep.arrived_at))
-            ).all()
+            ).all() if answers_for else []
             if not waiting:
                 continue
             org = session.get(Organization, user.org_id)

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required, logout_user
 
 from ..errors import WorkflowError
 from ..forms import PasswordForm, PostForm, SettingsForm
-from ..services import accounts
+from ..services import accounts, appointments
 from ..web import request_info
 from .util import principal
 
@@ -35,10 +35,16 @@ def settings() -> Any:
 @bp.route("/account")
 @login_required
 def profile() -> str:
-    """The user's own page: positions, roles and live sessions."""
-    return render_template("account.html", sessions=accounts.active_sessions(principal()),
-                           current_token=principal().token, form=PostForm(),
-                           digest=accounts.token_digest)
+    """The user's own page: positions, acting appointments, notification settings and live
+    sessions."""
+    me = principal()
+    mine = [r for r in appointments.list_appointments(me)
+            if r.appointment.acting_user_id == me.user_id
+            or r.appointment.position_id in me.position_ids]
+    return render_template("account.html", sessions=accounts.active_sessions(me),
+                           current_token=me.token, form=PostForm(),
+                           digest=accounts.token_digest, user=accounts.settings_of(me.user_id),
+                           appointments=mine, STATUS_LABELS=appointments.STATUS_LABELS)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

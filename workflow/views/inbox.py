@@ -29,6 +29,6 @@ def inbox() -> str:
     """One tab of the signed-in user's memos."""
     tab = request.args.get("tab", "")
     if tab not in TABS:
-        tab = "waiting" if current_user.position_ids else "mine"
+        tab = "waiting" if current_user.answers_for else "mine"
     items = memos.list_memos(current_user, TABS[tab][0])  # type: ignore[arg-type]
     return render_template("inbox.html", tab=tab, tabs=TABS, items=items)

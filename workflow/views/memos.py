@@ -14,7 +14,7 @@ from ..errors import WorkflowError
 from ..forms import ActionForm, MemoForm, PostForm
 from ..models import MemoCreate, MemoUpdate
 from ..phrases import SEND_BACK, endorsement_phrases
-from ..services import attachments, memos
+from ..services import attachments, memos, routes
 from ..validation import field_errors
 from ..web import request_info, send_attachment
 from .util import principal
@@ -32,17 +32,26 @@ DONE_MESSAGES = {
 
 
 def _form_fields(form: MemoForm) -> dict[str, Any]:
+    raw_route = (form.route_id.data or "").strip()
     return {
         "subject": form.subject.data or "",
         "addressee": form.addressee.data or "",
         "urgency": form.urgency.data or "normal",
         "body": form.body.data or "",
+        # Not a number: no route chosen, and MemoCreate's int check would only confuse.
+        "route_id": int(raw_route) if raw_route.isdigit() and len(raw_route) < 10 else None,
     }
 
 
 def _editor(form: MemoForm, *, memo_view: memos.MemoView | None, errors: dict[str, str],
             status: int = 200) -> tuple[str, int]:
-    return render_template("memo_form.html", form=form, view=memo_view, errors=errors), status
+    offered = routes.list_routes(principal(), active_only=True)
+    form.route_id.choices = [(str(r.route.id), r.label) for r in offered]
+    if not form.route_id.data or form.route_id.data == "None":
+        default = next((r for r in offered if r.route.is_default), None)
+        form.route_id.data = str(default.route.id) if default else ""
+    return render_template("memo_form.html", form=form, view=memo_view, errors=errors,
+                           routes=offered), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -59,8 +68,11 @@ def new() -> Any:
         memo_create = MemoCreate.model_validate(_form_fields(form))
     except ValidationError as exc:
         return _editor(form, memo_view=None, errors=field_errors(exc), status=422)
-    memo = memos.create_memo(actor_id=current_user.user_id, memo_create=memo_create,
-                             request_info=request_info())
+    try:
+        memo = memos.create_memo(actor_id=current_user.user_id, memo_create=memo_create,
+                                 request_info=request_info())
+    except WorkflowError as exc:
+        return _editor(form, memo_view=None, errors={"form": exc.message}, status=exc.status)
     assert memo.id is not None
     return _after_save(memo.id, submit=request.form.get("intent") == "submit")
 
@@ -95,6 +107,7 @@ def _stored_editor(memo_id: int, *, errors: dict[str, str], status: int = 200) -
     view = memos.get_memo(principal(), memo_id)
     form = MemoForm(obj=view.memo)
     form.urgency.data = view.memo.urgency
+    form.route_id.data = str(view.memo.route_id)
     form.version.data = str(view.memo.version)
     return _editor(form, memo_view=view, errors=errors, status=status)
 

@@ -1,0 +1,339 @@
+"""Administration of people, positions, routes and acting appointments.
+
+The services check the admin role and every value; a view turns a refusal into the
+form re-rendered with the Thai message (422, 409 …), so nothing typed is lost.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from wtforms.fields.choices import SelectChoice
+
+from .. import thai
+from ..errors import Invalid, WorkflowError
+from ..forms import AppointmentForm, ImportForm, PersonForm, PositionForm, PostForm, RouteForm
+from ..models import CAPACITY_LABELS
+from ..services import appointments, people, routes
+from ..web import request_info
+from .util import principal
+
+bp = Blueprint("staff", __name__)
+
+
+def _field_error(exc: WorkflowError) -> tuple[str, str]:
+    """(field, message) of a refusal, so the form can show it beside the field."""
+    return str(exc.details.get("field", "")), exc.message
+
+
+@bp.route("/admin")
+@login_required
+def hub() -> Any:
+    """What an administrator looks after, and what needs attention now."""
+    me = principal()
+    people.require_admin(me)
+    return render_template("admin/hub.html",
+                           stranded=people.waiting_at_inactive_holders(me),
+                           positions=people.list_positions(me),
+                           routes=routes.list_routes(me), people_count=len(people.list_people(me)))
+
+
+# -- people ------------------------------------------------------------------------
+
+
+@bp.route("/admin/users", methods=["GET", "POST"])
+@login_required
+def users() -> Any:
+    """Everyone in the office, and a form to add one."""
+    me = principal()
+    form = PersonForm()
+    error = ("", "")
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = people.create_person(
+                principal=me, username=form.username.data or "",
+                full_name=form.full_name.data or "", email=form.email.data or "",
+                roles=list(form.roles.data or []), password=form.password.data or "",
+                request_info=request_info())
+        except WorkflowError as exc:
+            error, status = _field_error(exc), exc.status
+        else:
+            flash(f"เพิ่มผู้ใช้ {user.full_name} แล้ว"
+                  + ("" if form.password.data else " และส่งลิงก์ตั้งรหัสผ่านทางอีเมลแล้ว"), "success")
+            return redirect(url_for("staff.users"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("admin/users.html", rows=people.list_people(me), form=form,
+                           error=error, post=PostForm()), status
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@login_required
+def edit_user(user_id: int) -> Any:
+    me = principal()
+    user = people.get_person(me, user_id)
+    form = PersonForm(obj=user) if request.method == "GET" else PersonForm()
+    if request.method == "GET":
+        form.roles.data = user.roles.split()
+    error = ("", "")
+    status = 200
+    if form.validate_on_submit():
+        try:
+            people.update_person(principal=me, user_id=user_id,
+                                 full_name=form.full_name.data or "", email=form.email.data or "",
+                                 roles=list(form.roles.data or []),
+                                 password=form.password.data or "", request_info=request_info())
+        except WorkflowError as exc:
+            error, status = _field_error(exc), exc.status
+        else:
+            flash("บันทึกแล้ว", "success")
+            return redirect(url_for("staff.users"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("admin/user_edit.html", user=user, form=form, error=error,
+                           post=PostForm()), status
+
+
+@bp.route("/admin/users/<int:user_id>/<any(deactivate, activate):verb>", methods=["POST"])
+@login_required
+def set_active(user_id: int, verb: str) -> Any:
+    """Deactivating ends the person's sessions and tokens at once."""
+    if not PostForm().validate_on_submit():
+        abort(400)
+    ended = people.set_active(principal=principal(), user_id=user_id,
+                              active=verb == "activate", request_info=request_info())
+    if verb == "deactivate":
+        flash(f"ระงับบัญชีแล้ว ออกจากระบบทุกเครื่อง {thai.thai_digits(ended)} รายการ "
+              "เรื่องที่รอผู้นี้พิจารณาต้องแต่งตั้งผู้รักษาราชการแทน", "success")
+    else:
+        flash("เปิดใช้บัญชีแล้ว", "success")
+    return redirect(url_for("staff.users"))
+
+
+@bp.route("/admin/users/<int:user_id>/invite", methods=["POST"])
+@login_required
+def invite(user_id: int) -> Any:
+    """Email the person a fresh link to set their password."""
+    if not PostForm().validate_on_submit():
+        abort(400)
+    user = people.get_person(principal(), user_id)
+    people.invite(user.username, request_info())
+    flash(f"ส่งลิงก์ตั้งรหัสผ่านไปที่ {user.email} แล้ว", "success")
+    return redirect(url_for("staff.edit_user", user_id=user_id))
+
+
+# -- positions ------------------------------------------------------------------------
+
+
+def _holder_choices(me: Any, include_none: bool = True) -> list[SelectChoice]:
+    rows = [r for r in people.list_people(me) if r.user.is_active]
+    choices = [SelectChoice("", "— ว่าง —")] if include_none else []
+    return choices + [SelectChoice(str(r.user.id), f"{r.user.full_name} ({r.user.username})")
+                      for r in rows]
+
+
+def _optional_int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        raise Invalid("ค่าที่เลือกไม่ถูกต้อง", "Invalid choice.", code="bad_choice") from None
+
+
+@bp.route("/admin/positions", methods=["GET", "POST"])
+@bp.route("/admin/positions/<int:position_id>", methods=["GET", "POST"])
+@login_required
+def positions(position_id: int | None = None) -> Any:
+    """The office's posts and who holds each; a form to add or change one."""
+    me = principal()
+    rows = people.list_positions(me)
+    editing = next((r.position for r in rows if r.position.id == position_id), None)
+    if position_id is not None and editing is None:
+        abort(404)
+    form = PositionForm()
+    form.holder_id.choices = _holder_choices(me)
+    if request.method == "GET" and editing is not None:
+        form.title.data = editing.title
+        form.holder_id.data = str(editing.holder_id or "")
+    error = ("", "")
+    status = 200
+    if form.validate_on_submit():
+        try:
+            people.save_position(principal=me, position_id=position_id,
+                                 title=form.title.data or "",
+                                 holder_id=_optional_int(form.holder_id.data),
+                                 request_info=request_info())
+        except WorkflowError as exc:
+            error, status = _field_error(exc), exc.status
+        else:
+            flash("บันทึกตำแหน่งแล้ว", "success")
+            return redirect(url_for("staff.positions"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("admin/positions.html", rows=rows, form=form, editing=editing,
+                           error=error), status
+
+
+# -- importing staff ------------------------------------------------------------------------
+
+
+@bp.route("/admin/import", methods=["GET", "POST"])
+@login_required
+def import_staff() -> Any:
+    """Upload a CSV, see what it would do (or every error with its line), then confirm."""
+    me = principal()
+    people.require_admin(me)
+    form = ImportForm()
+    preview = None
+    content = ""
+    status = 200
+    if form.validate_on_submit():
+        if form.content.data:  # step two: the admin confirmed the previewed file
+            try:
+                data = base64.b64decode(form.content.data, validate=True)
+            except (binascii.Error, ValueError):
+                abort(400)
+            preview = people.confirm_import(me, data, request_info=request_info())
+            if preview.ok:
+                flash(f"นำเข้า {thai.thai_digits(len(preview.rows))} คนแล้ว "
+                      "ระบบส่งลิงก์ตั้งรหัสผ่านให้ทุกคนทางอีเมล", "success")
+                return redirect(url_for("staff.users"))
+            status = 422
+        else:
+            upload = request.files.get("file")
+            if upload is None or not upload.filename:
+                form.file.errors = ["กรุณาเลือกไฟล์ CSV"]
+                status = 422
+            else:
+                data = upload.read(people.IMPORT_MAX_BYTES + 1)
+                preview = people.preview_import(me, data)
+                if preview.ok:
+                    content = base64.b64encode(data).decode()
+                else:
+                    status = 422
+    elif request.method == "POST":
+        status = 400
+    return render_template("admin/import.html", form=form, preview=preview, content=content,
+                           columns=people.COLUMNS), status
+
+
+# -- routes ------------------------------------------------------------------------------------
+
+
+@bp.route("/admin/routes")
+@login_required
+def route_list() -> Any:
+    me = principal()
+    people.require_admin(me)
+    return render_template("admin/routes.html", rows=routes.list_routes(me), post=PostForm())
+
+
+@bp.route("/admin/routes/new", methods=["GET", "POST"])
+@bp.route("/admin/routes/<int:route_id>", methods=["GET", "POST"])
+@login_required
+def route_edit(route_id: int | None = None) -> Any:
+    """A route as an ordered list of positions: one select per step."""
+    me = principal()
+    current = routes.get_route(me, route_id) if route_id is not None else None
+    form = RouteForm()
+    if request.method == "GET" and current is not None:
+        form.name.data = current.route.name
+        form.memo_type.data = current.route.memo_type
+        form.is_default.data = current.route.is_default
+    chosen = [str(i) for i in current.position_ids] if current else []
+    error = ("", "")
+    status = 200
+    if form.validate_on_submit():
+        chosen = [v for v in request.form.getlist("steps") if v]
+        try:
+            position_ids = [_optional_int(v) or 0 for v in chosen]
+            routes.save_route(principal=me, route_id=route_id, name=form.name.data or "",
+                              memo_type=form.memo_type.data or "", position_ids=position_ids,
+                              is_default=bool(form.is_default.data), request_info=request_info())
+        except WorkflowError as exc:
+            error, status = _field_error(exc), exc.status
+        else:
+            flash("บันทึกสายการเสนอแล้ว เรื่องที่เสนอไปแล้วยังคงใช้สายเดิม", "success")
+            return redirect(url_for("staff.route_list"))
+    elif request.method == "POST":
+        status = 400
+    positions = people.list_positions(me)
+    slots = max(len(chosen) + 2, 4)
+    return render_template("admin/route_edit.html", form=form, current=current, chosen=chosen,
+                           positions=positions, slots=min(slots, routes.MAX_STEPS),
+                           error=error), status
+
+
+@bp.route("/admin/routes/<int:route_id>/<any(retire, restore):verb>", methods=["POST"])
+@login_required
+def route_active(route_id: int, verb: str) -> Any:
+    if not PostForm().validate_on_submit():
+        abort(400)
+    routes.set_route_active(principal=principal(), route_id=route_id, active=verb == "restore",
+                            request_info=request_info())
+    flash("ยกเลิกการใช้สายการเสนอแล้ว" if verb == "retire" else "นำกลับมาใช้แล้ว", "success")
+    return redirect(url_for("staff.route_list"))
+
+
+# -- acting appointments ------------------------------------------------------------------------
+
+
+@bp.route("/appointments", methods=["GET", "POST"])
+@login_required
+def appointment_list() -> Any:
+    """Acting appointments: admins for any position, holders for their own where allowed."""
+    me = principal()
+    rows = appointments.list_appointments(me)
+    manageable = appointments.manageable_positions(me)
+    if not me.is_admin and not manageable and not rows:
+        abort(403)
+    form = AppointmentForm()
+    form.position_id.choices = [SelectChoice(str(p.id), p.title) for p in manageable]
+    form.acting_user_id.choices = appointments.candidate_choices(me)
+    error = ("", "")
+    status = 200
+    if form.validate_on_submit():
+        try:
+            try:
+                starts = thai.parse_date(form.starts_on.data or "")
+            except ValueError:
+                raise Invalid("วันเริ่มไม่ถูกต้อง ตัวอย่าง ๗/๑๒/๒๕๖๙", "Bad start date.",
+                              code="bad_date", details={"field": "starts_on"}) from None
+            try:
+                ends = thai.parse_date(form.ends_on.data or "")
+            except ValueError:
+                raise Invalid("วันสิ้นสุดไม่ถูกต้อง ตัวอย่าง ๓๑/๑๒/๒๕๖๙", "Bad end date.",
+                              code="bad_date", details={"field": "ends_on"}) from None
+            appointments.create(
+                principal=me, position_id=_optional_int(form.position_id.data) or 0,
+                acting_user_id=_optional_int(form.acting_user_id.data) or 0,
+                capacity=form.capacity.data or "", starts_on=starts, ends_on=ends,
+                order_no=form.order_no.data or "", holder_absent=bool(form.holder_absent.data),
+                note=form.note.data or "", request_info=request_info())
+        except WorkflowError as exc:
+            error, status = _field_error(exc), exc.status
+        else:
+            flash("บันทึกคำสั่งแต่งตั้งแล้ว", "success")
+            return redirect(url_for("staff.appointment_list"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("admin/appointments.html", rows=rows, form=form, error=error,
+                           post=PostForm(), can_appoint=bool(manageable),
+                           STATUS_LABELS=appointments.STATUS_LABELS,
+                           CAPACITY_LABELS=CAPACITY_LABELS), status
+
+
+@bp.route("/appointments/<int:appointment_id>/end", methods=["POST"])
+@login_required
+def appointment_end(appointment_id: int) -> Any:
+    if not PostForm().validate_on_submit():
+        abort(400)
+    appointments.end(principal=principal(), appointment_id=appointment_id,
+                     request_info=request_info())
+    flash("สิ้นสุดการรักษาราชการแทนแล้ว", "success")
+    return redirect(url_for("staff.appointment_list"))
+
