@@ -582,3 +582,25 @@ def test_the_profile_shows_positions_appointments_and_settings(
     assert "อีเมลทุกเรื่องที่เข้ามา" in page and "ออกจากระบบทุกเครื่อง" in page
     holder_page = login(app, "permsec").get("/account").get_data(as_text=True)
     assert "นายประหยัด คลังดี" in holder_page  # the holder sees who acts for them
+
+
+def test_while_deputizing_the_present_holder_still_decides(
+        app: Flask, demo: dict[str, int], api: ApiClient) -> None:
+    """ปฏิบัติราชการแทน with the holder present: both see the memo and either may sign."""
+    add_finance_director(app)
+    appoint(app, "finance", capacity="deputizing", absent=False)
+    to_step(api, demo["memo_id"], 3)
+    for username, password in (("permsec", "demo"), ("finance", "Kl@ng-Dee-2569")):
+        waiting = login(app, username, password).get("/inbox?tab=waiting").get_data(as_text=True)
+        assert f"/memos/{demo['memo_id']}" in waiting, username
+    with app.app_context():
+        emails = {n.email for n in db.session.exec(select(Notification).where(
+            Notification.kind == NotificationKind.ARRIVAL,
+            Notification.memo_id == demo["memo_id"])).all()}
+        assert {"permsec@example.com", "finance@example.com"} <= emails
+    response = api.act(demo["memo_id"], "permsec", "approve", "อนุมัติ")
+    assert response.status_code == 200 and response.json["state"] == "pending_4"
+    with app.app_context():
+        decision = db.session.exec(select(Decision).where(
+            Decision.actor_id == user_id(app, "permsec"))).one()
+        assert decision.signature_lines() == [PERMSEC] and decision.appointments == ""

@@ -292,12 +292,18 @@ def appointment_list() -> Any:
     if not me.is_admin and not manageable and not rows:
         abort(403)
     form = AppointmentForm()
-    form.position_id.choices = [SelectChoice(str(p.id), p.title) for p in manageable]
-    form.acting_user_id.choices = appointments.candidate_choices(me)
+    form.position_id.choices = [SelectChoice("", "— เลือกตำแหน่ง —")] + [
+        SelectChoice(str(p.id), p.title) for p in manageable]
+    form.acting_user_id.choices = [("", "— เลือกผู้ได้รับแต่งตั้ง —"),
+                                   *appointments.candidate_choices(me)]
     error = ("", "")
     status = 200
     if form.validate_on_submit():
         try:
+            if not form.position_id.data or not form.acting_user_id.data:
+                raise Invalid("กรุณาเลือกตำแหน่งและผู้ได้รับแต่งตั้ง",
+                              "Choose the position and the acting officer.",
+                              code="choice_required", details={"field": "position_id"})
             try:
                 starts = thai.parse_date(form.starts_on.data or "")
             except ValueError:
