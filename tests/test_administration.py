@@ -202,7 +202,11 @@ def test_a_deactivated_holders_waiting_memo_asks_for_an_acting_officer(
     page = admin.get(f"/memos/{demo['memo_id']}").get_data(as_text=True)
     assert "ต้องแต่งตั้งผู้รักษาราชการแทน" in page
     hub = admin.get("/admin").get_data(as_text=True)
-    assert "มีเรื่องรอผู้ที่ถูกระงับบัญชี" in hub and "รองปลัดองค์การบริหารส่วนตำบลท่าตูม" in hub
+    assert "มีเรื่องค้างที่ไม่มีผู้พิจารณาได้ในขณะนี้" in hub
+    assert "รองปลัดองค์การบริหารส่วนตำบลท่าตูม — ๑ เรื่อง" in hub
+    # An acting officer for the post clears the alarm.
+    appoint(app, "permsec", "รองปลัดองค์การบริหารส่วนตำบลท่าตูม")
+    assert "มีเรื่องค้าง" not in admin.get("/admin").get_data(as_text=True)
 
 
 def test_admin_cannot_lock_themselves_out(app: Flask, demo: dict[str, int]) -> None:
@@ -239,7 +243,7 @@ def test_import_previews_then_confirms(app: Flask, demo: dict[str, int]) -> None
     assert done.status_code == 302
     with app.app_context():
         somchai = db.session.exec(select(User).where(User.username == "somchai")).one()
-        assert somchai.roles == "clerk signer"
+        assert somchai.roles == "signer"
         held = db.session.exec(select(Position).where(Position.holder_id == somchai.id)).one()
         assert held.title == "ผู้อำนวยการกองคลัง"
         invites = db.session.exec(select(Notification).where(
@@ -348,7 +352,7 @@ def test_a_route_is_chosen_at_drafting_and_edits_never_touch_memos_in_flight(
 def test_bad_routes_are_refused(app: Flask, demo: dict[str, int]) -> None:
     admin = login(app, "admin")
     head = str(position_id(app, "หัวหน้าสำนักปลัด"))
-    cases = [({"name": "", "steps": [head]}, "กรุณาตั้งชื่อสายการเสนอ"),
+    cases = [({"name": "", "steps": [head]}, "กรุณากรอกชื่อสายการเสนอ"),
              ({"name": "ว่าง"}, "อย่างน้อยหนึ่งลำดับ"),
              ({"name": "ซ้ำ", "steps": [head, head]}, "ได้ครั้งเดียว"),
              ({"name": "ไม่รู้จัก", "steps": ["987654"]}, "ไม่อยู่ในสำนักงานนี้")]
@@ -387,6 +391,7 @@ def test_an_acting_officer_takes_the_absent_permanent_secretarys_memos(
             Notification.memo_id == demo["memo_id"])).all()
         assert "finance@example.com" in {n.email for n in arrivals}
 
+    assert finance.get(f"/memos/{demo['memo_id']}").status_code == 200  # opens it first
     response = finance.post(f"/memos/{demo['memo_id']}/act",
                             data={"action": "approve", "comment": "เห็นชอบ เรียนนายก"})
     assert response.status_code == 302
@@ -406,6 +411,11 @@ def test_an_acting_officer_takes_the_absent_permanent_secretarys_memos(
 
     page = finance.get(f"/memos/{demo['memo_id']}").get_data(as_text=True)
     assert ACTING_LINE in page
+    with app.app_context():  # the read receipt names the capacity too
+        opened = db.session.exec(select(AuditEvent).where(
+            AuditEvent.action == AuditAction.MEMO_OPENED,
+            AuditEvent.actor_name == "นายประหยัด คลังดี")).one()
+        assert opened.position_title == f"ผู้อำนวยการกองคลัง รักษาราชการแทน{PERMSEC}"
     print_view = finance.get(f"/memos/{demo['memo_id']}/print").get_data(as_text=True)
     assert "นายประหยัด คลังดี" in print_view and ACTING_LINE in print_view
 
@@ -500,13 +510,21 @@ def test_an_acting_officer_never_approves_their_own_memo(
         assert memo is not None and memo.state == "pending_3"
 
 
+def be(day: date) -> str:
+    """A date as a Thai office types it: day/month/Buddhist year."""
+    return f"{day.day}/{day.month}/{day.year + 543}"
+
+
 def test_bad_appointments_are_refused(app: Flask, demo: dict[str, int]) -> None:
     admin = login(app, "admin")
+    with app.app_context():
+        today = memos.office_today()
     base = {"position_id": str(position_id(app, PERMSEC)),
             "acting_user_id": str(user_id(app, "deputy")), "capacity": "acting",
-            "starts_on": "1/12/2569", "ends_on": "15/12/2569", "order_no": "๑/๒๕๖๙"}
-    cases = [({"order_no": ""}, "กรุณาระบุเลขที่คำสั่งแต่งตั้ง", 422),
-             ({"ends_on": "1/11/2569"}, "วันสิ้นสุดต้องไม่ก่อนวันเริ่ม", 422),
+            "starts_on": be(today), "ends_on": be(today + timedelta(days=14)),
+            "order_no": "๑/๒๕๖๙"}
+    cases = [({"order_no": ""}, "กรุณากรอกเลขที่คำสั่งแต่งตั้ง", 422),
+             ({"ends_on": be(today - timedelta(days=1))}, "วันสิ้นสุดต้องไม่ก่อนวันเริ่ม", 422),
              ({"starts_on": "31/02/2569"}, "วันเริ่มไม่ถูกต้อง", 422),
              ({"acting_user_id": str(user_id(app, "permsec"))}, "ไม่ต้องรักษาราชการแทนตำแหน่งของตนเอง",
               422),
@@ -519,8 +537,9 @@ def test_bad_appointments_are_refused(app: Flask, demo: dict[str, int]) -> None:
     with app.app_context():
         assert not db.session.exec(select(Appointment)).all()
     assert admin.post("/appointments", data=base).status_code == 302
-    overlap = admin.post("/appointments", data={**base, "starts_on": "10/12/2569",
-                                                "ends_on": "20/12/2569"})
+    overlap = admin.post("/appointments", data={
+        **base, "starts_on": be(today + timedelta(days=10)),
+        "ends_on": be(today + timedelta(days=20))})
     assert overlap.status_code == 409
     # a clerk may not appoint anyone
     assert login(app, "clerk").post("/appointments", data=base).status_code == 403
@@ -604,3 +623,158 @@ def test_while_deputizing_the_present_holder_still_decides(
         decision = db.session.exec(select(Decision).where(
             Decision.actor_id == user_id(app, "permsec"))).one()
         assert decision.signature_lines() == [PERMSEC] and decision.appointments == ""
+
+
+# -- review findings: each a regression test ---------------------------------------------------
+
+
+def test_a_holder_cannot_end_the_admins_order_that_they_are_away(
+        app: Flask, demo: dict[str, int], api: ApiClient) -> None:
+    from workflow.models import Organization
+
+    add_finance_director(app)
+    appoint(app, "finance")
+    with app.app_context(), db.write() as session:
+        org = session.get(Organization, demo["org_id"])
+        assert org is not None
+        org.holders_may_appoint = True
+    with app.app_context():
+        appointment = db.session.exec(select(Appointment)).one()
+    permsec = login(app, "permsec")
+    assert f"/appointments/{appointment.id}/end" not in permsec.get("/appointments").get_data(
+        as_text=True)
+    assert permsec.post(f"/appointments/{appointment.id}/end").status_code == 403
+    to_step(api, demo["memo_id"], 3)
+    assert api.act(demo["memo_id"], "permsec", "approve", "อนุมัติ").status_code == 403
+
+
+def test_a_drafter_acting_for_a_step_is_not_counted_as_its_signer(
+        app: Flask, demo: dict[str, int], api: ApiClient) -> None:
+    add_finance_director(app)
+    appoint(app, "finance")
+    api.token("finance", "Kl@ng-Dee-2569")
+    memo_id = api.call("POST", "/memos", "finance", json={
+        "subject": "ขออนุมัติเบิกจ่าย", "addressee": "นายก", "body": "<p>x</p>"}).json["id"]
+    api.act(memo_id, "finance", "submit")
+    for signer in ("head", "deputy"):
+        assert api.act(memo_id, signer, "approve", "เพื่อโปรดพิจารณา").status_code == 200
+    # Nobody but the drafter could decide here: the memo shows it, the hub lists it.
+    page = login(app, "admin").get(f"/memos/{memo_id}").get_data(as_text=True)
+    assert "ต้องแต่งตั้งผู้รักษาราชการแทน" in page
+    hub = login(app, "admin").get("/admin").get_data(as_text=True)
+    assert f"{PERMSEC} — ๑ เรื่อง" in hub
+    refused = api.act(memo_id, "finance", "send_back", "แก้ไขตัวเลข")
+    assert refused.status_code == 403 and refused.json["error"] == "own_memo"
+    with app.app_context():  # the drafter is not sent their own memo to decide
+        arrivals = db.session.exec(select(Notification).where(
+            Notification.memo_id == memo_id, Notification.kind == NotificationKind.ARRIVAL)).all()
+        assert "finance@example.com" not in {n.email for n in arrivals}
+
+
+def test_a_vacant_post_with_waiting_memos_is_listed(app: Flask, demo: dict[str, int],
+                                                    api: ApiClient) -> None:
+    to_step(api, demo["memo_id"], 2)
+    admin = login(app, "admin")
+    deputy_post = position_id(app, "รองปลัดองค์การบริหารส่วนตำบลท่าตูม")
+    admin.post(f"/admin/positions/{deputy_post}",
+               data={"title": "รองปลัดองค์การบริหารส่วนตำบลท่าตูม", "holder_id": ""})
+    hub = admin.get("/admin").get_data(as_text=True)
+    assert "รองปลัดองค์การบริหารส่วนตำบลท่าตูม — ๑ เรื่อง" in hub
+
+
+@pytest.mark.parametrize("path,field", [
+    ("/admin/routes/new", "steps"), ("/admin/positions", "holder_id"),
+    ("/appointments", "position_id"), ("/appointments", "acting_user_id")])
+def test_huge_ids_are_refused_not_crashed_on(app: Flask, demo: dict[str, int], path: str,
+                                             field: str) -> None:
+    data = {"name": "x", "title": "ตำแหน่งใหม่", "position_id": "1", "acting_user_id": "1",
+            "starts_on": "1/12/2569", "ends_on": "2/12/2569", "order_no": "๑/๒๕๖๙",
+            "capacity": "acting", field: "99999999999999999999"}
+    response = login(app, "admin").post(path, data=data)
+    assert response.status_code == 422
+    assert "ค่าที่เลือกไม่ถูกต้อง" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path,data", [
+    ("/admin/users", {"username": "nul", "full_name": "นาย\x00ศูนย์", "email": "z@example.com"}),
+    ("/admin/positions", {"title": "ตำแหน่ง\x00ใหม่"}),
+    ("/admin/routes/new", {"name": "สาย\x00ใหม่", "steps": ["1"]}),
+])
+def test_control_characters_are_refused_in_thai(app: Flask, demo: dict[str, int], path: str,
+                                                data: dict[str, Any]) -> None:
+    response = login(app, "admin").post(path, data=data)
+    assert response.status_code == 422
+    assert "มีอักขระที่ใช้ไม่ได้" in response.get_data(as_text=True)
+
+
+def test_csv_edge_cases_are_reported_not_crashed_on(app: Flask, demo: dict[str, int]) -> None:
+    admin = login(app, "admin")
+    huge = b"username,full_name,email\nanan," + b"x" * 140_000 + b",a@example.com\n"
+    page = html.unescape(upload(admin, huge).get_data(as_text=True))
+    assert "อ่านบรรทัดนี้ในรูปแบบ CSV ไม่ได้" in page
+    nul = "username,full_name,email\nanan,นาย\x00อนันต์,a@example.com\n".encode()
+    response = upload(admin, nul)
+    assert response.status_code == 422 and "มีอักขระที่ใช้ไม่ได้" in response.get_data(as_text=True)
+    # A quoted cell with a line break: the bad email is reported on its own file line, 4.
+    multi = ('username,full_name,email\nanan,"นายอนันต์\nหนึ่ง",a@example.com\n'
+             "somsri,นางสมศรี สอง,bad-email\n").encode()
+    page = upload(admin, multi).get_data(as_text=True)
+    assert "<td>๔</td>" in page and "อีเมลไม่ถูกต้อง" in page
+
+
+def test_an_acting_officer_reads_only_what_waits_at_the_post_now(
+        app: Flask, demo: dict[str, int], api: ApiClient) -> None:
+    to_step(api, demo["memo_id"], 4)  # already past the permanent secretary
+    add_finance_director(app)
+    appoint(app, "finance")
+    finance = login(app, "finance", "Kl@ng-Dee-2569")
+    assert finance.get(f"/memos/{demo['memo_id']}").status_code == 403
+    assert f"/memos/{demo['memo_id']}" not in finance.get("/inbox?tab=all").get_data(as_text=True)
+
+
+def test_a_draft_keeps_its_retired_route_when_edited(app: Flask, demo: dict[str, int],
+                                                     api: ApiClient) -> None:
+    admin = login(app, "admin")
+    head = position_id(app, "หัวหน้าสำนักปลัด")
+    admin.post("/admin/routes/new", data={"name": "สายพิเศษ", "steps": [str(head)]})
+    with app.app_context():
+        route = db.session.exec(select(Route).where(Route.name == "สายพิเศษ")).one()
+    memo_id = api.call("POST", "/memos", "clerk", json={
+        "subject": "ร่าง", "addressee": "นายก", "route_id": route.id}).json["id"]
+    assert admin.post(f"/admin/routes/{route.id}/retire").status_code == 302
+    clerk = login(app, "clerk")
+    editor = clerk.get(f"/memos/{memo_id}/edit").get_data(as_text=True)
+    assert "สายพิเศษ — ยกเลิกการใช้แล้ว" in editor
+    response = clerk.post(f"/memos/{memo_id}/edit", data={
+        "subject": "ร่าง แก้ไข", "addressee": "นายก", "urgency": "normal", "body": "<p>x</p>",
+        "route_id": str(route.id)})
+    assert response.status_code == 302
+    with app.app_context():
+        memo = db.session.get(Memo, memo_id)
+        assert memo is not None and memo.route_id == route.id and memo.subject == "ร่าง แก้ไข"
+    # A new memo cannot pick it.
+    refused = api.call("POST", "/memos", "clerk", json={
+        "subject": "ใหม่", "addressee": "นายก", "route_id": route.id})
+    assert refused.status_code == 422
+
+
+def test_an_appointment_period_is_bounded(app: Flask, demo: dict[str, int]) -> None:
+    admin = login(app, "admin")
+    base = {"position_id": str(position_id(app, PERMSEC)),
+            "acting_user_id": str(user_id(app, "deputy")), "capacity": "acting",
+            "order_no": "๑/๒๕๖๙"}
+    with app.app_context():
+        today = memos.office_today()
+    long = admin.post("/appointments", data={**base, "starts_on": be(today),
+                                             "ends_on": be(today + timedelta(days=3 * 365))})
+    assert long.status_code == 422 and "ยาวเกิน ๒ ปี" in long.get_data(as_text=True)
+    old = admin.post("/appointments", data={**base, "starts_on": "1/1/2300",
+                                            "ends_on": "2/1/2300"})
+    assert old.status_code == 422 and "ห่างจากวันนี้เกิน ๑ ปี" in old.get_data(as_text=True)
+
+
+def test_no_invitation_for_a_deactivated_account(app: Flask, demo: dict[str, int]) -> None:
+    admin = login(app, "admin")
+    deputy = user_id(app, "deputy")
+    admin.post(f"/admin/users/{deputy}/deactivate")
+    assert admin.post(f"/admin/users/{deputy}/invite").status_code == 409

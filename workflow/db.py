@@ -79,6 +79,14 @@ class Database:
         engine = self.engine
         if engine.dialect.name == "sqlite":
             engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+        # Hand the read session's connection back to the pool before taking one to write
+        # with: a request must never hold one connection while it waits for another, or
+        # enough concurrent requests (20 signers clicking at once) exhaust the pool and all
+        # wait on each other. It only read, so committing it changes nothing, and with
+        # expire_on_commit=False the rows it loaded stay usable.
+        reader = g.get("db_session")
+        if reader is not None:
+            reader.commit()
         with Session(engine, expire_on_commit=False) as session:
             try:
                 yield session

@@ -184,8 +184,8 @@ _CURRENT_SIGNER = Guard(
 _NOT_OWN_MEMO = Guard(
     is_not_drafter,
     lambda: Forbidden(
-        "ผู้ร่างไม่สามารถอนุมัติบันทึกของตนเองได้",
-        "The drafter cannot approve their own memo.",
+        "ผู้ร่างไม่สามารถพิจารณาบันทึกของตนเองได้",
+        "The drafter cannot decide on their own memo.",
         code="own_memo",
     ),
 )
@@ -237,7 +237,7 @@ def _transitions_for(step_count: int) -> list[dict[str, Any]]:
         {"trigger": WITHDRAW, "source": pendings, "dest": WITHDRAWN,
          "conditions": [_DRAFTER_ONLY]},
         {"trigger": SEND_BACK, "source": pendings, "dest": RETURNED,
-         "conditions": [_CURRENT_SIGNER, _REASON, _FILLED_IN]},
+         "conditions": [_CURRENT_SIGNER, _NOT_OWN_MEMO, _REASON, _FILLED_IN]},
         {"trigger": REJECT, "source": pendings, "dest": REJECTED,
          "conditions": [_CURRENT_SIGNER, _NOT_OWN_MEMO, _REASON, _FILLED_IN]},
     ]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session, col, select
 
 from ..errors import Forbidden
-from ..models import Decision, Memo, MemoStep
+from ..models import Decision, Memo, MemoStep, StepStatus
 
 if TYPE_CHECKING:
     from .accounts import Principal
@@ -23,12 +23,23 @@ def can_view(session: Session, principal: Principal, memo: Memo) -> bool:
     if memo.round == 0:
         # A draft never submitted is its drafter's working paper, not yet the signers'.
         return False
-    if principal.sees_positions:
-        # Holders, and officers acting for a position while their appointment is in force.
+    acting_ids = {a.position_id for a in principal.acting}
+    if acting_ids:
+        # An acting officer reads what waits at the position now, not its whole history.
+        waiting = session.exec(
+            select(MemoStep.id).where(
+                MemoStep.memo_id == memo.id, MemoStep.round == memo.round,
+                MemoStep.status == StepStatus.PENDING,
+                col(MemoStep.position_id).in_(acting_ids)
+            ).limit(1)
+        ).first()
+        if waiting is not None:
+            return True
+    if principal.position_ids:
         on_route = session.exec(
             select(MemoStep.id).where(
                 MemoStep.memo_id == memo.id,
-                col(MemoStep.position_id).in_(principal.sees_positions)
+                col(MemoStep.position_id).in_(principal.position_ids)
             ).limit(1)
         ).first()
         if on_route is not None:

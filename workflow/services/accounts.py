@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -96,12 +96,6 @@ class Principal:
         """The positions whose waiting memos this person may decide on today."""
         return (self.position_ids - self.absent_from) | {a.position_id for a in self.acting}
 
-    @property
-    def sees_positions(self) -> frozenset[int]:
-        """The positions whose memos this person may read: held ones (even while away)
-        and the ones they act for."""
-        return self.position_ids | {a.position_id for a in self.acting}
-
     def acting_role(self, position_id: int) -> ActingRole | None:
         """The appointment under which this person answers for ``position_id``, if not its
         holder."""
@@ -119,7 +113,8 @@ class Principal:
         return self.has_role(Role.ADMIN, Role.AUDITOR)
 
 
-def principal_for(session: Session, user: User, token: str = "") -> Principal:
+def principal_for(session: Session, user: User, token: str = "",
+                  today: date | None = None) -> Principal:
     """Build the principal of ``user`` with the positions they hold and act for right now."""
     from . import appointments
 
@@ -138,8 +133,8 @@ def principal_for(session: Session, user: User, token: str = "") -> Principal:
         position_ids=held,
         position_titles=tuple(p.title for p in positions),
         token=token,
-        acting=tuple(appointments.acting_roles(session, user.id)),
-        absent_from=appointments.absent_from(session, held),
+        acting=tuple(appointments.acting_roles(session, user.id, today)),
+        absent_from=appointments.absent_from(session, held, today),
     )
 
 

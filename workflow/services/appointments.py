@@ -15,19 +15,18 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
-from .. import clock, thai
+from .. import clock
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models import (
     CAPACITY_LABELS,
     Appointment,
-    AuditAction,
     Capacity,
     Organization,
     Position,
     User,
 )
-from . import audit
+from .administration import one_line, record_change
 from .common import RequestInfo, office_today
 
 ORDER_NO_MAX = 100
@@ -104,10 +103,17 @@ class Answerer:
         return self.user.full_name + (f" ({self.role.line})" if self.role else "")
 
 
-def answerers(session: Session, position_id: int, today: date | None = None) -> list[Answerer]:
+def answerers(session: Session, position_id: int, today: date | None = None, *,
+              drafter_id: int | None = None) -> list[Answerer]:
     """Everyone who answers for ``position_id`` today: the holder unless away, then the acting
-    officers. Inactive accounts answer for nothing."""
-    today = today or office_today()
+    officers. Inactive accounts answer for nothing, and a memo's drafter (``drafter_id``)
+    never answers for it: nobody decides on their own memo."""
+    found = [a for a in _answerers(session, position_id, today or office_today())
+             if a.user.id != drafter_id]
+    return found
+
+
+def _answerers(session: Session, position_id: int, today: date) -> list[Answerer]:
     position = session.get(Position, position_id)
     if position is None:
         return []
@@ -133,6 +139,37 @@ def answerers(session: Session, position_id: int, today: date | None = None) -> 
     return found
 
 
+@dataclass(frozen=True)
+class Unanswered:
+    """A position where memos wait and nobody can decide on them today."""
+
+    position_title: str
+    waiting: int
+
+
+def unanswered(org_id: int, today: date | None = None) -> list[Unanswered]:
+    """Positions with waiting memos that nobody can decide today (holder deactivated,
+    away or missing, no acting officer, or only the memo's own drafter): the chain is stuck
+    there until an administrator appoints someone."""
+    from ..models import Memo, MemoStep, StepStatus
+
+    session = db.session
+    today = today or office_today()
+    rows = session.exec(
+        select(MemoStep.position_id, MemoStep.position_title, Memo.drafter_id)
+        .join(Memo, (Memo.id == MemoStep.memo_id) & (Memo.round == MemoStep.round))  # type: ignore[arg-type]
+        .where(Memo.org_id == org_id, MemoStep.status == StepStatus.PENDING)
+    ).all()
+    cache: dict[int, list[Answerer]] = {}
+    stuck: dict[str, int] = {}
+    for position_id, title, drafter_id in rows:
+        if position_id not in cache:
+            cache[position_id] = _answerers(session, position_id, today)
+        if not any(a.user.id != drafter_id for a in cache[position_id]):
+            stuck[title] = stuck.get(title, 0) + 1
+    return [Unanswered(title, count) for title, count in sorted(stuck.items())]
+
+
 # -- administration ---------------------------------------------------------------
 
 
@@ -143,6 +180,7 @@ class AppointmentRow:
     acting_name: str
     holder_name: str
     status: str  # in_force | upcoming | ended
+    can_end: bool = False
 
     @property
     def capacity_label(self) -> str:
@@ -199,6 +237,10 @@ def candidate_choices(principal: Any) -> list[tuple[str, str]]:
             for u in users]
 
 
+def _may_end(principal: Any, appointment: Appointment) -> bool:
+    return bool(principal.is_admin or appointment.created_by_id == principal.user_id)
+
+
 def list_appointments(principal: Any) -> list[AppointmentRow]:
     """The office's appointments, in force and upcoming first; for admins (all) and holders
     (their own positions, where the office lets holders appoint)."""
@@ -216,7 +258,8 @@ def list_appointments(principal: Any) -> list[AppointmentRow]:
     if not principal.is_admin:
         query = query.where(or_(Position.holder_id == principal.user_id,
                                 Appointment.acting_user_id == principal.user_id))
-    rows = [AppointmentRow(a, title, name, holder_name or "", _status(a, today))
+    rows = [AppointmentRow(a, title, name, holder_name or "", _status(a, today),
+                           can_end=_may_end(principal, a) and _status(a, today) != "ended")
             for a, title, name, holder_name in session.exec(query).all()]
     order = {"in_force": 0, "upcoming": 1, "ended": 2}
     return sorted(rows, key=lambda r: order[r.status])
@@ -230,25 +273,34 @@ def _as_dict(appointment: Appointment) -> dict[str, Any]:
             "ended_at": appointment.ended_at.isoformat() if appointment.ended_at else None}
 
 
+MAX_DAYS = 2 * 366  # an order longer than this is a new holder, not an acting officer
+
+
+def _check_period(starts_on: date, ends_on: date) -> None:
+    if ends_on < starts_on:
+        raise Invalid("วันสิ้นสุดต้องไม่ก่อนวันเริ่ม", "The end date is before the start date.",
+                      code="bad_period", details={"field": "ends_on"})
+    if (ends_on - starts_on).days > MAX_DAYS:
+        raise Invalid("ช่วงเวลารักษาราชการแทนยาวเกิน ๒ ปี หากเป็นการดำรงตำแหน่งถาวร "
+                      "ให้เปลี่ยนผู้ดำรงตำแหน่งแทน", "The period is longer than two years.",
+                      code="period_too_long", details={"field": "ends_on"})
+    if abs((office_today() - starts_on).days) > 366:
+        raise Invalid("วันเริ่มห่างจากวันนี้เกิน ๑ ปี กรุณาตรวจสอบปี พ.ศ.",
+                      "The start date is more than a year from today.", code="bad_period",
+                      details={"field": "starts_on"})
+
+
 def create(*, principal: Any, position_id: int, acting_user_id: int, capacity: str,
            starts_on: date, ends_on: date, order_no: str, holder_absent: bool, note: str = "",
            request_info: RequestInfo | None = None) -> Appointment:
     """Record an acting appointment, checked against the office's people and positions."""
-    order_no = order_no.strip()
-    note = note.strip()
     if capacity not in set(Capacity):
         raise Invalid("ไม่รู้จักฐานะนี้", "Unknown capacity.", code="bad_capacity",
                       details={"field": "capacity"})
-    if not order_no or len(order_no) > ORDER_NO_MAX:
-        raise Invalid(f"กรุณาระบุเลขที่คำสั่งแต่งตั้ง (ไม่เกิน {thai.thai_digits(ORDER_NO_MAX)} ตัวอักษร)",
-                      "The appointing order number is required.", code="order_no_required",
-                      details={"field": "order_no"})
-    if len(note) > NOTE_MAX:
-        raise Invalid("หมายเหตุยาวเกินไป", "The note is too long.", code="note_too_long",
-                      details={"field": "note"})
-    if ends_on < starts_on:
-        raise Invalid("วันสิ้นสุดต้องไม่ก่อนวันเริ่ม", "The end date is before the start date.",
-                      code="bad_period", details={"field": "ends_on"})
+    order_no = one_line(order_no, label="เลขที่คำสั่งแต่งตั้ง", field="order_no",
+                        maximum=ORDER_NO_MAX)
+    note = one_line(note, label="หมายเหตุ", field="note", maximum=NOTE_MAX, required=False)
+    _check_period(starts_on, ends_on)
     with db.write() as session:
         position = session.get(Position, position_id)
         if position is None or position.org_id != principal.org_id:
@@ -281,13 +333,11 @@ def create(*, principal: Any, position_id: int, acting_user_id: int, capacity: s
             holder_absent=holder_absent, note=note, created_by_id=principal.user_id)
         session.add(appointment)
         session.flush()
-        audit.record(session, audit.Entry(
-            AuditAction.ADMIN_CHANGE, org_id=principal.org_id, actor_id=principal.user_id,
-            actor_name=principal.full_name,
+        record_change(
+            session, principal, "appointment_created", before=None,
+            after=_as_dict(appointment), request_info=request_info,
             text=f"{acting.full_name} {CAPACITY_LABELS[Capacity(capacity)]}{position.title}",
-            details={"change": "appointment_created", "appointment_id": appointment.id,
-                     "before": None, "after": _as_dict(appointment)},
-            request_info=request_info))
+            appointment_id=appointment.id)
         return appointment
 
 
@@ -302,17 +352,19 @@ def end(*, principal: Any, appointment_id: int,
         position = session.get(Position, appointment.position_id)
         assert position is not None
         _may_manage(session, principal, position)
+        if not _may_end(principal, appointment):
+            # A holder must not undo the administrator's order that they are away.
+            raise Forbidden("ท่านสิ้นสุดได้เฉพาะคำสั่งที่ท่านบันทึกเอง",
+                            "You may end only appointments you recorded.",
+                            code="appointment_forbidden")
         if _status(appointment, office_today()) == "ended":
             raise Conflict("คำสั่งแต่งตั้งนี้สิ้นสุดแล้ว", "The appointment has already ended.",
                            code="appointment_ended")
         before = _as_dict(appointment)
         appointment.ended_at = clock.now()
-        audit.record(session, audit.Entry(
-            AuditAction.ADMIN_CHANGE, org_id=principal.org_id, actor_id=principal.user_id,
-            actor_name=principal.full_name,
-            details={"change": "appointment_ended", "appointment_id": appointment.id,
-                     "before": before, "after": _as_dict(appointment)},
-            request_info=request_info))
+        record_change(session, principal, "appointment_ended", before=before,
+                      after=_as_dict(appointment), request_info=request_info,
+                      appointment_id=appointment.id)
         return appointment
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import and_, func, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from .. import clock, routing
@@ -170,7 +171,7 @@ def update_memo(
             changes["body"] = sanitize(changes["body"])
         if "route_id" in changes:
             changes["route_id"] = routes.route_for_drafting(
-                session, memo.org_id, changes["route_id"]).id
+                session, memo.org_id, changes["route_id"], current=memo.route_id).id
         changed = {k: v for k, v in changes.items() if getattr(memo, k) != v}
         if changed:
             before = {key: getattr(memo, key) for key in changed}
@@ -453,14 +454,22 @@ def list_memos(principal: Principal, box: str, *, limit: int = 100) -> list[Memo
         query = base.join(mine, mine.c.memo_id == Memo.id).order_by(mine.c.last.desc())
     elif box == "all":
         if not principal.oversees:
-            # The same people access.can_view lets in: drafter, route, past deciders.
+            # The same people access.can_view lets in: drafter, route, past deciders, and
+            # acting officers for what waits at their position now.
             on_route = select(MemoStep.memo_id).where(
-                col(MemoStep.position_id).in_(principal.sees_positions or {0}))
+                col(MemoStep.position_id).in_(principal.position_ids or {0}))
             decided = select(Decision.memo_id).where(Decision.actor_id == principal.user_id)
+            current = aliased(Memo)  # not correlated with the outer Memo
+            acting = select(MemoStep.memo_id).join(
+                current, and_(col(current.id) == col(MemoStep.memo_id),
+                              col(current.round) == col(MemoStep.round))).where(
+                col(MemoStep.status) == StepStatus.PENDING,
+                col(MemoStep.position_id).in_({a.position_id for a in principal.acting} or {0}))
             query = base.where(or_(
                 col(Memo.drafter_id) == principal.user_id,
                 and_(col(Memo.round) > 0, col(Memo.id).in_(on_route)),
                 col(Memo.id).in_(decided),
+                col(Memo.id).in_(acting),
             ))
         else:
             query = base
@@ -515,12 +524,14 @@ class MemoView:
     diff: versions.VersionDiff | None = None
 
 
-def _step_view(session: Session, step_no: int, position_id: int, title: str, status: str,
-               decider: str | None, opened_at: datetime | None, today: date) -> RouteStepView:
+def _step_view(session: Session, memo: Memo, step_no: int, position_id: int, title: str,
+               status: str, decider: str | None, opened_at: datetime | None,
+               today: date) -> RouteStepView:
     if decider:
         return RouteStepView(step_no, title, decider, status, opened_at)
     if status in (StepStatus.WAITING, StepStatus.PENDING):
-        names = [a.label for a in appointments.answerers(session, position_id, today)]
+        names = [a.label for a in appointments.answerers(session, position_id, today,
+                                                         drafter_id=memo.drafter_id)]
         return RouteStepView(step_no, title, ", ".join(names), status, opened_at,
                              needs_acting=not names)
     return RouteStepView(step_no, title, "", status, opened_at)
@@ -547,8 +558,8 @@ def get_memo(principal: Principal, memo_id: int) -> MemoView:
             .where(MemoStep.memo_id == memo.id, MemoStep.round == memo.round)
             .order_by(col(MemoStep.step_no))
         ).all()
-        steps = [_step_view(session, s.step_no, s.position_id, s.position_title, s.status,
-                            decider, s.opened_at, today)
+        steps = [_step_view(session, memo, s.step_no, s.position_id, s.position_title,
+                            s.status, decider, s.opened_at, today)
                  for s, decider in step_rows]
         position_ids = tuple(s.position_id for s, _ in step_rows)
     else:
@@ -559,7 +570,8 @@ def get_memo(principal: Principal, memo_id: int) -> MemoView:
             .order_by(col(RouteStep.step_no))
         ).all()
         kept = [p for _, p in route_rows if p.holder_id != memo.drafter_id]
-        steps = [_step_view(session, n, p.id or 0, p.title, StepStatus.WAITING, None, None, today)
+        steps = [_step_view(session, memo, n, p.id or 0, p.title, StepStatus.WAITING, None,
+                            None, today)
                  for n, p in enumerate(kept, start=1)]
         position_ids = tuple(p.id or 0 for p in kept)
     decisions = list(
@@ -598,7 +610,8 @@ def mark_opened(*, memo_id: int, actor_id: int, request_info: RequestInfo | None
     user = session.get(User, actor_id)
     if user is None:
         return
-    answers_for = principal_for(session, user).answers_for
+    principal = principal_for(session, user)
+    answers_for = principal.answers_for
     step = session.exec(
         select(MemoStep)
         .join(Memo, (Memo.id == MemoStep.memo_id) & (Memo.round == MemoStep.round))  # type: ignore[arg-type]
@@ -616,8 +629,10 @@ def mark_opened(*, memo_id: int, actor_id: int, request_info: RequestInfo | None
         actor = writer.get(User, actor_id)
         assert memo is not None and actor is not None
         step.opened_at = clock.now()
+        # An acting officer opens it as what they would sign as: "<own post> รักษาราชการแทน…".
+        opened_as = " ".join(_signature(principal, [step]).lines)[:200]
         audit.record(writer, audit.Entry(
             AuditAction.MEMO_OPENED, org_id=memo.org_id, actor_id=actor_id,
-            actor_name=actor.full_name, position_title=step.position_title, memo_id=memo_id,
+            actor_name=actor.full_name, position_title=opened_as, memo_id=memo_id,
             state_before=memo.state, state_after=memo.state,
             details={"round": step.round, "step": step.step_no}, request_info=request_info))

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from .. import clock, mail, routing, thai
-from ..errors import Conflict, Forbidden, NotFound
+from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import (
     URGENCY_LABELS,
@@ -42,6 +42,7 @@ from ..models import (
 from ..officetime import OfficeCalendar
 from . import office
 from .accounts import Principal, principal_for
+from .administration import require_admin
 from .common import office_tz
 
 _LOGGER = logging.getLogger(__name__)
@@ -179,13 +180,13 @@ def _add(
     return row
 
 
-def _answerers(session: Session, position_id: int, now: datetime) -> list[User]:
+def _answerers(session: Session, memo: Memo, position_id: int, now: datetime) -> list[User]:
     """Who is told that a memo waits at a position: its holder unless away, and every
-    officer acting for it on that office day."""
+    officer acting for it on that office day; never the memo's own drafter."""
     from .appointments import answerers
 
     today = now.astimezone(office_tz()).date()
-    return [a.user for a in answerers(session, position_id, today)]
+    return [a.user for a in answerers(session, position_id, today, drafter_id=memo.drafter_id)]
 
 
 def on_transition(
@@ -210,7 +211,7 @@ def on_transition(
         calendar = calendar_for(session, org.id or 0)
         step.next_reminder_at = calendar.add(
             now, reminder_delay(calendar, org, memo.urgency, first=True))
-        recipients = _answerers(session, step.position_id, now)
+        recipients = _answerers(session, memo, step.position_id, now)
         for recipient in recipients:
             skip = ""
             if recipient.daily_digest:
@@ -415,7 +416,7 @@ def queue_reminders(now: datetime | None = None) -> list[int]:
             ctx = _Context(memo, org)
             # The reminder goes to whoever answers for the position today: after an
             # acting officer is appointed, the next reminder is theirs.
-            for recipient in _answerers(session, step.position_id, now):
+            for recipient in _answerers(session, memo, step.position_id, now):
                 row = _add(session, kind=NotificationKind.REMINDER, ctx=ctx, recipient=recipient,
                            dedupe_key=f"reminder:{step.id}:{number}:{recipient.id}", step=step,
                            reminder_no=number, n=thai.thai_digits(number))
@@ -452,7 +453,7 @@ def queue_digests(now: datetime | None = None) -> list[int]:
         for user in users:
             if not calendar_for(session, user.org_id).is_working_day(today):
                 continue
-            answers_for = principal_for(session, user).answers_for
+            answers_for = principal_for(session, user, today=today).answers_for
             waiting = session.exec(
                 select(Memo, MemoStep)
                 .join(MemoStep, (MemoStep.memo_id == Memo.id) & (MemoStep.round == Memo.round))  # type: ignore[arg-type]
@@ -512,8 +513,7 @@ def for_memo(memo_id: int) -> list[NotificationView]:
 
 def outbox(principal: Principal, status: str | None, limit: int = 200) -> list[NotificationView]:
     """The office's outbox for its admins, newest first."""
-    if not principal.is_admin:
-        raise Forbidden("เฉพาะผู้ดูแลระบบเท่านั้น", "Administrators only.", code="admin_only")
+    require_admin(principal)
     query = (
         select(Notification, User.full_name, Memo.subject)
         .join(User, User.id == Notification.recipient_id)  # type: ignore[arg-type]
@@ -528,8 +528,7 @@ def outbox(principal: Principal, status: str | None, limit: int = 200) -> list[N
 
 def retry(*, notification_id: int, principal: Principal) -> None:
     """An admin sends a failed email again."""
-    if not principal.is_admin:
-        raise Forbidden("เฉพาะผู้ดูแลระบบเท่านั้น", "Administrators only.", code="admin_only")
+    require_admin(principal)
     with db.write() as session:
         row = session.get(Notification, notification_id)
         if row is None or row.org_id != principal.org_id:

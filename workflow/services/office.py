@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from .. import clock, thai
-from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import (
     UNIT_LINE_MAX,
@@ -48,6 +48,7 @@ from ..models import (
 from ..officetime import OfficeCalendar
 from . import audit
 from .accounts import Principal
+from .administration import require_admin
 from .common import RequestInfo
 
 _LOGGER = logging.getLogger(__name__)
@@ -84,11 +85,6 @@ LABELS = {
 }
 _BOOLEANS = ("require_endorsement", "thai_digits", "holders_may_appoint")
 _HHMM = re.compile(r"^(\d{1,2})\s*[:.]\s*(\d{2})(?:\s*น\.?)?$")
-
-
-def _require_admin(principal: Principal) -> None:
-    if not principal.is_admin:
-        raise Forbidden("เฉพาะผู้ดูแลระบบเท่านั้น", "Administrators only.", code="admin_only")
 
 
 def _as_dict(row: OfficeDay) -> dict[str, object]:
@@ -195,7 +191,7 @@ def _org(principal: Principal) -> Organization:
 
 def settings(principal: Principal) -> OfficeSettings:
     """The office's settings, for its administrators."""
-    _require_admin(principal)
+    require_admin(principal)
     org = _org(principal)
     config = current_app.config
     return OfficeSettings(
@@ -417,7 +413,7 @@ def update_settings(*, principal: Principal, changes: Mapping[str, object],
     ``changes`` maps a field to its new value; for hours, reminder durations and escalation
     "" (or None) means the server's default. Nothing is saved unless every value is good.
     """
-    _require_admin(principal)
+    require_admin(principal)
     try:
         with db.write() as session:
             org = session.get(Organization, principal.org_id, with_for_update=True)
@@ -497,7 +493,7 @@ def _garuda_type(data: bytes) -> str:
 def set_garuda(principal: Principal, file_storage: Any,
                request_info: RequestInfo | None = None) -> str:
     """Store an uploaded PNG or JPEG (at most 2 MB) as the office's Garuda; return its name."""
-    _require_admin(principal)
+    require_admin(principal)
     stream: IO[bytes] | None = getattr(file_storage, "stream", None)
     data = stream.read(GARUDA_MAX_BYTES + 1) if stream is not None else b""
     if not data:
@@ -535,7 +531,7 @@ def set_garuda(principal: Principal, file_storage: Any,
 
 def remove_garuda(principal: Principal, request_info: RequestInfo | None = None) -> None:
     """Print the office's memos without a Garuda; the file stays, as the audit names it."""
-    _require_admin(principal)
+    require_admin(principal)
     with db.write() as session:
         org = session.get(Organization, principal.org_id, with_for_update=True)
         if org is None:
@@ -566,7 +562,7 @@ def garuda_data_uri(org: Organization) -> str:
 
 def list_days(principal: Principal) -> list[OfficeDay]:
     """The office's exceptions, latest first."""
-    _require_admin(principal)
+    require_admin(principal)
     return list(db.session.exec(
         select(OfficeDay).where(OfficeDay.org_id == principal.org_id)
         .order_by(col(OfficeDay.day).desc())
@@ -575,7 +571,7 @@ def list_days(principal: Principal) -> list[OfficeDay]:
 
 def add_day(*, principal: Principal, day: date, is_holiday: bool, note: str) -> OfficeDay:
     """Declare ``day`` a holiday (or a working day) for the office's reminders."""
-    _require_admin(principal)
+    require_admin(principal)
     try:
         with db.write() as session:
             row = OfficeDay(org_id=principal.org_id, day=day, is_holiday=is_holiday,
@@ -591,7 +587,7 @@ def add_day(*, principal: Principal, day: date, is_holiday: bool, note: str) -> 
 
 def remove_day(*, principal: Principal, day_id: int) -> None:
     """Take a day off the list."""
-    _require_admin(principal)
+    require_admin(principal)
     with db.write() as session:
         row = session.get(OfficeDay, day_id)
         if row is None or row.org_id != principal.org_id:

@@ -20,7 +20,7 @@ from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from .. import clock, thai
-from ..errors import Invalid
+from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..models import (
     AuditAction,
@@ -97,18 +97,27 @@ def request_reset(*, login: str, request_info: RequestInfo | None = None) -> Non
 
 
 def invite(*, username: str, request_info: RequestInfo | None = None) -> None:
-    """Email a new account its link to set a first password; it lasts INVITATION_DAYS
-    (default 7), since a new colleague may not read their mail within the half hour."""
+    """Email an account its link to set a password (again): a new colleague, or one whose
+    first link expired. Refused for a deactivated account."""
     from . import notifications
 
-    days = int(current_app.config.get("INVITATION_DAYS", 7))
     with db.write() as session:
         user = session.exec(select(User).where(User.username == username)).first()
         if user is None or not user.is_active:
-            return
-        notification_id = _issue(session, user, now=clock.now(), minutes=days * 24 * 60,
-                                 info=request_info or RequestInfo(), invitation=True)
+            raise Conflict("บัญชีนี้ถูกระงับ ส่งลิงก์ตั้งรหัสผ่านไม่ได้",
+                           "The account is deactivated.", code="inactive")
+        notification_id = issue_invitation(session, user, request_info)
     notifications.dispatch([notification_id])
+
+
+def issue_invitation(session: Session, user: User,
+                     request_info: RequestInfo | None = None) -> int:
+    """Write, in the caller's transaction, a link to set a first password and its email.
+    It lasts INVITATION_DAYS (7): a new colleague may not read their mail within the half
+    hour a reset link lasts. Returns the email's id, to dispatch after commit."""
+    days = int(current_app.config.get("INVITATION_DAYS", 7))
+    return _issue(session, user, now=clock.now(), minutes=days * 24 * 60,
+                  info=request_info or RequestInfo(), invitation=True)
 
 
 def _issue(session: Session, user: User, *, now: datetime, minutes: int,

@@ -13,25 +13,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from .. import clock
-from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import (
     ROLE_LABELS,
-    AuditAction,
     AuthSession,
-    MemoStep,
     Position,
     Role,
     RouteStep,
-    StepStatus,
     User,
 )
 from ..thai import thai_digits
-from . import audit
+from . import notifications, passwords
 from .accounts import Principal, check_new_password, hash_password
+from .administration import one_line, record_change, require_admin
 from .common import RequestInfo
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
@@ -39,20 +38,6 @@ NAME_MAX = 200
 TITLE_MAX = 200
 IMPORT_MAX_BYTES = 1024 * 1024
 IMPORT_MAX_ROWS = 2000
-
-
-def require_admin(principal: Principal) -> None:
-    if not principal.is_admin:
-        raise Forbidden("เฉพาะผู้ดูแลระบบเท่านั้น", "Administrators only.", code="admin_only")
-
-
-def _audit(session: Session, principal: Principal, change: str, *, before: Any, after: Any,
-           request_info: RequestInfo | None, text: str = "", **details: Any) -> None:
-    audit.record(session, audit.Entry(
-        AuditAction.ADMIN_CHANGE, org_id=principal.org_id, actor_id=principal.user_id,
-        actor_name=principal.full_name, text=text,
-        details={"change": change, "before": before, "after": after, **details},
-        request_info=request_info))
 
 
 # -- checking one person's fields (the form and the CSV import share these) -----------
@@ -68,14 +53,8 @@ def check_username(value: str) -> str:
 
 
 def check_full_name(value: str) -> str:
-    value = " ".join(value.split())
-    if not value:
-        raise Invalid("กรุณากรอกชื่อ-สกุล", "The full name is required.", code="name_required",
-                      details={"field": "full_name"})
-    if len(value) > NAME_MAX:
-        raise Invalid("ชื่อ-สกุลยาวเกินไป", "The full name is too long.", code="name_too_long",
-                      details={"field": "full_name"})
-    return value
+    """A person's name with title, on one line."""
+    return one_line(value, label="ชื่อ-สกุล", field="full_name", maximum=NAME_MAX)
 
 
 def check_email(value: str) -> str:
@@ -105,14 +84,8 @@ def check_roles(values: list[str]) -> str:
 
 
 def check_title(value: str) -> str:
-    value = " ".join(value.split())
-    if not value:
-        raise Invalid("กรุณากรอกชื่อตำแหน่ง", "The position title is required.",
-                      code="title_required", details={"field": "title"})
-    if len(value) > TITLE_MAX:
-        raise Invalid("ชื่อตำแหน่งยาวเกินไป", "The position title is too long.",
-                      code="title_too_long", details={"field": "title"})
-    return value
+    """A position's title, on one line."""
+    return one_line(value, label="ชื่อตำแหน่ง", field="title", maximum=TITLE_MAX)
 
 
 # -- people -----------------------------------------------------------------------------
@@ -179,19 +152,29 @@ def create_person(*, principal: Principal, username: str, full_name: str, email:
     # account gets an unusable random hash until the person sets theirs by the emailed link.
     password_hash = hash_password(password) if password else "!" + hash_password(
         _unguessable())
-    with db.write() as session:
-        if _username_taken(session, username):
-            raise Conflict(f"มีชื่อผู้ใช้ \"{username}\" แล้ว", "That username exists.",
-                           code="username_taken", details={"field": "username"})
-        user = User(org_id=principal.org_id, username=username, full_name=full_name,
-                    email=email, roles=role_text, password_hash=password_hash)
-        session.add(user)
-        session.flush()
-        _audit(session, principal, "user_created", before=None, after=_person_dict(user),
-               request_info=request_info, text=full_name, user_id=user.id)
-    if not password:
-        invite(user.username, request_info)
+    invitations: list[int] = []
+    try:
+        with db.write() as session:
+            if _username_taken(session, username):
+                raise _taken(username)
+            user = User(org_id=principal.org_id, username=username, full_name=full_name,
+                        email=email, roles=role_text, password_hash=password_hash)
+            session.add(user)
+            session.flush()
+            record_change(session, principal, "user_created", before=None,
+                          after=_person_dict(user), request_info=request_info,
+                          text=full_name, user_id=user.id)
+            if not password:
+                invitations.append(passwords.issue_invitation(session, user, request_info))
+    except IntegrityError:
+        raise _taken(username) from None  # another admin took it a moment ago
+    notifications.dispatch(invitations)
     return user
+
+
+def _taken(username: str) -> Conflict:
+    return Conflict(f"มีชื่อผู้ใช้ \"{username}\" แล้ว", "That username exists.",
+                    code="username_taken", details={"field": "username"})
 
 
 def _unguessable() -> str:
@@ -202,8 +185,6 @@ def _unguessable() -> str:
 
 def invite(username: str, request_info: RequestInfo | None) -> None:
     """Email a one-time link with which the person sets their password."""
-    from . import passwords
-
     passwords.invite(username=username, request_info=request_info)
 
 
@@ -237,10 +218,11 @@ def update_person(*, principal: Principal, user_id: int, full_name: str, email: 
         after = _person_dict(user)
         changed = {k for k in after if after[k] != before[k]}
         if changed or new_hash:
-            _audit(session, principal, "user_updated",
-                   before={k: before[k] for k in changed}, after={k: after[k] for k in changed},
-                   request_info=request_info, text=user.full_name, user_id=user_id,
-                   password_set=bool(new_hash), sessions_ended=ended)
+            record_change(session, principal, "user_updated",
+                          before={k: before[k] for k in changed},
+                          after={k: after[k] for k in changed},
+                          request_info=request_info, text=user.full_name, user_id=user_id,
+                          password_set=bool(new_hash), sessions_ended=ended)
         return user
 
 
@@ -270,25 +252,11 @@ def set_active(*, principal: Principal, user_id: int, active: bool,
             return 0
         user.is_active = active
         ended = 0 if active else _end_sessions(session, user_id)
-        _audit(session, principal, "user_activated" if active else "user_deactivated",
-               before={"is_active": not active}, after={"is_active": active},
-               request_info=request_info, text=user.full_name, user_id=user_id,
-               sessions_ended=ended)
+        record_change(session, principal, "user_activated" if active else "user_deactivated",
+                      before={"is_active": not active}, after={"is_active": active},
+                      request_info=request_info, text=user.full_name, user_id=user_id,
+                      sessions_ended=ended)
         return ended
-
-
-def waiting_at_inactive_holders(principal: Principal) -> list[tuple[str, str, int]]:
-    """Positions whose holder is deactivated while memos wait there: (title, holder, count)."""
-    require_admin(principal)
-    rows = db.session.exec(  # type: ignore[call-overload]
-        select(Position.title, User.full_name, func.count())
-        .join(User, User.id == Position.holder_id)  # type: ignore[arg-type]
-        .join(MemoStep, col(MemoStep.position_id) == col(Position.id))
-        .where(Position.org_id == principal.org_id, User.is_active == False,  # noqa: E712
-               MemoStep.status == StepStatus.PENDING)
-        .group_by(col(Position.title), col(User.full_name))
-    ).all()
-    return [(title, name, count) for title, name, count in rows]
 
 
 # -- positions -------------------------------------------------------------------------------
@@ -361,9 +329,9 @@ def save_position(*, principal: Principal, position_id: int | None, title: str,
         session.flush()
         after = _position_dict(position)
         if before != after:
-            _audit(session, principal, "position_created" if before is None
-                   else "position_updated", before=before, after=after,
-                   request_info=request_info, text=title, position_id=position.id)
+            record_change(session, principal, "position_created" if before is None
+                          else "position_updated", before=before, after=after,
+                          request_info=request_info, text=title, position_id=position.id)
         return position
 
 
@@ -444,6 +412,22 @@ def _header_map(header: list[str], preview: ImportPreview) -> dict[str, int] | N
     return None if preview.errors else found
 
 
+def _records(text: str, preview: ImportPreview) -> list[tuple[int, list[str]]] | None:
+    """The CSV's records, each with the file line it starts on (a quoted cell may hold a
+    line break, so records and lines differ); None, with the error noted, if unreadable."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records: list[tuple[int, list[str]]] = []
+    start = 1
+    try:
+        for record in reader:
+            records.append((start, record))
+            start = reader.line_num + 1
+    except csv.Error as error:
+        preview.errors.append((start, f"อ่านบรรทัดนี้ในรูปแบบ CSV ไม่ได้ ({error})"))
+        return None
+    return records
+
+
 def preview_import(principal: Principal, data: bytes) -> ImportPreview:
     """Check a staff CSV without saving anything: every problem, each with its line."""
     require_admin(principal)
@@ -454,11 +438,14 @@ def preview_import(principal: Principal, data: bytes) -> ImportPreview:
     text = _decode(data, preview)
     if text is None:
         return preview
-    records = list(csv.reader(io.StringIO(text, newline="")))
-    if not records or not any(c.strip() for c in records[0]):
+    records = _records(text, preview)
+    if records is None:
+        return preview
+    if not records or not any(c.strip() for c in records[0][1]):
         preview.errors.append((1, "ไฟล์ว่าง หรือไม่มีแถวหัวตาราง"))
         return preview
-    columns = _header_map(records[0], preview)
+    header = records[0][1]
+    columns = _header_map(header, preview)
     if columns is None:
         return preview
     if len(records) - 1 > IMPORT_MAX_ROWS:
@@ -470,12 +457,12 @@ def preview_import(principal: Principal, data: bytes) -> ImportPreview:
         select(Position).where(Position.org_id == principal.org_id)).all()}
     seen_users: dict[str, int] = {}
     seen_positions: dict[str, int] = {}
-    for line, record in enumerate(records[1:], start=2):
+    for line, record in records[1:]:
         if not any(c.strip() for c in record):
             continue  # a blank line, as spreadsheets leave at the end
-        if len(record) != len(records[0]):
+        if len(record) != len(header):
             preview.errors.append((line, f"มี {thai_digits(len(record))} ช่อง "
-                                         f"แต่หัวตารางมี {thai_digits(len(records[0]))} ช่อง"))
+                                         f"แต่หัวตารางมี {thai_digits(len(header))} ช่อง"))
             continue
 
         def cell(key: str, record: list[str] = record) -> str:
@@ -518,8 +505,10 @@ def preview_import(principal: Principal, data: bytes) -> ImportPreview:
         if problems:
             preview.errors.extend((line, p) for p in problems)
             continue
-        if title and Role.SIGNER.value not in roles.split():
-            roles = f"{roles} {Role.SIGNER.value}"  # whoever holds a post signs in it
+        if title and not cell("roles"):
+            roles = Role.SIGNER.value  # whoever holds a post signs in it
+        elif title and Role.SIGNER.value not in roles.split():
+            roles = f"{roles} {Role.SIGNER.value}"
         preview.rows.append(ImportRow(line, username, values["full_name"], values["email"],
                                       title, roles, new_position=bool(title)
                                       and title not in positions))
@@ -535,6 +524,19 @@ def confirm_import(principal: Principal, data: bytes, *,
     if not preview.ok:
         return preview
     unusable = "!" + hash_password(_unguessable())  # until each person sets theirs by email
+    invitations: list[int] = []
+    try:
+        _confirm(principal, preview, unusable, invitations, request_info)
+    except IntegrityError:
+        raise Conflict("มีผู้เพิ่มชื่อผู้ใช้หรือตำแหน่งเดียวกันระหว่างนี้ ไม่ได้นำเข้าผู้ใดเลย "
+                       "กรุณาตรวจสอบไฟล์อีกครั้ง", "A username or position was taken meanwhile; "
+                       "nothing was imported.", code="import_conflict") from None
+    notifications.dispatch(invitations)  # only now are the accounts and their emails saved
+    return preview
+
+
+def _confirm(principal: Principal, preview: ImportPreview, unusable: str,
+             invitations: list[int], request_info: RequestInfo | None) -> None:
     with db.write() as session:
         positions = {p.title: p for p in session.exec(
             select(Position).where(Position.org_id == principal.org_id)).all()}
@@ -549,6 +551,8 @@ def confirm_import(principal: Principal, data: bytes, *,
                         email=row.email, roles=row.roles, password_hash=unusable)
             session.add(user)
             session.flush()
+            # The invitation is written with the account: all of the import, or none of it.
+            invitations.append(passwords.issue_invitation(session, user, request_info))
             if row.position:
                 position = positions.get(row.position)
                 if position is None:
@@ -562,11 +566,8 @@ def confirm_import(principal: Principal, data: bytes, *,
                 position.holder_id = user.id
                 session.add(position)
         session.flush()
-        _audit(session, principal, "staff_imported", before=None,
-               after=[{"line": r.line, "username": r.username, "full_name": r.full_name,
-                       "email": r.email, "position": r.position, "roles": r.roles}
-                      for r in preview.rows],
-               request_info=request_info, text=f"นำเข้ารายชื่อ {len(preview.rows)} คน")
-    for row in preview.rows:
-        invite(row.username, request_info)
-    return preview
+        record_change(session, principal, "staff_imported", before=None,
+                      after=[{"line": r.line, "username": r.username, "full_name": r.full_name,
+                              "email": r.email, "position": r.position, "roles": r.roles}
+                             for r in preview.rows],
+                      request_info=request_info, text=f"นำเข้ารายชื่อ {len(preview.rows)} คน")

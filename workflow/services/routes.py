@@ -14,10 +14,10 @@ from sqlmodel import Session, col, delete, select
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
-from ..models import Position, Route, RouteStep
+from ..models import Memo, Position, Route, RouteStep
 from .accounts import Principal
+from .administration import one_line, record_change, require_admin
 from .common import RequestInfo
-from .people import _audit, require_admin
 
 NAME_MAX = 200
 MAX_STEPS = 12
@@ -32,7 +32,8 @@ class RouteRow:
     @property
     def label(self) -> str:
         kind = f" ({self.route.memo_type})" if self.route.memo_type else ""
-        return f"{self.route.name}{kind}"
+        retired = "" if self.route.is_active else " — ยกเลิกการใช้แล้ว"
+        return f"{self.route.name}{kind}{retired}"
 
 
 def _steps(session: Session, route_id: int) -> list[tuple[int, str]]:
@@ -42,7 +43,7 @@ def _steps(session: Session, route_id: int) -> list[tuple[int, str]]:
 
 
 def list_routes(principal: Principal, *, active_only: bool = False) -> list[RouteRow]:
-    """The office's routes, the default first. Anyone who drafts may see them."""
+    """The office's routes, the default first, each with its positions in order."""
     session = db.session
     query = select(Route).where(Route.org_id == principal.org_id)
     if active_only:
@@ -54,7 +55,15 @@ def list_routes(principal: Principal, *, active_only: bool = False) -> list[Rout
     return rows
 
 
+def offered_for(principal: Principal, memo: Memo | None = None) -> list[RouteRow]:
+    """The routes a drafter may pick: the active ones, and the one the draft is already on
+    even if it was retired since (keeping it is not a new choice)."""
+    return [r for r in list_routes(principal)
+            if r.route.is_active or (memo is not None and r.route.id == memo.route_id)]
+
+
 def get_route(principal: Principal, route_id: int) -> RouteRow:
+    """One route of the office, for its editor."""
     require_admin(principal)
     route = db.session.get(Route, route_id)
     if route is None or route.org_id != principal.org_id:
@@ -73,14 +82,9 @@ def save_route(*, principal: Principal, route_id: int | None, name: str, memo_ty
                request_info: RequestInfo | None = None) -> Route:
     """Create or change a route. Steps are positions of the office, each once, in order."""
     require_admin(principal)
-    name = " ".join(name.split())
-    memo_type = " ".join(memo_type.split())
-    if not name or len(name) > NAME_MAX:
-        raise Invalid("กรุณาตั้งชื่อสายการเสนอ (ไม่เกิน ๒๐๐ ตัวอักษร)", "The route needs a name.",
-                      code="route_name_required", details={"field": "name"})
-    if len(memo_type) > NAME_MAX:
-        raise Invalid("ประเภทหนังสือยาวเกินไป", "The memo type is too long.",
-                      code="memo_type_too_long", details={"field": "memo_type"})
+    name = one_line(name, label="ชื่อสายการเสนอ", field="name", maximum=NAME_MAX)
+    memo_type = one_line(memo_type, label="ประเภทหนังสือ", field="memo_type", maximum=NAME_MAX,
+                         required=False)
     if not position_ids:
         raise Invalid("สายการเสนอต้องมีผู้พิจารณาอย่างน้อยหนึ่งลำดับ", "A route needs at least one step.",
                       code="route_empty", details={"field": "steps"})
@@ -128,9 +132,9 @@ def save_route(*, principal: Principal, route_id: int | None, name: str, memo_ty
                                   position_id=position_id))
         after = _route_dict(route, position_ids)
         if before != after:
-            _audit(session, principal, "route_created" if before is None else "route_updated",
-                   before=before, after=after, request_info=request_info, text=name,
-                   route_id=route.id)
+            change = "route_created" if before is None else "route_updated"
+            record_change(session, principal, change, before=before, after=after,
+                          request_info=request_info, text=name, route_id=route.id)
         return route
 
 
@@ -147,16 +151,19 @@ def set_route_active(*, principal: Principal, route_id: int, active: bool,
                            "The default route cannot be retired.", code="default_route_needed")
         if route.is_active != active:
             route.is_active = active
-            _audit(session, principal, "route_activated" if active else "route_retired",
-                   before={"is_active": not active}, after={"is_active": active},
-                   request_info=request_info, text=route.name, route_id=route.id)
+            record_change(session, principal, "route_activated" if active else "route_retired",
+                          before={"is_active": not active}, after={"is_active": active},
+                          request_info=request_info, text=route.name, route_id=route.id)
 
 
-def route_for_drafting(session: Session, org_id: int, route_id: int | None) -> Route:
-    """The route a new or edited draft goes up: the one chosen, or the office's default."""
+def route_for_drafting(session: Session, org_id: int, route_id: int | None,
+                       current: int | None = None) -> Route:
+    """The route a new or edited draft goes up: the one chosen, or the office's default.
+    ``current`` is the draft's route, which stays acceptable after it is retired."""
     if route_id is not None:
         route = session.get(Route, route_id)
-        if route is None or route.org_id != org_id or not route.is_active:
+        if route is None or route.org_id != org_id or not (
+                route.is_active or route_id == current):
             raise Invalid("ไม่พบสายการเสนอที่เลือก", "Unknown route.", code="unknown_route",
                           details={"field": "route_id"})
         return route

@@ -45,7 +45,7 @@ def _form_fields(form: MemoForm) -> dict[str, Any]:
 
 def _editor(form: MemoForm, *, memo_view: memos.MemoView | None, errors: dict[str, str],
             status: int = 200) -> tuple[str, int]:
-    offered = routes.list_routes(principal(), active_only=True)
+    offered = routes.offered_for(principal(), memo_view.memo if memo_view else None)
     form.route_id.choices = [(str(r.route.id), r.label) for r in offered]
     if not form.route_id.data or form.route_id.data == "None":
         default = next((r for r in offered if r.route.is_default), None)

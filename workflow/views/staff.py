@@ -37,7 +37,7 @@ def hub() -> Any:
     me = principal()
     people.require_admin(me)
     return render_template("admin/hub.html",
-                           stranded=people.waiting_at_inactive_holders(me),
+                           stranded=appointments.unanswered(me.org_id),
                            positions=people.list_positions(me),
                            routes=routes.list_routes(me), people_count=len(people.list_people(me)))
 
@@ -138,10 +138,14 @@ def _holder_choices(me: Any, include_none: bool = True) -> list[SelectChoice]:
 
 
 def _optional_int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        raise Invalid("ค่าที่เลือกไม่ถูกต้อง", "Invalid choice.", code="bad_choice") from None
+    """A chosen id, or None when nothing was chosen. Anything but a short run of digits is
+    refused here: a 20-digit id overflows the database's integer, which is no user's fault."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) < 10):
+        raise Invalid("ค่าที่เลือกไม่ถูกต้อง", "Invalid choice.", code="bad_choice")
+    return int(value)
 
 
 @bp.route("/admin/positions", methods=["GET", "POST"])
@@ -197,7 +201,10 @@ def import_staff() -> Any:
                 data = base64.b64decode(form.content.data, validate=True)
             except (binascii.Error, ValueError):
                 abort(400)
-            preview = people.confirm_import(me, data, request_info=request_info())
+            try:
+                preview = people.confirm_import(me, data, request_info=request_info())
+            except WorkflowError as exc:  # someone took a name meanwhile: nothing imported
+                preview = people.ImportPreview(errors=[(0, exc.message)])
             if preview.ok:
                 flash(f"นำเข้า {thai.thai_digits(len(preview.rows))} คนแล้ว "
                       "ระบบส่งลิงก์ตั้งรหัสผ่านให้ทุกคนทางอีเมล", "success")
