@@ -56,6 +56,12 @@ class Shots:
         page.screenshot(path=self.folder / filename, full_page=True)
         self.taken.append(filename)
 
+    def element(self, locator: Any, name: str) -> None:
+        """Just one part of the page, where the full page is too tall to read."""
+        filename = f"{len(self.taken) + 1:02d}-{name}.png"
+        locator.screenshot(path=self.folder / filename)
+        self.taken.append(filename)
+
 
 @pytest.fixture
 def shots(artifacts: Path) -> Shots:

@@ -32,6 +32,8 @@ from workflow.services import memos, notifications
 from workflow.services.demo import SEED_SUBJECT
 from workflow.thai import thai_digits
 
+from .test_browser import Shots
+
 pytestmark = pytest.mark.browser
 
 DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}, "locale": "th-TH"}
@@ -110,27 +112,6 @@ def app(make_app: Any, smtp_server: Any) -> Flask:
     """The app mailing the aiosmtpd sink; no broker, so the test delivers the outbox itself."""
     return make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port,  # type: ignore[no-any-return]
                     REDIS_URL="")
-
-
-class Shots:
-    """Numbered full-page screenshots of one test: 01-admin-hub.png, 02-office-settings.png …"""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        for old in folder.glob("*.png"):
-            old.unlink()
-        self.taken: list[str] = []
-
-    def __call__(self, page: Page, name: str) -> None:
-        filename = f"{len(self.taken) + 1:02d}-{name}.png"
-        page.screenshot(path=self.folder / filename, full_page=True)
-        self.taken.append(filename)
-
-    def element(self, locator: Any, name: str) -> None:
-        """Just one part of the page, where the full page is too tall to read."""
-        filename = f"{len(self.taken) + 1:02d}-{name}.png"
-        locator.screenshot(path=self.folder / filename)
-        self.taken.append(filename)
 
 
 @pytest.fixture

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from .. import thai
@@ -25,9 +30,26 @@ from .util import principal
 bp = Blueprint("staff", __name__)
 
 
-def _field_error(exc: WorkflowError) -> tuple[str, str]:
-    """(field, message) of a refusal, so the form can show it beside the field."""
-    return str(exc.details.get("field", "")), exc.message
+@dataclass(frozen=True)
+class _Refused:
+    """Why a form is shown again: the (field, Thai message) of a refusal, and the status."""
+
+    error: tuple[str, str] = ("", "")
+    status: int = 200
+
+
+def _submit(form: FlaskForm, save: Callable[[], str], done: str) -> Response | _Refused:
+    """The one shape of every admin form: validate, call the service through ``save``
+    (which returns the success message), then redirect to ``done``; a refusal comes back
+    with its message beside the form and its status (422, 409 …), the typed values kept."""
+    if not form.validate_on_submit():
+        return _Refused(status=400 if request.method == "POST" else 200)
+    try:
+        message = save()
+    except WorkflowError as exc:
+        return _Refused((str(exc.details.get("field", "")), exc.message), exc.status)
+    flash(message, "success")
+    return redirect(url_for(done))
 
 
 @bp.route("/admin")
@@ -51,52 +73,45 @@ def users() -> Any:
     """Everyone in the office, and a form to add one."""
     me = principal()
     form = PersonForm()
-    error = ("", "")
-    status = 200
-    if form.validate_on_submit():
-        try:
-            user = people.create_person(
-                principal=me, username=form.username.data or "",
-                full_name=form.full_name.data or "", email=form.email.data or "",
-                roles=list(form.roles.data or []), password=form.password.data or "",
-                request_info=request_info())
-        except WorkflowError as exc:
-            error, status = _field_error(exc), exc.status
-        else:
-            flash(f"เพิ่มผู้ใช้ {user.full_name} แล้ว"
-                  + ("" if form.password.data else " และส่งลิงก์ตั้งรหัสผ่านทางอีเมลแล้ว"), "success")
-            return redirect(url_for("staff.users"))
-    elif request.method == "POST":
-        status = 400
+
+    def save() -> str:
+        user = people.create_person(
+            principal=me, username=form.username.data or "",
+            full_name=form.full_name.data or "", email=form.email.data or "",
+            roles=list(form.roles.data or []), password=form.password.data or "",
+            request_info=request_info())
+        return f"เพิ่มผู้ใช้ {user.full_name} แล้ว" + (
+            "" if form.password.data else " และส่งลิงก์ตั้งรหัสผ่านทางอีเมลแล้ว")
+
+    outcome = _submit(form, save, "staff.users")
+    if isinstance(outcome, Response):
+        return outcome
     return render_template("admin/users.html", rows=people.list_people(me), form=form,
-                           error=error, post=PostForm()), status
+                           error=outcome.error, post=PostForm()), outcome.status
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
 @login_required
 def edit_user(user_id: int) -> Any:
+    """One person's account: name, email, roles, a new password."""
     me = principal()
     user = people.get_person(me, user_id)
     form = PersonForm(obj=user) if request.method == "GET" else PersonForm()
     if request.method == "GET":
         form.roles.data = user.roles.split()
-    error = ("", "")
-    status = 200
-    if form.validate_on_submit():
-        try:
-            people.update_person(principal=me, user_id=user_id,
-                                 full_name=form.full_name.data or "", email=form.email.data or "",
-                                 roles=list(form.roles.data or []),
-                                 password=form.password.data or "", request_info=request_info())
-        except WorkflowError as exc:
-            error, status = _field_error(exc), exc.status
-        else:
-            flash("บันทึกแล้ว", "success")
-            return redirect(url_for("staff.users"))
-    elif request.method == "POST":
-        status = 400
-    return render_template("admin/user_edit.html", user=user, form=form, error=error,
-                           post=PostForm()), status
+
+    def save() -> str:
+        people.update_person(principal=me, user_id=user_id,
+                             full_name=form.full_name.data or "", email=form.email.data or "",
+                             roles=list(form.roles.data or []),
+                             password=form.password.data or "", request_info=request_info())
+        return "บันทึกแล้ว"
+
+    outcome = _submit(form, save, "staff.users")
+    if isinstance(outcome, Response):
+        return outcome
+    return render_template("admin/user_edit.html", user=user, form=form, error=outcome.error,
+                           post=PostForm()), outcome.status
 
 
 @bp.route("/admin/users/<int:user_id>/<any(deactivate, activate):verb>", methods=["POST"])
@@ -163,23 +178,19 @@ def positions(position_id: int | None = None) -> Any:
     if request.method == "GET" and editing is not None:
         form.title.data = editing.title
         form.holder_id.data = str(editing.holder_id or "")
-    error = ("", "")
-    status = 200
-    if form.validate_on_submit():
-        try:
-            people.save_position(principal=me, position_id=position_id,
-                                 title=form.title.data or "",
-                                 holder_id=_optional_int(form.holder_id.data),
-                                 request_info=request_info())
-        except WorkflowError as exc:
-            error, status = _field_error(exc), exc.status
-        else:
-            flash("บันทึกตำแหน่งแล้ว", "success")
-            return redirect(url_for("staff.positions"))
-    elif request.method == "POST":
-        status = 400
+
+    def save() -> str:
+        people.save_position(principal=me, position_id=position_id,
+                             title=form.title.data or "",
+                             holder_id=_optional_int(form.holder_id.data),
+                             request_info=request_info())
+        return "บันทึกตำแหน่งแล้ว"
+
+    outcome = _submit(form, save, "staff.positions")
+    if isinstance(outcome, Response):
+        return outcome
     return render_template("admin/positions.html", rows=rows, form=form, editing=editing,
-                           error=error), status
+                           error=outcome.error), outcome.status
 
 
 # -- importing staff ------------------------------------------------------------------------
@@ -234,6 +245,7 @@ def import_staff() -> Any:
 @bp.route("/admin/routes")
 @login_required
 def route_list() -> Any:
+    """The office's routes."""
     me = principal()
     people.require_admin(me)
     return render_template("admin/routes.html", rows=routes.list_routes(me), post=PostForm())
@@ -252,32 +264,30 @@ def route_edit(route_id: int | None = None) -> Any:
         form.memo_type.data = current.route.memo_type
         form.is_default.data = current.route.is_default
     chosen = [str(i) for i in current.position_ids] if current else []
-    error = ("", "")
-    status = 200
-    if form.validate_on_submit():
+    if request.method == "POST":
         chosen = [v for v in request.form.getlist("steps") if v]
-        try:
-            position_ids = [_optional_int(v) or 0 for v in chosen]
-            routes.save_route(principal=me, route_id=route_id, name=form.name.data or "",
-                              memo_type=form.memo_type.data or "", position_ids=position_ids,
-                              is_default=bool(form.is_default.data), request_info=request_info())
-        except WorkflowError as exc:
-            error, status = _field_error(exc), exc.status
-        else:
-            flash("บันทึกสายการเสนอแล้ว เรื่องที่เสนอไปแล้วยังคงใช้สายเดิม", "success")
-            return redirect(url_for("staff.route_list"))
-    elif request.method == "POST":
-        status = 400
+
+    def save() -> str:
+        routes.save_route(principal=me, route_id=route_id, name=form.name.data or "",
+                          memo_type=form.memo_type.data or "",
+                          position_ids=[_optional_int(v) or 0 for v in chosen],
+                          is_default=bool(form.is_default.data), request_info=request_info())
+        return "บันทึกสายการเสนอแล้ว เรื่องที่เสนอไปแล้วยังคงใช้สายเดิม"
+
+    outcome = _submit(form, save, "staff.route_list")
+    if isinstance(outcome, Response):
+        return outcome
     positions = people.list_positions(me)
     slots = max(len(chosen) + 2, 4)
     return render_template("admin/route_edit.html", form=form, current=current, chosen=chosen,
                            positions=positions, slots=min(slots, routes.MAX_STEPS),
-                           error=error), status
+                           error=outcome.error), outcome.status
 
 
 @bp.route("/admin/routes/<int:route_id>/<any(retire, restore):verb>", methods=["POST"])
 @login_required
 def route_active(route_id: int, verb: str) -> Any:
+    """Retire a route, or bring it back."""
     if not PostForm().validate_on_submit():
         abort(400)
     routes.set_route_active(principal=principal(), route_id=route_id, active=verb == "restore",
@@ -303,46 +313,44 @@ def appointment_list() -> Any:
         SelectChoice(str(p.id), p.title) for p in manageable]
     form.acting_user_id.choices = [("", "— เลือกผู้ได้รับแต่งตั้ง —"),
                                    *appointments.candidate_choices(me)]
-    error = ("", "")
-    status = 200
-    if form.validate_on_submit():
-        try:
-            if not form.position_id.data or not form.acting_user_id.data:
-                raise Invalid("กรุณาเลือกตำแหน่งและผู้ได้รับแต่งตั้ง",
-                              "Choose the position and the acting officer.",
-                              code="choice_required", details={"field": "position_id"})
-            try:
-                starts = thai.parse_date(form.starts_on.data or "")
-            except ValueError:
-                raise Invalid("วันเริ่มไม่ถูกต้อง ตัวอย่าง ๗/๑๒/๒๕๖๙", "Bad start date.",
-                              code="bad_date", details={"field": "starts_on"}) from None
-            try:
-                ends = thai.parse_date(form.ends_on.data or "")
-            except ValueError:
-                raise Invalid("วันสิ้นสุดไม่ถูกต้อง ตัวอย่าง ๓๑/๑๒/๒๕๖๙", "Bad end date.",
-                              code="bad_date", details={"field": "ends_on"}) from None
-            appointments.create(
-                principal=me, position_id=_optional_int(form.position_id.data) or 0,
-                acting_user_id=_optional_int(form.acting_user_id.data) or 0,
-                capacity=form.capacity.data or "", starts_on=starts, ends_on=ends,
-                order_no=form.order_no.data or "", holder_absent=bool(form.holder_absent.data),
-                note=form.note.data or "", request_info=request_info())
-        except WorkflowError as exc:
-            error, status = _field_error(exc), exc.status
-        else:
-            flash("บันทึกคำสั่งแต่งตั้งแล้ว", "success")
-            return redirect(url_for("staff.appointment_list"))
-    elif request.method == "POST":
-        status = 400
-    return render_template("admin/appointments.html", rows=rows, form=form, error=error,
+
+    def save() -> str:
+        if not form.position_id.data or not form.acting_user_id.data:
+            raise Invalid("กรุณาเลือกตำแหน่งและผู้ได้รับแต่งตั้ง",
+                          "Choose the position and the acting officer.",
+                          code="choice_required", details={"field": "position_id"})
+        appointments.create(
+            principal=me, position_id=_optional_int(form.position_id.data) or 0,
+            acting_user_id=_optional_int(form.acting_user_id.data) or 0,
+            capacity=form.capacity.data or "",
+            starts_on=_typed_date(form.starts_on.data, "starts_on", "วันเริ่ม"),
+            ends_on=_typed_date(form.ends_on.data, "ends_on", "วันสิ้นสุด"),
+            order_no=form.order_no.data or "", holder_absent=bool(form.holder_absent.data),
+            note=form.note.data or "", request_info=request_info())
+        return "บันทึกคำสั่งแต่งตั้งแล้ว"
+
+    outcome = _submit(form, save, "staff.appointment_list")
+    if isinstance(outcome, Response):
+        return outcome
+    return render_template("admin/appointments.html", rows=rows, form=form, error=outcome.error,
                            post=PostForm(), can_appoint=bool(manageable),
                            STATUS_LABELS=appointments.STATUS_LABELS,
-                           CAPACITY_LABELS=CAPACITY_LABELS), status
+                           CAPACITY_LABELS=CAPACITY_LABELS), outcome.status
+
+
+def _typed_date(text: str | None, field: str, label: str) -> date:
+    """A date typed as ๗/๑๒/๒๕๖๙ (Buddhist era), or refused in Thai beside its field."""
+    try:
+        return thai.parse_date(text or "")
+    except ValueError:
+        raise Invalid(f"{label}ไม่ถูกต้อง ตัวอย่าง ๗/๑๒/๒๕๖๙", f"Bad date in {field}.",
+                      code="bad_date", details={"field": field}) from None
 
 
 @bp.route("/appointments/<int:appointment_id>/end", methods=["POST"])
 @login_required
 def appointment_end(appointment_id: int) -> Any:
+    """End an appointment today."""
     if not PostForm().validate_on_submit():
         abort(400)
     appointments.end(principal=principal(), appointment_id=appointment_id,
