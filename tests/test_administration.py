@@ -778,3 +778,13 @@ def test_no_invitation_for_a_deactivated_account(app: Flask, demo: dict[str, int
     deputy = user_id(app, "deputy")
     admin.post(f"/admin/users/{deputy}/deactivate")
     assert admin.post(f"/admin/users/{deputy}/invite").status_code == 409
+
+
+def test_the_audit_page_shows_what_an_admin_changed(app: Flask, demo: dict[str, int]) -> None:
+    admin = login(app, "admin")
+    admin.post(f"/admin/users/{user_id(app, 'clerk')}", data={
+        "full_name": "นางสาวพิมพ์ชนก ศรีสุขใจ", "email": "clerk@example.com", "roles": ["clerk"]})
+    page = html.unescape(login(app, "auditor").get("/audit?action=admin_change").get_data(
+        as_text=True))
+    assert "แก้ไขผู้ใช้" in page
+    assert "นางสาวพิมพ์ชนก ศรีสุข" in page and "นางสาวพิมพ์ชนก ศรีสุขใจ" in page

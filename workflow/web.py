@@ -26,7 +26,7 @@ from . import routing, thai
 from .errors import WorkflowError
 from .extensions import login_manager
 from .models import ROLE_LABELS, URGENCY_LABELS, Role, Urgency
-from .services import accounts
+from .services import accounts, administration
 from .services.common import RequestInfo
 
 _LOGGER = logging.getLogger(__name__)
@@ -202,6 +202,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["thai_digits"] = thai.thai_digits
     app.jinja_env.filters["thai_date_of"] = lambda v, thai_digits=True: thai.format_date(
         thai.to_local(v, tz).date() if v else None, thai=thai_digits)
+    app.jinja_env.filters["admin_change"] = administration.describe_change
     app.context_processor(_template_globals)
 
     app.register_error_handler(WorkflowError, _on_workflow_error)
