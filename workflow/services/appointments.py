@@ -265,6 +265,14 @@ def list_appointments(principal: Any) -> list[AppointmentRow]:
     return sorted(rows, key=lambda r: order[r.status])
 
 
+def of_person(principal: Any) -> list[AppointmentRow]:
+    """The appointments that concern one person: those they act under, and those made for
+    the posts they hold (for their own page)."""
+    return [r for r in list_appointments(principal)
+            if r.appointment.acting_user_id == principal.user_id
+            or r.appointment.position_id in principal.position_ids]
+
+
 def _as_dict(appointment: Appointment) -> dict[str, Any]:
     return {"position_id": appointment.position_id, "acting_user_id": appointment.acting_user_id,
             "capacity": appointment.capacity, "starts_on": appointment.starts_on.isoformat(),

@@ -38,13 +38,11 @@ def profile() -> str:
     """The user's own page: positions, acting appointments, notification settings and live
     sessions."""
     me = principal()
-    mine = [r for r in appointments.list_appointments(me)
-            if r.appointment.acting_user_id == me.user_id
-            or r.appointment.position_id in me.position_ids]
     return render_template("account.html", sessions=accounts.active_sessions(me),
                            current_token=me.token, form=PostForm(),
                            digest=accounts.token_digest, user=accounts.settings_of(me.user_id),
-                           appointments=mine, STATUS_LABELS=appointments.STATUS_LABELS)
+                           appointments=appointments.of_person(me),
+                           STATUS_LABELS=appointments.STATUS_LABELS)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
