@@ -68,3 +68,15 @@ def test_arrival_and_reminders_reach_the_acting_officer_not_the_absent_holder(
         assert sent_to == [
             (NotificationKind.ARRIVAL, "finance@example.com", NotificationStatus.SENT),
             (NotificationKind.REMINDER, "finance@example.com", NotificationStatus.SENT)]
+
+
+def test_an_officer_appointed_while_a_memo_waits_hears_of_it_at_once(
+        app: Flask, demo: dict[str, int], api: ApiClient, smtp_server: SmtpSink) -> None:
+    add_finance_director(app)
+    to_step(api, demo["memo_id"], 3)
+    deliver_pending(app)
+    assert not smtp_server.to("finance@example.com")
+    appoint(app, "finance")
+    deliver_pending(app)
+    [arrival] = smtp_server.to("finance@example.com")
+    assert "มีบันทึกข้อความรอท่านพิจารณา" in str(arrival["Subject"])

@@ -26,6 +26,7 @@ from ..models import (
     Position,
     User,
 )
+from . import notifications
 from .administration import one_line, record_change
 from .common import RequestInfo, office_today
 
@@ -346,7 +347,13 @@ def create(*, principal: Any, position_id: int, acting_user_id: int, capacity: s
             after=_as_dict(appointment), request_info=request_info,
             text=f"{acting.full_name} {CAPACITY_LABELS[Capacity(capacity)]}{position.title}",
             appointment_id=appointment.id)
-        return appointment
+        # In force already: what waits at the post is theirs now, so they hear of it now
+        # rather than at the next reminder.
+        announced = (notifications.announce_waiting(session, position_id=position_id,
+                                                    recipient=acting)
+                     if _status(appointment, office_today()) == "in_force" else [])
+    notifications.dispatch(announced)
+    return appointment
 
 
 def end(*, principal: Any, appointment_id: int,

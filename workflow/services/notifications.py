@@ -189,6 +189,39 @@ def _answerers(session: Session, memo: Memo, position_id: int, now: datetime) ->
     return [a.user for a in answerers(session, position_id, today, drafter_id=memo.drafter_id)]
 
 
+def _arrival(session: Session, ctx: _Context, step: MemoStep,
+             recipient: User) -> Notification | None:
+    """The "a memo waits for you" email, once per step and person, unless they opted out."""
+    skip = ""
+    if recipient.daily_digest:
+        skip = "ผู้รับเลือกรับสรุปรายวันแทน"
+    elif not recipient.notify_arrivals:
+        skip = "ผู้รับปิดการแจ้งเตือนเรื่องเข้า"
+    return _add(session, kind=NotificationKind.ARRIVAL, ctx=ctx, recipient=recipient,
+                dedupe_key=f"arrival:{step.id}:{recipient.id}", step=step, skip_reason=skip)
+
+
+def announce_waiting(session: Session, *, position_id: int, recipient: User) -> list[int]:
+    """Tell someone just appointed to act for a position what already waits there (the
+    arrival email they would have had); called before commit, dispatch the ids after."""
+    rows = session.exec(
+        select(MemoStep, Memo)
+        .join(Memo, (Memo.id == MemoStep.memo_id) & (Memo.round == MemoStep.round))  # type: ignore[arg-type]
+        .where(MemoStep.position_id == position_id, MemoStep.status == StepStatus.PENDING,
+               Memo.drafter_id != recipient.id)
+        .order_by(col(MemoStep.arrived_at))
+    ).all()
+    queued = []
+    for step, memo in rows:
+        org = session.get(Organization, memo.org_id)
+        assert org is not None
+        row = _arrival(session, _Context(memo, org), step, recipient)
+        if row is not None:
+            queued.append(row)
+    session.flush()
+    return [row.id for row in queued if row.id is not None]
+
+
 def on_transition(
     session: Session,
     *,
@@ -213,14 +246,7 @@ def on_transition(
             now, reminder_delay(calendar, org, memo.urgency, first=True))
         recipients = _answerers(session, memo, step.position_id, now)
         for recipient in recipients:
-            skip = ""
-            if recipient.daily_digest:
-                skip = "ผู้รับเลือกรับสรุปรายวันแทน"
-            elif not recipient.notify_arrivals:
-                skip = "ผู้รับปิดการแจ้งเตือนเรื่องเข้า"
-            rows.append(_add(session, kind=NotificationKind.ARRIVAL, ctx=ctx, recipient=recipient,
-                             dedupe_key=f"arrival:{step.id}:{recipient.id}", step=step,
-                             skip_reason=skip))
+            rows.append(_arrival(session, ctx, step, recipient))
         if not recipients:
             _LOGGER.warning("memo %s waits at position %s, which nobody answers for", memo.id,
                             step.position_id)
