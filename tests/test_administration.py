@@ -788,3 +788,46 @@ def test_the_audit_page_shows_what_an_admin_changed(app: Flask, demo: dict[str, 
         as_text=True))
     assert "แก้ไขผู้ใช้" in page
     assert "นางสาวพิมพ์ชนก ศรีสุข" in page and "นางสาวพิมพ์ชนก ศรีสุขใจ" in page
+
+
+def test_a_stale_admin_tab_cannot_overwrite_another_admins_change(
+        app: Flask, demo: dict[str, int]) -> None:
+    import re
+
+    head_post = position_id(app, "หัวหน้าสำนักปลัด")
+    first, second = login(app, "admin"), login(app, "admin")
+    pages = {path: first.get(path).get_data(as_text=True) for path in (
+        f"/admin/positions/{head_post}", f"/admin/users/{user_id(app, 'clerk')}",
+        f"/admin/routes/{demo['route_id']}")}
+    seen = {path: re.search(r'name="seen" type="hidden" value="([^"]+)"', page)
+            for path, page in pages.items()}
+    assert all(seen.values()), seen
+    # Another admin changes each record in the meantime …
+    second.post(f"/admin/positions/{head_post}", data={"title": "หัวหน้าสำนักปลัด (ใหม่)",
+                                                       "holder_id": str(user_id(app, "head"))})
+    second.post(f"/admin/users/{user_id(app, 'clerk')}", data={
+        "full_name": "นางสาวพิมพ์ชนก ศรีสุข", "email": "new@example.com", "roles": ["clerk"]})
+    second.post(f"/admin/routes/{demo['route_id']}", data={
+        "name": "สายใหม่", "is_default": "y", "steps": [str(head_post)]})
+    # … and the first admin's stale forms are refused, each record as the second left it.
+    stale = [
+        first.post(f"/admin/positions/{head_post}", data={
+            "title": "หัวหน้าสำนักปลัด", "holder_id": "", "seen": seen[
+                f"/admin/positions/{head_post}"].group(1)}),  # type: ignore[union-attr]
+        first.post(f"/admin/users/{user_id(app, 'clerk')}", data={
+            "full_name": "x y", "email": "old@example.com", "roles": ["clerk"],
+            "seen": seen[f"/admin/users/{user_id(app, 'clerk')}"].group(1)}),  # type: ignore[union-attr]
+        first.post(f"/admin/routes/{demo['route_id']}", data={
+            "name": "สายเก่า", "is_default": "y", "steps": [str(head_post)],
+            "seen": seen[f"/admin/routes/{demo['route_id']}"].group(1)}),  # type: ignore[union-attr]
+    ]
+    for response in stale:
+        assert response.status_code == 409
+        assert "ถูกแก้ไขโดยผู้อื่น" in response.get_data(as_text=True)
+    with app.app_context():
+        position = db.session.get(Position, head_post)
+        clerk = db.session.get(User, user_id(app, "clerk"))
+        route = db.session.get(Route, demo["route_id"])
+        assert position is not None and position.title == "หัวหน้าสำนักปลัด (ใหม่)"
+        assert clerk is not None and clerk.email == "new@example.com"
+        assert route is not None and route.name == "สายใหม่"

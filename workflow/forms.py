@@ -115,11 +115,13 @@ class PersonForm(FlaskForm):
                                 choices=[SelectChoice(k.value, v) for k, v in ROLE_LABELS.items()])
     password = PasswordField("รหัสผ่าน (เว้นว่างไว้ได้: ระบบจะส่งลิงก์ให้ผู้ใช้ตั้งเองทางอีเมล)",
                              render_kw={"autocomplete": "new-password"})
+    seen = HiddenField()  # the record as this form showed it: a stale tab is refused
 
 
 class PositionForm(FlaskForm):
     title = StringField("ชื่อตำแหน่ง", render_kw={"maxlength": 200})
     holder_id = SelectField("ผู้ดำรงตำแหน่ง", validate_choice=False, choices=[])
+    seen = HiddenField()
 
 
 class ImportForm(FlaskForm):
@@ -135,6 +137,7 @@ class RouteForm(FlaskForm):
     name = StringField("ชื่อสายการเสนอ", render_kw={"maxlength": 200})
     memo_type = StringField("ใช้กับหนังสือประเภท", render_kw={"maxlength": 200})
     is_default = BooleanField("ใช้เป็นสายการเสนอหลักของหน่วยงาน")
+    seen = HiddenField()
 
 
 class AppointmentForm(FlaskForm):

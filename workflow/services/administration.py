@@ -3,13 +3,14 @@ change (with what it was before and after), and the checks on typed text."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
-from ..errors import Forbidden, Invalid
+from ..errors import Conflict, Forbidden, Invalid
 from ..models import AuditAction
 from . import audit
 from .common import RequestInfo
@@ -33,6 +34,22 @@ def record_change(session: Session, principal: Principal, change: str, *, before
         actor_name=principal.full_name, text=text,
         details={"change": change, "before": before, "after": after, **details},
         request_info=request_info))
+
+
+def fingerprint(record: Any) -> str:
+    """A short digest of a record as an edit form showed it. Sent back with the form, it
+    tells whether someone else changed the record meanwhile (a stale tab)."""
+    canonical = json.dumps(record, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def check_unchanged(seen: str | None, record: Any) -> None:
+    """Refuse (409) an edit made from a form that showed an older state of the record."""
+    if seen and seen != fingerprint(record):
+        raise Conflict("ข้อมูลนี้ถูกแก้ไขโดยผู้อื่นหลังจากที่ท่านเปิดหน้านี้ "
+                       "กรุณาโหลดหน้าใหม่ ตรวจสอบ แล้วแก้ไขอีกครั้ง",
+                       "Someone else changed this record since you opened it; reload.",
+                       code="stale_edit")
 
 
 def one_line(value: str, *, label: str, field: str, maximum: int, required: bool = True) -> str:

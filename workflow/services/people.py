@@ -30,7 +30,13 @@ from ..models import (
 from ..thai import thai_digits
 from . import notifications, passwords
 from .accounts import Principal, check_new_password, hash_password
-from .administration import one_line, record_change, require_admin
+from .administration import (
+    check_unchanged,
+    fingerprint,
+    one_line,
+    record_change,
+    require_admin,
+)
 from .common import RequestInfo
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
@@ -188,8 +194,13 @@ def invite(username: str, request_info: RequestInfo | None) -> None:
     passwords.invite(username=username, request_info=request_info)
 
 
+def person_fingerprint(user: User) -> str:
+    """What the edit form carries back to detect a stale tab."""
+    return fingerprint(_person_dict(user))
+
+
 def update_person(*, principal: Principal, user_id: int, full_name: str, email: str,
-                  roles: list[str], password: str = "",
+                  roles: list[str], password: str = "", seen: str | None = None,
                   request_info: RequestInfo | None = None) -> User:
     """Change a person's name, email, roles or (when given) password."""
     require_admin(principal)
@@ -210,6 +221,7 @@ def update_person(*, principal: Principal, user_id: int, full_name: str, email: 
             raise NotFound("ไม่พบผู้ใช้นี้", "User not found.", code="user_not_found")
         user = found
         before = _person_dict(user)
+        check_unchanged(seen, before)
         user.full_name, user.email, user.roles = full_name, email, role_text
         ended = 0
         if new_hash:
@@ -305,8 +317,14 @@ def _check_holder(session: Session, principal: Principal, holder_id: int | None)
                       code="user_inactive", details={"field": "holder_id"})
 
 
+def position_fingerprint(position: Position) -> str:
+    """What the edit form carries back to detect a stale tab."""
+    return fingerprint(_position_dict(position))
+
+
 def save_position(*, principal: Principal, position_id: int | None, title: str,
-                  holder_id: int | None, request_info: RequestInfo | None = None) -> Position:
+                  holder_id: int | None, seen: str | None = None,
+                  request_info: RequestInfo | None = None) -> Position:
     """Create a position, or rename it and change its holder. Memos already on their way keep
     the title they were laid with; the new holder answers for waiting memos at once."""
     require_admin(principal)
@@ -320,6 +338,7 @@ def save_position(*, principal: Principal, position_id: int | None, title: str,
             if found is None or found.org_id != principal.org_id:
                 raise NotFound("ไม่พบตำแหน่งนี้", "Position not found.", code="position_not_found")
             position, before = found, _position_dict(found)
+            check_unchanged(seen, before)
         if _title_taken(session, principal.org_id, title, position.id):
             raise Conflict(f"มีตำแหน่ง \"{title}\" แล้ว", "That position exists.",
                            code="title_taken", details={"field": "title"})

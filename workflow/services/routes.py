@@ -16,7 +16,13 @@ from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import Memo, Position, Route, RouteStep
 from .accounts import Principal
-from .administration import one_line, record_change, require_admin
+from .administration import (
+    check_unchanged,
+    fingerprint,
+    one_line,
+    record_change,
+    require_admin,
+)
 from .common import RequestInfo
 
 NAME_MAX = 200
@@ -77,8 +83,13 @@ def _route_dict(route: Route, position_ids: list[int]) -> dict[str, Any]:
             "is_active": route.is_active, "positions": position_ids}
 
 
+def route_fingerprint(row: RouteRow) -> str:
+    """What the edit form carries back to detect a stale tab."""
+    return fingerprint(_route_dict(row.route, row.position_ids))
+
+
 def save_route(*, principal: Principal, route_id: int | None, name: str, memo_type: str,
-               position_ids: list[int], is_default: bool,
+               position_ids: list[int], is_default: bool, seen: str | None = None,
                request_info: RequestInfo | None = None) -> Route:
     """Create or change a route. Steps are positions of the office, each once, in order."""
     require_admin(principal)
@@ -110,6 +121,7 @@ def save_route(*, principal: Principal, route_id: int | None, name: str, memo_ty
                 raise NotFound("ไม่พบสายการเสนอนี้", "Route not found.", code="route_not_found")
             route = found
             before = _route_dict(route, [i for i, _ in _steps(session, route_id)])
+            check_unchanged(seen, before)
         route.name, route.memo_type = name, memo_type
         others_default = session.exec(select(Route.id).where(
             Route.org_id == principal.org_id, Route.is_default == True,  # noqa: E712

@@ -99,12 +99,14 @@ def edit_user(user_id: int) -> Any:
     form = PersonForm(obj=user) if request.method == "GET" else PersonForm()
     if request.method == "GET":
         form.roles.data = user.roles.split()
+        form.seen.data = people.person_fingerprint(user)
 
     def save() -> str:
         people.update_person(principal=me, user_id=user_id,
                              full_name=form.full_name.data or "", email=form.email.data or "",
                              roles=list(form.roles.data or []),
-                             password=form.password.data or "", request_info=request_info())
+                             password=form.password.data or "", seen=form.seen.data,
+                             request_info=request_info())
         return "บันทึกแล้ว"
 
     outcome = _submit(form, save, "staff.users")
@@ -178,12 +180,13 @@ def positions(position_id: int | None = None) -> Any:
     if request.method == "GET" and editing is not None:
         form.title.data = editing.title
         form.holder_id.data = str(editing.holder_id or "")
+        form.seen.data = people.position_fingerprint(editing)
 
     def save() -> str:
         people.save_position(principal=me, position_id=position_id,
                              title=form.title.data or "",
                              holder_id=_optional_int(form.holder_id.data),
-                             request_info=request_info())
+                             seen=form.seen.data, request_info=request_info())
         return "บันทึกตำแหน่งแล้ว"
 
     outcome = _submit(form, save, "staff.positions")
@@ -263,6 +266,7 @@ def route_edit(route_id: int | None = None) -> Any:
         form.name.data = current.route.name
         form.memo_type.data = current.route.memo_type
         form.is_default.data = current.route.is_default
+        form.seen.data = routes.route_fingerprint(current)
     chosen = [str(i) for i in current.position_ids] if current else []
     if request.method == "POST":
         chosen = [v for v in request.form.getlist("steps") if v]
@@ -271,7 +275,8 @@ def route_edit(route_id: int | None = None) -> Any:
         routes.save_route(principal=me, route_id=route_id, name=form.name.data or "",
                           memo_type=form.memo_type.data or "",
                           position_ids=[_optional_int(v) or 0 for v in chosen],
-                          is_default=bool(form.is_default.data), request_info=request_info())
+                          is_default=bool(form.is_default.data), seen=form.seen.data,
+                          request_info=request_info())
         return "บันทึกสายการเสนอแล้ว เรื่องที่เสนอไปแล้วยังคงใช้สายเดิม"
 
     outcome = _submit(form, save, "staff.route_list")
