@@ -251,10 +251,16 @@ def test_import_previews_then_confirms(app: Flask, demo: dict[str, int]) -> None
         assert {n.email for n in invites} >= {"somchai@example.com", "suda@example.com"}
     [event] = admin_events(app, "staff_imported")[before:]
     assert [row["username"] for row in event["after"]] == ["somchai", "suda"]
-    # Confirming the same file again imports nothing and says why.
-    again = admin.post("/admin/import", data={"content": content.group(1)})
-    assert again.status_code == 422
-    assert "มีชื่อผู้ใช้ \"somchai\" ในระบบแล้ว" in html.unescape(again.get_data(as_text=True))
+    # Confirming the same file again (a second click) imports nothing and says so.
+    again = admin.post("/admin/import", data={"content": content.group(1)},
+                       follow_redirects=True)
+    assert "ไฟล์นี้นำเข้าไปแล้ว" in again.get_data(as_text=True)
+    assert len(admin_events(app, "staff_imported")[before:]) == 1
+    # Another file naming the same people is refused, naming them.
+    other = STAFF_CSV.replace("suda,", "sudarat,").encode()
+    response = upload(admin, other)
+    assert response.status_code == 422
+    assert "มีชื่อผู้ใช้ \"somchai\" ในระบบแล้ว" in html.unescape(response.get_data(as_text=True))
 
 
 BAD_FILES = {

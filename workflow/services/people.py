@@ -7,6 +7,7 @@ audited with what it was before and after.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from dataclasses import dataclass, field
@@ -384,6 +385,7 @@ class ImportPreview:
 
     rows: list[ImportRow] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line, Thai message)
+    already_imported: bool = False  # this very file was imported before (a replayed confirm)
 
     @property
     def ok(self) -> bool:
@@ -538,14 +540,20 @@ def preview_import(principal: Principal, data: bytes) -> ImportPreview:
 
 def confirm_import(principal: Principal, data: bytes, *,
                    request_info: RequestInfo | None = None) -> ImportPreview:
-    """Import the file the admin previewed: all of it or, if anything is wrong now, none."""
+    """Import the file the admin previewed: all of it or, if anything is wrong now, none.
+    Confirming the same file again (a second click, a resent form) imports nothing and
+    says it was done, rather than reporting every name as taken."""
+    require_admin(principal)
+    digest = hashlib.sha256(data).hexdigest()
+    if _imported_before(principal.org_id, digest):
+        return ImportPreview(already_imported=True)
     preview = preview_import(principal, data)
     if not preview.ok:
         return preview
     unusable = "!" + hash_password(_unguessable())  # until each person sets theirs by email
     invitations: list[int] = []
     try:
-        _confirm(principal, preview, unusable, invitations, request_info)
+        _confirm(principal, preview, unusable, invitations, request_info, digest)
     except IntegrityError:
         raise Conflict("มีผู้เพิ่มชื่อผู้ใช้หรือตำแหน่งเดียวกันระหว่างนี้ ไม่ได้นำเข้าผู้ใดเลย "
                        "กรุณาตรวจสอบไฟล์อีกครั้ง", "A username or position was taken meanwhile; "
@@ -554,8 +562,17 @@ def confirm_import(principal: Principal, data: bytes, *,
     return preview
 
 
+def _imported_before(org_id: int, digest: str) -> bool:
+    from ..models import AuditAction, AuditEvent
+
+    needle = f'"file_sha256":"{digest}"'
+    return db.session.exec(select(AuditEvent.id).where(
+        AuditEvent.org_id == org_id, AuditEvent.action == AuditAction.ADMIN_CHANGE,
+        col(AuditEvent.details).contains(needle)).limit(1)).first() is not None
+
+
 def _confirm(principal: Principal, preview: ImportPreview, unusable: str,
-             invitations: list[int], request_info: RequestInfo | None) -> None:
+             invitations: list[int], request_info: RequestInfo | None, digest: str) -> None:
     with db.write() as session:
         positions = {p.title: p for p in session.exec(
             select(Position).where(Position.org_id == principal.org_id)).all()}
@@ -589,4 +606,5 @@ def _confirm(principal: Principal, preview: ImportPreview, unusable: str,
                       after=[{"line": r.line, "username": r.username, "full_name": r.full_name,
                               "email": r.email, "position": r.position, "roles": r.roles}
                              for r in preview.rows],
-                      request_info=request_info, text=f"นำเข้ารายชื่อ {len(preview.rows)} คน")
+                      request_info=request_info, text=f"นำเข้ารายชื่อ {len(preview.rows)} คน",
+                      file_sha256=digest)

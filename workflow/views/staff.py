@@ -219,6 +219,9 @@ def import_staff() -> Any:
                 preview = people.confirm_import(me, data, request_info=request_info())
             except WorkflowError as exc:  # someone took a name meanwhile: nothing imported
                 preview = people.ImportPreview(errors=[(0, exc.message)])
+            if preview.already_imported:
+                flash("ไฟล์นี้นำเข้าไปแล้ว ไม่ได้นำเข้าซ้ำ", "info")
+                return redirect(url_for("staff.users"))
             if preview.ok:
                 flash(f"นำเข้า {thai.thai_digits(len(preview.rows))} คนแล้ว "
                       "ระบบส่งลิงก์ตั้งรหัสผ่านให้ทุกคนทางอีเมล", "success")
