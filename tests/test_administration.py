@@ -383,6 +383,7 @@ def test_an_acting_officer_takes_the_absent_permanent_secretarys_memos(
 
     finance = login(app, "finance", "Kl@ng-Dee-2569")
     inbox = finance.get("/inbox?tab=waiting").get_data(as_text=True)
+    assert f"รักษาราชการแทน{PERMSEC}" in inbox  # the inbox says in which capacity
     assert "ความก้าวหน้า" in inbox or f"/memos/{demo['memo_id']}" in inbox
     # The absent holder no longer decides while the appointment is in force.
     permsec = login(app, "permsec")

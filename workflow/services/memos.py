@@ -417,6 +417,7 @@ class MemoListItem:
     memo: Memo
     drafter_name: str
     waiting_since: datetime | None = None
+    acting_as: str = ""  # "รักษาราชการแทน…" when it waits for the reader as an acting officer
 
 
 def list_memos(principal: Principal, box: str, *, limit: int = 100) -> list[MemoListItem]:
@@ -431,7 +432,7 @@ def list_memos(principal: Principal, box: str, *, limit: int = 100) -> list[Memo
         if not principal.answers_for:
             return []
         rows = session.exec(  # type: ignore[call-overload]
-            base.add_columns(col(MemoStep.arrived_at))
+            base.add_columns(col(MemoStep.arrived_at), col(MemoStep.position_id))
             .join(MemoStep, and_(col(MemoStep.memo_id) == col(Memo.id),
                                 col(MemoStep.round) == col(Memo.round)))
             .where(col(MemoStep.status) == StepStatus.PENDING,
@@ -439,7 +440,8 @@ def list_memos(principal: Principal, box: str, *, limit: int = 100) -> list[Memo
             .order_by(col(MemoStep.arrived_at).asc())
             .limit(limit)
         ).all()
-        return [MemoListItem(m, name, arrived) for m, name, arrived in rows]
+        return [MemoListItem(m, name, arrived, _acting_line(principal, position_id))
+                for m, name, arrived, position_id in rows]
     if box == "mine":
         query = base.where(Memo.drafter_id == principal.user_id).order_by(
             col(Memo.updated_at).desc())
@@ -481,6 +483,11 @@ def list_memos(principal: Principal, box: str, *, limit: int = 100) -> list[Memo
             code="unknown_box",
         )
     return [MemoListItem(m, name) for m, name in session.exec(query.limit(limit)).all()]
+
+
+def _acting_line(principal: Principal, position_id: int) -> str:
+    role = principal.acting_role(position_id)
+    return role.line if role else ""
 
 
 def count_waiting(principal: Principal) -> int:
