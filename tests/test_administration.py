@@ -703,15 +703,33 @@ def test_huge_ids_are_refused_not_crashed_on(app: Flask, demo: dict[str, int], p
 
 
 @pytest.mark.parametrize("path,data", [
-    ("/admin/users", {"username": "nul", "full_name": "นาย\x00ศูนย์", "email": "z@example.com"}),
-    ("/admin/positions", {"title": "ตำแหน่ง\x00ใหม่"}),
-    ("/admin/routes/new", {"name": "สาย\x00ใหม่", "steps": ["1"]}),
+    ("/admin/users", {"username": "bel", "full_name": "นาย\x07กริ่ง", "email": "z@example.com"}),
+    ("/admin/positions", {"title": "ตำแหน่ง\x1bใหม่"}),
+    ("/admin/routes/new", {"name": "สาย\x07ใหม่", "steps": ["1"]}),
 ])
 def test_control_characters_are_refused_in_thai(app: Flask, demo: dict[str, int], path: str,
                                                 data: dict[str, Any]) -> None:
-    response = login(app, "admin").post(path, data=data)
+    admin = login(app, "admin")
+    response = admin.post(path, data=data)
     assert response.status_code == 422
     assert "มีอักขระที่ใช้ไม่ได้" in response.get_data(as_text=True)
+    # NUL, which PostgreSQL cannot even store, is refused before any view runs.
+    nul = {k: v.replace("\x07", "\x00").replace("\x1b", "\x00") if isinstance(v, str) else v
+           for k, v in data.items()}
+    response = admin.post(path, data=nul)
+    assert response.status_code == 400
+    assert "อักขระที่ใช้ไม่ได้ (NUL)" in response.get_data(as_text=True)
+
+
+def test_nul_is_refused_everywhere_even_before_login(app: Flask, demo: dict[str, int],
+                                                     api: ApiClient) -> None:
+    anonymous = app.test_client()
+    assert anonymous.post("/password/forgot", data={"login": "clerk\x00"}).status_code == 400
+    assert anonymous.post("/login", data={"username": "clerk\x00", "password": "x"}
+                          ).status_code == 400
+    created = api.call("POST", "/memos", "clerk", json={
+        "subject": "ทดสอบ", "addressee": "นายก", "body": "<p>a\u0000b</p>"})
+    assert created.status_code == 400 and created.json["error"] == "nul_character"
 
 
 def test_csv_edge_cases_are_reported_not_crashed_on(app: Flask, demo: dict[str, int]) -> None:
@@ -838,3 +856,48 @@ def test_a_stale_admin_tab_cannot_overwrite_another_admins_change(
         assert position is not None and position.title == "หัวหน้าสำนักปลัด (ใหม่)"
         assert clerk is not None and clerk.email == "new@example.com"
         assert route is not None and route.name == "สายใหม่"
+
+
+def invitation_link(app: Flask, email: str) -> str:
+    import re
+
+    with app.app_context():
+        row = db.session.exec(select(Notification).where(
+            Notification.kind == NotificationKind.PASSWORD_RESET, Notification.email == email)
+            .order_by(col(Notification.id).desc())).first()
+        assert row is not None
+        found = re.search(r"(/password/reset/[A-Za-z0-9_-]+)", row.body_text)
+        assert found is not None
+        return found.group(1)
+
+
+def test_an_invitation_to_a_mistyped_address_dies_when_the_address_is_corrected(
+        app: Flask, demo: dict[str, int]) -> None:
+    admin = login(app, "admin")
+    admin.post("/admin/users", data={"username": "newbie", "full_name": "นายใหม่ มาก่อน",
+                                     "email": "newbie@exampel.com", "roles": ["clerk"]})
+    typo_link = invitation_link(app, "newbie@exampel.com")
+    assert app.test_client().get(typo_link).status_code == 200
+    admin.post(f"/admin/users/{user_id(app, 'newbie')}", data={
+        "full_name": "นายใหม่ มาก่อน", "email": "newbie@example.com", "roles": ["clerk"]})
+    assert app.test_client().get(typo_link).status_code == 410
+    # The admin sends a fresh one; the invitation is recorded as the admin's act.
+    assert admin.post(f"/admin/users/{user_id(app, 'newbie')}/invite").status_code == 302
+    assert app.test_client().get(invitation_link(app, "newbie@example.com")).status_code == 200
+    with app.app_context():
+        event = db.session.exec(select(AuditEvent).where(
+            AuditEvent.action == AuditAction.PASSWORD_RESET_REQUESTED).order_by(
+            col(AuditEvent.seq).desc())).first()
+        assert event is not None and event.actor_name == "นายธนพล รักษ์ระบบ"
+        assert json.loads(event.details)["for_username"] == "newbie"
+
+
+def test_someone_asking_a_reset_does_not_cut_short_an_invitation(
+        app: Flask, demo: dict[str, int]) -> None:
+    login(app, "admin").post("/admin/users", data={
+        "username": "newbie", "full_name": "นายใหม่ มาก่อน", "email": "newbie@example.com",
+        "roles": ["clerk"]})
+    invitation = invitation_link(app, "newbie@example.com")
+    app.test_client().post("/password/forgot", data={"login": "newbie"})
+    assert app.test_client().get(invitation).status_code == 200
+    assert invitation_link(app, "newbie@example.com") != invitation  # a reset link was sent too

@@ -211,6 +211,13 @@ BAD_INPUT = [
     pytest.param({"doc_prefix": "สป ๓๔๕๐๑/"}, "doc_prefix", "ไม่ต้องใส่ /", id="prefix-slash"),
     pytest.param({"numbering_point": "whenever"}, "numbering_point",
                  "การออกเลขที่หนังสือ: ค่าไม่ถูกต้อง", id="numbering-point"),
+    # Review findings: these were 500s.
+    pytest.param({"reminder_policy_normal_first": "99999999999d"}, "reminder_policy_normal_first",
+                 "เตือนครั้งแรก (ปกติ): ใช้ตัวเลขตามด้วย", id="duration-overflow"),
+    pytest.param({"office_opens": "٠٨:٣٠"}, "office_opens", "เวลาเปิดทำการ: ใช้รูปแบบ ชช:นน",
+                 id="hour-in-arabic-indic-digits"),
+    pytest.param({"office_opens": "０８:３０"}, "office_opens", "เวลาเปิดทำการ: ใช้รูปแบบ ชช:นน",
+                 id="hour-in-fullwidth-digits"),
 ]
 
 
@@ -570,3 +577,21 @@ def test_the_settings_page_in_chromium(app, demo, browser, live_server, artifact
     assert box is not None and abs(box["height"] - 1.5 / 2.54 * 96) < 1  # 1.5 cm in CSS px
     page.screenshot(path=artifacts / "05-print-view.png")
     context.close()
+
+
+def test_a_stale_settings_tab_cannot_undo_another_admins_save(app, demo, client, auth):
+    """Admin A's old tab saves a phone change after admin B changed the reminders: refused."""
+    auth.login("admin")
+    page = client.get("/admin/office").text
+    seen = re.search(r'id="seen" name="seen" type="hidden" value="([^"]+)"', page) or re.search(
+        r'name="seen" type="hidden" value="([^"]+)"', page)
+    assert seen is not None
+    other = app.test_client()
+    other.post("/login", data={"username": "admin", "password": "demo"})
+    assert other.post("/admin/office", data=settings_form(
+        reminder_policy_normal_first="1h", escalate_after="5")).status_code == 302
+    stale = client.post("/admin/office", data=settings_form(phone="๐๒", seen=seen.group(1)))
+    assert stale.status_code == 409
+    assert "ถูกแก้ไขโดยผู้อื่น" in stale.text
+    org = org_of(app, demo["org_id"])
+    assert org.escalate_after == 5 and org.phone != "๐๒"

@@ -23,9 +23,9 @@ from .models import ADDRESSEE_MAX, CAPACITY_LABELS, ROLE_LABELS, SUBJECT_MAX, UR
 
 class LoginForm(FlaskForm):
     username = StringField("ชื่อผู้ใช้", validators=[DataRequired("กรุณากรอกชื่อผู้ใช้"),
-                                                    Length(max=64)])
+                                                    Length(max=64, message="ชื่อผู้ใช้ยาวเกินไป")])
     password = PasswordField("รหัสผ่าน", validators=[DataRequired("กรุณากรอกรหัสผ่าน"),
-                                                    Length(max=1024)])
+                                                    Length(max=1024, message="รหัสผ่านยาวเกินไป")])
     remember = BooleanField("จดจำการเข้าสู่ระบบในเครื่องนี้")
 
 
@@ -58,10 +58,10 @@ class PostForm(FlaskForm):
 
 class OfficeDayForm(FlaskForm):
     day = StringField("วันที่ (วว/ดด/ปปปป พ.ศ.)", validators=[DataRequired("กรุณากรอกวันที่"),
-                                                          Length(max=20)])
+                                                          Length(max=20, message="วันที่ยาวเกินไป")])
     kind = SelectField("ประเภท", choices=[SelectChoice("holiday", "วันหยุดเพิ่มเติม"),
                                           SelectChoice("working", "วันทำงานเพิ่มเติม")])
-    note = StringField("หมายเหตุ", validators=[Length(max=200)])
+    note = StringField("หมายเหตุ", validators=[Length(max=200, message="หมายเหตุยาวเกิน ๒๐๐ ตัวอักษร")])
 
 
 class PasswordForm(FlaskForm):
@@ -91,6 +91,7 @@ class OfficeSettingsForm(FlaskForm):
                                  render_kw={"maxlength": 3, "inputmode": "numeric"})
     holders_may_appoint = BooleanField("ผู้ดำรงตำแหน่งแต่งตั้งผู้รักษาราชการแทนตนเองได้ "
                                        "(ไม่ต้องผ่านผู้ดูแลระบบ)")
+    seen = HiddenField()  # the settings as this form showed them: a stale tab is refused
 
     @staticmethod
     def reminder_field(urgency: str, key: str) -> str:

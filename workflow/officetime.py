@@ -18,7 +18,8 @@ import holidays
 
 _MAX_DAYS = 3660  # never walk more than ten years looking for office time
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
+# ASCII digits, and few of them: a reminder is minutes to weeks away, never 10^400 hours.
+_DURATION = re.compile(r"^\s*(\d{1,6}(?:\.\d{1,3})?)\s*([mhd])\s*$", re.ASCII)
 
 
 @lru_cache(maxsize=32)

@@ -23,7 +23,7 @@ from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
 from . import routing, thai
-from .errors import WorkflowError
+from .errors import BadRequest, WorkflowError
 from .extensions import login_manager
 from .models import ROLE_LABELS, URGENCY_LABELS, Role, Urgency
 from .services import accounts, administration
@@ -129,6 +129,17 @@ def _on_unexpected(exc: Exception) -> tuple[Any, int]:
     return error_response(500, "internal_error", thai_text, english)
 
 
+def _refuse_nul_bytes() -> None:
+    """No text anyone types contains a NUL character, and PostgreSQL cannot store one: refuse
+    it at the door (400, in Thai) rather than fail deep inside a service. Uploaded files are
+    not form fields and are left alone."""
+    values = [*request.args.values(), *request.form.values()]
+    if any("\x00" in value for value in values) or (
+            request.is_json and b"\\u0000" in request.get_data(cache=True)):
+        raise BadRequest("ข้อมูลที่ส่งมามีอักขระที่ใช้ไม่ได้ (NUL)",
+                         "The request contains a NUL character.", code="nul_character")
+
+
 def _security_headers(response: Response) -> Response:
     response.headers.setdefault(
         "Content-Security-Policy",
@@ -210,4 +221,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(RateLimitExceeded, _on_rate_limit)
     app.register_error_handler(HTTPException, _on_http_error)
     app.register_error_handler(Exception, _on_unexpected)
+    app.before_request(_refuse_nul_bytes)
     app.after_request(_security_headers)

@@ -289,6 +289,9 @@ def change_password(*, principal: Principal, old_password: str, new_password: st
         assert user is not None
         user.password_hash = new_hash
         ended = _revoke_all(session, user.id or 0, keep=principal.token)
+        from .passwords import expire_links
+
+        expire_links(session, user.id or 0)  # a reset link from before opens nothing now
         audit.record(session, audit.Entry(
             AuditAction.PASSWORD_CHANGED, org_id=user.org_id, actor_id=user.id,
             actor_name=user.full_name, details={"other_sessions_ended": ended},

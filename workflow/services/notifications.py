@@ -99,8 +99,10 @@ def reminder_delay(calendar: OfficeCalendar, org: Organization, urgency: str, *,
                    first: bool) -> timedelta:
     """How much office time passes before the first (or the next) reminder, by the office's
     policy (else the server's REMINDER_POLICY)."""
-    policy = office.policy_of(org)[str(urgency)]
-    return calendar.parse_duration(policy["first" if first else "repeat"])
+    # A policy missing an urgency or a box must not stop the sweep for every office.
+    entry = office.policy_of(org).get(str(urgency), {})
+    text = entry.get("first" if first else "repeat") or entry.get("first") or "1d"
+    return calendar.parse_duration(text)
 
 
 # -- writing rows (inside the caller's transaction) -------------------------------
@@ -429,7 +431,9 @@ def queue_reminders(now: datetime | None = None) -> list[int]:
                 continue
             org = session.get(Organization, memo.org_id)
             assert org is not None and org.id is not None
-            calendar = calendars.setdefault(org.id, calendar_for(session, org.id))
+            if org.id not in calendars:  # one calendar query per office, not per step
+                calendars[org.id] = calendar_for(session, org.id)
+            calendar = calendars[org.id]
             # Judge the due time by today's calendar: a holiday declared after the memo
             # arrived still pushes its reminder back.
             anchor = step.last_reminded_at or step.arrived_at or now

@@ -48,7 +48,7 @@ from ..models import (
 from ..officetime import OfficeCalendar
 from . import audit
 from .accounts import Principal
-from .administration import require_admin
+from .administration import check_unchanged, fingerprint, one_line, require_admin
 from .common import RequestInfo
 
 _LOGGER = logging.getLogger(__name__)
@@ -84,7 +84,8 @@ LABELS = {
     "holders_may_appoint": "ผู้ดำรงตำแหน่งแต่งตั้งผู้รักษาราชการแทนเองได้",
 }
 _BOOLEANS = ("require_endorsement", "thai_digits", "holders_may_appoint")
-_HHMM = re.compile(r"^(\d{1,2})\s*[:.]\s*(\d{2})(?:\s*น\.?)?$")
+# ASCII digits only (Thai digits are turned into them first): "٠٨:٣٠" is not an hour.
+_HHMM = re.compile(r"^(\d{1,2})\s*[:.]\s*(\d{2})(?:\s*น\.?)?$", re.ASCII)
 
 
 def _as_dict(row: OfficeDay) -> dict[str, object]:
@@ -285,7 +286,7 @@ def _check_durations(policy: dict[str, dict[str, str]], calendar: OfficeCalendar
                      f"({URGENCY_LABELS[Urgency(urgency)]})")
             try:
                 duration = calendar.parse_duration(text)
-            except ValueError:
+            except (ValueError, OverflowError):
                 errors[field] = _FieldError(
                     field, f"{label}: ใช้ตัวเลขตามด้วย m (นาที) h (ชั่วโมงทำการ) หรือ d (วันทำการ) "
                            "เช่น 30m, 2h, 1d",
@@ -406,8 +407,13 @@ def _reschedule_reminders(session: Session, org_id: int) -> None:
     )
 
 
+def settings_fingerprint(org: Organization) -> str:
+    """What the settings form carries back, so a stale tab cannot undo another admin's save."""
+    return fingerprint({field: _stored(org, field) for field in LABELS})
+
+
 def update_settings(*, principal: Principal, changes: Mapping[str, object],
-                    request_info: RequestInfo | None = None) -> list[str]:
+                    request_info: RequestInfo | None = None, seen: str | None = None) -> list[str]:
     """Change some of the office's settings (all validated first); return the fields changed.
 
     ``changes`` maps a field to its new value; for hours, reminder durations and escalation
@@ -419,6 +425,7 @@ def update_settings(*, principal: Principal, changes: Mapping[str, object],
             org = session.get(Organization, principal.org_id, with_for_update=True)
             if org is None:
                 raise NotFound("ไม่พบหน่วยงาน", "Office not found.", code="org_not_found")
+            check_unchanged(seen, {field: _stored(org, field) for field in LABELS})
             clean = _validate(session, org, changes)
             before: dict[str, object] = {}
             after: dict[str, object] = {}
@@ -569,28 +576,32 @@ def list_days(principal: Principal) -> list[OfficeDay]:
     ).all())
 
 
-def add_day(*, principal: Principal, day: date, is_holiday: bool, note: str) -> OfficeDay:
+def add_day(*, principal: Principal, day: date, is_holiday: bool, note: str,
+            request_info: RequestInfo | None = None) -> OfficeDay:
     """Declare ``day`` a holiday (or a working day) for the office's reminders."""
     require_admin(principal)
+    note = one_line(note, label="หมายเหตุ", field="note", maximum=200, required=False)
     try:
         with db.write() as session:
-            row = OfficeDay(org_id=principal.org_id, day=day, is_holiday=is_holiday,
-                            note=note.strip()[:200])
+            row = OfficeDay(org_id=principal.org_id, day=day, is_holiday=is_holiday, note=note)
             session.add(row)
             session.flush()
-            _audit(session, principal, "office_day_added", before=None, after=_as_dict(row))
+            _audit(session, principal, "office_day_added", before=None, after=_as_dict(row),
+                   request_info=request_info)
             return row
     except IntegrityError:
         raise Conflict("วันนี้มีอยู่ในรายการแล้ว", "That day is already listed.",
                        code="duplicate_day") from None
 
 
-def remove_day(*, principal: Principal, day_id: int) -> None:
+def remove_day(*, principal: Principal, day_id: int,
+               request_info: RequestInfo | None = None) -> None:
     """Take a day off the list."""
     require_admin(principal)
     with db.write() as session:
         row = session.get(OfficeDay, day_id)
         if row is None or row.org_id != principal.org_id:
             raise NotFound("ไม่พบรายการนี้", "Day not found.")
-        _audit(session, principal, "office_day_removed", before=_as_dict(row), after=None)
+        _audit(session, principal, "office_day_removed", before=_as_dict(row), after=None,
+               request_info=request_info)
         session.delete(row)

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from flask import current_app, render_template
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from .. import clock, thai
-from ..errors import Conflict, Invalid
+from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import (
     AuditAction,
@@ -32,6 +33,9 @@ from ..models import (
     User,
 )
 from .common import RequestInfo
+
+if TYPE_CHECKING:
+    from .accounts import Principal
 
 # ``accounts`` will check new passwords against ``is_breached``, so this module imports
 # the other services inside the functions that use them, never at import time.
@@ -96,38 +100,47 @@ def request_reset(*, login: str, request_info: RequestInfo | None = None) -> Non
     notifications.dispatch(queued)
 
 
-def invite(*, username: str, request_info: RequestInfo | None = None) -> None:
-    """Email an account its link to set a password (again): a new colleague, or one whose
-    first link expired. Refused for a deactivated account."""
+def invite(*, user_id: int, invited_by: Principal,
+           request_info: RequestInfo | None = None) -> None:
+    """An administrator emails an account of their office its link to set a password
+    (again): a new colleague, or one whose first link expired. Refused for a deactivated
+    account."""
     from . import notifications
+    from .administration import require_admin
 
+    require_admin(invited_by)
     with db.write() as session:
-        user = session.exec(select(User).where(User.username == username)).first()
-        if user is None or not user.is_active:
+        user = session.get(User, user_id)
+        if user is None or user.org_id != invited_by.org_id:
+            raise NotFound("ไม่พบผู้ใช้นี้", "User not found.", code="user_not_found")
+        if not user.is_active:
             raise Conflict("บัญชีนี้ถูกระงับ ส่งลิงก์ตั้งรหัสผ่านไม่ได้",
                            "The account is deactivated.", code="inactive")
-        notification_id = issue_invitation(session, user, request_info)
+        notification_id = issue_invitation(session, user, request_info, invited_by=invited_by)
     notifications.dispatch([notification_id])
 
 
 def issue_invitation(session: Session, user: User,
-                     request_info: RequestInfo | None = None) -> int:
+                     request_info: RequestInfo | None = None, *,
+                     invited_by: Principal | None = None) -> int:
     """Write, in the caller's transaction, a link to set a first password and its email.
     It lasts INVITATION_DAYS (7): a new colleague may not read their mail within the half
     hour a reset link lasts. Returns the email's id, to dispatch after commit."""
     days = int(current_app.config.get("INVITATION_DAYS", 7))
     return _issue(session, user, now=clock.now(), minutes=days * 24 * 60,
-                  info=request_info or RequestInfo(), invitation=True)
+                  info=request_info or RequestInfo(), invitation=True, by=invited_by)
 
 
 def _issue(session: Session, user: User, *, now: datetime, minutes: int,
-           info: RequestInfo, invitation: bool = False) -> int:
+           info: RequestInfo, invitation: bool = False, by: Principal | None = None) -> int:
     """Write one reset, its email in the outbox and its audit event; return the email's id."""
     from . import accounts, audit
 
     assert user.id is not None
-    # Only the newest link works: the ones sent before it expire now.
-    _expire_open_resets(session, user.id, now)
+    # Only the newest link works: the ones sent before it expire now. A "forgot password"
+    # asked by anyone must not cut short a new colleague's week-long invitation, though.
+    _expire_open_resets(session, user.id, now,
+                        only_before=None if invitation else now + timedelta(minutes=minutes))
     token = secrets.token_urlsafe(32)
     reset = PasswordReset(user_id=user.id, token_hash=accounts.token_digest(token),
                           created_at=now, expires_at=now + timedelta(minutes=minutes),
@@ -159,22 +172,33 @@ def _issue(session: Session, user: User, *, now: datetime, minutes: int,
     session.add(row)
     session.flush()
     assert row.id is not None
+    # Who asked: the person themselves ("forgot password"), or the admin who invited them.
     audit.record(session, audit.Entry(
-        AuditAction.PASSWORD_RESET_REQUESTED, org_id=user.org_id, actor_id=user.id,
-        actor_name=user.full_name,
+        AuditAction.PASSWORD_RESET_REQUESTED, org_id=user.org_id,
+        actor_id=by.user_id if by else user.id, actor_name=by.full_name if by else user.full_name,
         details={"outcome": "sent", "reset_id": reset.id, "notification_id": row.id,
-                 "expires_at": reset.expires_at.isoformat()},
+                 "expires_at": reset.expires_at.isoformat(), "invitation": invitation,
+                 "for_user_id": user.id, "for_username": user.username},
         request_info=info))
     return row.id
 
 
-def _expire_open_resets(session: Session, user_id: int, now: datetime) -> None:
-    session.exec(  # type: ignore[call-overload]
-        update(PasswordReset)
-        .where(col(PasswordReset.user_id) == user_id, col(PasswordReset.used_at).is_(None),
-               col(PasswordReset.expires_at) > now)
-        .values(expires_at=now)
-    )
+def _expire_open_resets(session: Session, user_id: int, now: datetime,
+                        only_before: datetime | None = None) -> int:
+    query = (update(PasswordReset)
+             .where(col(PasswordReset.user_id) == user_id, col(PasswordReset.used_at).is_(None),
+                    col(PasswordReset.expires_at) > now))
+    if only_before is not None:
+        query = query.where(col(PasswordReset.expires_at) <= only_before)
+    expired = session.exec(query.values(expires_at=now))  # type: ignore[call-overload]
+    return int(expired.rowcount or 0)
+
+
+def expire_links(session: Session, user_id: int) -> int:
+    """End every open reset or invitation link of an account, in the caller's transaction:
+    called when its email or password changes or it is (de)activated, so that a link sent to
+    an old or mistyped address, or before a password change, opens nothing. Returns how many."""
+    return _expire_open_resets(session, user_id, clock.now())
 
 
 # -- using the link ------------------------------------------------------------------------

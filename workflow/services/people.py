@@ -172,7 +172,8 @@ def create_person(*, principal: Principal, username: str, full_name: str, email:
                           after=_person_dict(user), request_info=request_info,
                           text=full_name, user_id=user.id)
             if not password:
-                invitations.append(passwords.issue_invitation(session, user, request_info))
+                invitations.append(passwords.issue_invitation(
+                    session, user, request_info, invited_by=principal))
     except IntegrityError:
         raise _taken(username) from None  # another admin took it a moment ago
     notifications.dispatch(invitations)
@@ -190,9 +191,9 @@ def _unguessable() -> str:
     return secrets.token_urlsafe(32)
 
 
-def invite(username: str, request_info: RequestInfo | None) -> None:
-    """Email a one-time link with which the person sets their password."""
-    passwords.invite(username=username, request_info=request_info)
+def invite(principal: Principal, user_id: int, request_info: RequestInfo | None) -> None:
+    """Email a person of the office a fresh link with which they set their password."""
+    passwords.invite(user_id=user_id, invited_by=principal, request_info=request_info)
 
 
 def person_fingerprint(user: User) -> str:
@@ -230,12 +231,17 @@ def update_person(*, principal: Principal, user_id: int, full_name: str, email: 
             ended = _end_sessions(session, user_id)  # whoever knew the old one is out
         after = _person_dict(user)
         changed = {k for k in after if after[k] != before[k]}
+        # A link mailed to the old (perhaps mistyped) address, or before the new password,
+        # must not open the account any more.
+        links_ended = passwords.expire_links(session, user_id) if (
+            new_hash or "email" in changed) else 0
         if changed or new_hash:
             record_change(session, principal, "user_updated",
                           before={k: before[k] for k in changed},
                           after={k: after[k] for k in changed},
                           request_info=request_info, text=user.full_name, user_id=user_id,
-                          password_set=bool(new_hash), sessions_ended=ended)
+                          password_set=bool(new_hash), sessions_ended=ended,
+                          links_ended=links_ended)
         return user
 
 
@@ -265,6 +271,7 @@ def set_active(*, principal: Principal, user_id: int, active: bool,
             return 0
         user.is_active = active
         ended = 0 if active else _end_sessions(session, user_id)
+        passwords.expire_links(session, user_id)  # a link from before must not revive it
         record_change(session, principal, "user_activated" if active else "user_deactivated",
                       before={"is_active": not active}, after={"is_active": active},
                       request_info=request_info, text=user.full_name, user_id=user_id,
@@ -588,7 +595,8 @@ def _confirm(principal: Principal, preview: ImportPreview, unusable: str,
             session.add(user)
             session.flush()
             # The invitation is written with the account: all of the import, or none of it.
-            invitations.append(passwords.issue_invitation(session, user, request_info))
+            invitations.append(passwords.issue_invitation(session, user, request_info,
+                                                          invited_by=principal))
             if row.position:
                 position = positions.get(row.position)
                 if position is None:

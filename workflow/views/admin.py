@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import thai
-from ..errors import Invalid
+from ..errors import Conflict, Invalid
 from ..forms import OfficeDayForm, OfficeSettingsForm, PostForm
 from ..models import URGENCY_LABELS, NotificationStatus
 from ..services import notifications, office
@@ -57,7 +57,8 @@ def office_days() -> Any:
             status = 422
         else:
             office.add_day(principal=current_user, day=day,  # type: ignore[arg-type]
-                           is_holiday=form.kind.data == "holiday", note=form.note.data or "")
+                           is_holiday=form.kind.data == "holiday", note=form.note.data or "",
+                           request_info=request_info())
             flash("เพิ่มวันแล้ว", "success")
             return redirect(url_for("admin.office_days"))
     elif request.method == "POST":
@@ -72,7 +73,8 @@ def office_days() -> Any:
 def delete_office_day(day_id: int) -> Any:
     """Remove one exception."""
     if PostForm().validate_on_submit():
-        office.remove_day(principal=current_user, day_id=day_id)  # type: ignore[arg-type]
+        office.remove_day(principal=current_user, day_id=day_id,  # type: ignore[arg-type]
+                          request_info=request_info())
         flash("ลบแล้ว", "success")
     return redirect(url_for("admin.office_days"))
 
@@ -87,6 +89,7 @@ def _settings_data(current: OfficeSettings) -> dict[str, Any]:
         "office_opens": org.office_opens, "office_closes": org.office_closes,
         "escalate_after": "" if org.escalate_after is None else str(org.escalate_after),
         "holders_may_appoint": org.holders_may_appoint,
+        "seen": office.settings_fingerprint(org),
     }
     for urgency in URGENCY_LABELS:
         for key in REMINDER_KEYS:
@@ -133,7 +136,11 @@ def office_settings() -> Any:
         return _settings_page(current, form, error="ข้อมูลไม่ถูกต้อง", status=422)
     try:
         changed = office.update_settings(principal=principal(), changes=_changes(form),
-                                         request_info=request_info())
+                                         request_info=request_info(), seen=form.seen.data)
+    except Conflict as exc:  # another admin saved meanwhile: show what is stored now
+        fresh = office.settings(principal())
+        return _settings_page(fresh, OfficeSettingsForm(formdata=None, data=_settings_data(fresh)),
+                              error=exc.message, status=exc.status)
     except Invalid as exc:
         fields = exc.details.get("fields", {})
         for name, message in fields.items():

@@ -26,7 +26,8 @@ SENT_MESSAGE = ("หากข้อมูลตรงกับบัญชีใ
 class ForgotForm(FlaskForm):
     login = StringField("ชื่อผู้ใช้หรืออีเมล",
                         validators=[DataRequired("กรุณากรอกชื่อผู้ใช้หรืออีเมล"),
-                                    Length(max=passwords.LOGIN_MAX)])
+                                    Length(max=passwords.LOGIN_MAX,
+                                           message="ชื่อผู้ใช้หรืออีเมลยาวเกินไป")])
 
 
 class ResetForm(FlaskForm):

@@ -139,7 +139,7 @@ def invite(user_id: int) -> Any:
     if not PostForm().validate_on_submit():
         abort(400)
     user = people.get_person(principal(), user_id)
-    people.invite(user.username, request_info())
+    people.invite(principal(), user_id, request_info())
     flash(f"ส่งลิงก์ตั้งรหัสผ่านไปที่ {user.email} แล้ว", "success")
     return redirect(url_for("staff.edit_user", user_id=user_id))
 
