@@ -80,6 +80,18 @@ CHANGE_LABELS = {
 }
 
 
+FIELD_LABELS = {
+    "username": "ชื่อผู้ใช้", "full_name": "ชื่อ-สกุล", "email": "อีเมล", "roles": "บทบาท",
+    "is_active": "ใช้งานได้", "title": "ชื่อตำแหน่ง", "holder_id": "ผู้ดำรงตำแหน่ง (รหัส)",
+    "name": "ชื่อ", "memo_type": "ประเภทหนังสือ", "is_default": "สายหลัก",
+    "positions": "ลำดับตำแหน่ง (รหัส)", "position_id": "ตำแหน่ง (รหัส)",
+    "acting_user_id": "ผู้ได้รับแต่งตั้ง (รหัส)", "capacity": "ฐานะ", "starts_on": "ตั้งแต่",
+    "ends_on": "ถึง", "order_no": "คำสั่งที่", "holder_absent": "ผู้ดำรงตำแหน่งไม่อยู่",
+    "note": "หมายเหตุ", "ended_at": "สิ้นสุดเมื่อ", "day": "วันที่", "is_holiday": "วันหยุด",
+    "garuda_file": "ภาพครุฑ",
+}
+
+
 @dataclass(frozen=True)
 class ChangeView:
     """An administrative change as the audit page shows it: what, and each field's before and
@@ -110,7 +122,8 @@ def describe_change(details_json: str) -> ChangeView | None:
         before_map = before if isinstance(before, dict) else {}
         after_map = after if isinstance(after, dict) else {}
         keys = list(dict.fromkeys([*before_map, *after_map]))
-        rows = [(k, show(before_map.get(k)), show(after_map.get(k))) for k in keys]
+        rows = [(FIELD_LABELS.get(k, k), show(before_map.get(k)), show(after_map.get(k)))
+                for k in keys]
     else:
         rows = [("", show(before), show(after))]
     change = str(details["change"])

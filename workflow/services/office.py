@@ -48,7 +48,13 @@ from ..models import (
 from ..officetime import OfficeCalendar
 from . import audit
 from .accounts import Principal
-from .administration import check_unchanged, fingerprint, one_line, require_admin
+from .administration import (
+    FIELD_LABELS,
+    check_unchanged,
+    fingerprint,
+    one_line,
+    require_admin,
+)
 from .common import RequestInfo
 
 _LOGGER = logging.getLogger(__name__)
@@ -84,6 +90,7 @@ LABELS = {
     "holders_may_appoint": "ผู้ดำรงตำแหน่งแต่งตั้งผู้รักษาราชการแทนเองได้",
 }
 _BOOLEANS = ("require_endorsement", "thai_digits", "holders_may_appoint")
+FIELD_LABELS.update(LABELS)  # so the audit page names the office's settings in Thai too
 # ASCII digits only (Thai digits are turned into them first): "٠٨:٣٠" is not an hour.
 _HHMM = re.compile(r"^(\d{1,2})\s*[:.]\s*(\d{2})(?:\s*น\.?)?$", re.ASCII)
 
