@@ -29,7 +29,6 @@ from workflow.models import (
     NotificationKind,
     Position,
     Route,
-    RouteStep,
     User,
 )
 from workflow.services import memos, notifications, people
@@ -587,14 +586,16 @@ def test_the_route_card_names_who_signed_not_who_holds_the_post_now(
 
 def test_route_and_position_ids_are_checked_against_the_office(
         app: Flask, demo: dict[str, int]) -> None:
+    from workflow.errors import NotFound
+
     with app.app_context():
-        assert db.session.exec(select(RouteStep)).all()
         admin = db.session.get(User, user_id(app, "admin"))
         assert admin is not None
         principal = principal_for(db.session, admin)
-        with pytest.raises(Exception, match="User not found"):
+        with pytest.raises(NotFound, match="User not found"):
             people.save_position(principal=principal, position_id=None, title="ใหม่",
                                  holder_id=987654)
+        assert db.session.exec(select(Position).where(Position.title == "ใหม่")).first() is None
 
 
 def test_the_profile_shows_positions_appointments_and_settings(

@@ -43,6 +43,7 @@ from workflow.models import (
     User,
 )
 from workflow.services import audit, memos
+from workflow.services.accounts import principal_for
 from workflow.services.common import RequestInfo
 from workflow.services.demo import PEOPLE, SEED_SUBJECT
 
@@ -103,7 +104,9 @@ def do(app: Flask, demo: dict[str, int], memo_id: int, username: str, trigger: s
 def open_memo(app: Flask, demo: dict[str, int], memo_id: int, username: str) -> None:
     """``username`` opens the memo page (the read receipt, as the page records it)."""
     with app.app_context():
-        memos.mark_opened(memo_id=memo_id, actor_id=demo[f"user_{username}"],
+        user = db.session.get(User, demo[f"user_{username}"])
+        assert user is not None
+        memos.mark_opened(memo_id=memo_id, principal=principal_for(db.session, user),
                           request_info=info(username))
 
 

@@ -89,7 +89,7 @@ def create_memo() -> Any:
 def get_memo(memo_id: int) -> Any:
     """One memo with its route, decisions and the actions the caller may take."""
     body = _public(memos.get_memo(g.principal, memo_id))
-    memos.mark_opened(memo_id=memo_id, actor_id=g.principal.user_id, request_info=request_info())
+    memos.mark_opened(memo_id=memo_id, principal=g.principal, request_info=request_info())
     return jsonify(body)
 
 

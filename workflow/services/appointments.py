@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, or_, select
 
 from .. import clock
-from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..errors import Conflict, Forbidden, Invalid
 from ..extensions import db
 from ..models import (
     CAPACITY_LABELS,
@@ -27,8 +27,11 @@ from ..models import (
     User,
 )
 from . import notifications
-from .administration import one_line, record_change
+from .administration import office_record, one_line, record_change
 from .common import RequestInfo, office_today
+
+if TYPE_CHECKING:
+    from .accounts import Principal
 
 ORDER_NO_MAX = 100
 NOTE_MAX = 300
@@ -109,9 +112,8 @@ def answerers(session: Session, position_id: int, today: date | None = None, *,
     """Everyone who answers for ``position_id`` today: the holder unless away, then the acting
     officers. Inactive accounts answer for nothing, and a memo's drafter (``drafter_id``)
     never answers for it: nobody decides on their own memo."""
-    found = [a for a in _answerers(session, position_id, today or office_today())
-             if a.user.id != drafter_id]
-    return found
+    return [a for a in _answerers(session, position_id, today or office_today())
+            if a.user.id != drafter_id]
 
 
 def _answerers(session: Session, position_id: int, today: date) -> list[Answerer]:
@@ -199,7 +201,7 @@ def _status(appointment: Appointment, today: date) -> str:
     return "in_force"
 
 
-def _may_manage(session: Session, principal: Any, position: Position) -> None:
+def _may_manage(session: Session, principal: Principal, position: Position) -> None:
     """Admins appoint for any position; a holder for their own, where the office allows."""
     if principal.is_admin:
         return
@@ -211,7 +213,7 @@ def _may_manage(session: Session, principal: Any, position: Position) -> None:
                     code="appointment_forbidden")
 
 
-def manageable_positions(principal: Any) -> list[Position]:
+def manageable_positions(principal: Principal) -> list[Position]:
     """The positions this person may appoint an acting officer for."""
     session = db.session
     query = select(Position).where(Position.org_id == principal.org_id).order_by(col(Position.id))
@@ -223,7 +225,7 @@ def manageable_positions(principal: Any) -> list[Position]:
     return list(session.exec(query).all())
 
 
-def candidate_choices(principal: Any) -> list[tuple[str, str]]:
+def candidate_choices(principal: Principal) -> list[tuple[str, str]]:
     """Active people of the office who may be appointed, with the post each holds."""
     session = db.session
     titles: dict[int, str] = {}
@@ -238,11 +240,11 @@ def candidate_choices(principal: Any) -> list[tuple[str, str]]:
             for u in users]
 
 
-def _may_end(principal: Any, appointment: Appointment) -> bool:
+def _may_end(principal: Principal, appointment: Appointment) -> bool:
     return bool(principal.is_admin or appointment.created_by_id == principal.user_id)
 
 
-def list_appointments(principal: Any) -> list[AppointmentRow]:
+def list_appointments(principal: Principal) -> list[AppointmentRow]:
     """The office's appointments, in force and upcoming first; for admins (all) and holders
     (their own positions, where the office lets holders appoint)."""
     session = db.session
@@ -266,7 +268,7 @@ def list_appointments(principal: Any) -> list[AppointmentRow]:
     return sorted(rows, key=lambda r: order[r.status])
 
 
-def of_person(principal: Any) -> list[AppointmentRow]:
+def of_person(principal: Principal) -> list[AppointmentRow]:
     """The appointments that concern one person: those they act under, and those made for
     the posts they hold (for their own page)."""
     return [r for r in list_appointments(principal)
@@ -299,7 +301,7 @@ def _check_period(starts_on: date, ends_on: date) -> None:
                       details={"field": "starts_on"})
 
 
-def create(*, principal: Any, position_id: int, acting_user_id: int, capacity: str,
+def create(*, principal: Principal, position_id: int, acting_user_id: int, capacity: str,
            starts_on: date, ends_on: date, order_no: str, holder_absent: bool, note: str = "",
            request_info: RequestInfo | None = None) -> Appointment:
     """Record an acting appointment, checked against the office's people and positions."""
@@ -311,13 +313,9 @@ def create(*, principal: Any, position_id: int, acting_user_id: int, capacity: s
     note = one_line(note, label="หมายเหตุ", field="note", maximum=NOTE_MAX, required=False)
     _check_period(starts_on, ends_on)
     with db.write() as session:
-        position = session.get(Position, position_id)
-        if position is None or position.org_id != principal.org_id:
-            raise NotFound("ไม่พบตำแหน่งนี้", "Position not found.", code="position_not_found")
+        position = office_record(session, Position, position_id, principal.org_id)
         _may_manage(session, principal, position)
-        acting = session.get(User, acting_user_id)
-        if acting is None or acting.org_id != principal.org_id:
-            raise NotFound("ไม่พบผู้ใช้นี้", "User not found.", code="user_not_found")
+        acting = office_record(session, User, acting_user_id, principal.org_id)
         if not acting.is_active:
             raise Invalid("ผู้ใช้นี้ถูกระงับ แต่งตั้งไม่ได้", "That account is deactivated.",
                           code="user_inactive", details={"field": "acting_user_id"})
@@ -356,14 +354,11 @@ def create(*, principal: Any, position_id: int, acting_user_id: int, capacity: s
     return appointment
 
 
-def end(*, principal: Any, appointment_id: int,
+def end(*, principal: Principal, appointment_id: int,
         request_info: RequestInfo | None = None) -> Appointment:
     """End an appointment now (the holder is back early): its officer stops answering at once."""
     with db.write() as session:
-        appointment = session.get(Appointment, appointment_id)
-        if appointment is None or appointment.org_id != principal.org_id:
-            raise NotFound("ไม่พบคำสั่งแต่งตั้งนี้", "Appointment not found.",
-                           code="appointment_not_found")
+        appointment = office_record(session, Appointment, appointment_id, principal.org_id)
         position = session.get(Position, appointment.position_id)
         assert position is not None
         _may_manage(session, principal, position)

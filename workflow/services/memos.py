@@ -611,19 +611,16 @@ __all__ = [
 ]
 
 
-def mark_opened(*, memo_id: int, actor_id: int, request_info: RequestInfo | None = None) -> None:
+def mark_opened(*, memo_id: int, principal: Principal,
+                request_info: RequestInfo | None = None) -> None:
     """Record the read receipt (เปิดอ่านแล้ว) the first time the current signer opens the memo."""
-    session = db.session
-    user = session.get(User, actor_id)
-    if user is None:
-        return
-    principal = principal_for(session, user)
-    answers_for = principal.answers_for
-    step = session.exec(
+    if not principal.answers_for:
+        return  # not a signer today: no read at all on the memo page's hot path
+    step = db.session.exec(
         select(MemoStep)
         .join(Memo, (Memo.id == MemoStep.memo_id) & (Memo.round == MemoStep.round))  # type: ignore[arg-type]
         .where(MemoStep.memo_id == memo_id, MemoStep.status == StepStatus.PENDING,
-               col(MemoStep.position_id).in_(answers_for or {0}),
+               col(MemoStep.position_id).in_(principal.answers_for),
                col(MemoStep.opened_at).is_(None))
     ).first()
     if step is None:
@@ -633,13 +630,12 @@ def mark_opened(*, memo_id: int, actor_id: int, request_info: RequestInfo | None
         if step.opened_at is not None or step.status != StepStatus.PENDING:
             return
         memo = writer.get(Memo, memo_id)
-        actor = writer.get(User, actor_id)
-        assert memo is not None and actor is not None
+        assert memo is not None
         step.opened_at = clock.now()
         # An acting officer opens it as what they would sign as: "<own post> รักษาราชการแทน…".
         opened_as = " ".join(_signature(principal, [step]).lines)[:200]
         audit.record(writer, audit.Entry(
-            AuditAction.MEMO_OPENED, org_id=memo.org_id, actor_id=actor_id,
-            actor_name=actor.full_name, position_title=opened_as, memo_id=memo_id,
+            AuditAction.MEMO_OPENED, org_id=memo.org_id, actor_id=principal.user_id,
+            actor_name=principal.full_name, position_title=opened_as, memo_id=memo_id,
             state_before=memo.state, state_after=memo.state,
             details={"round": step.round, "step": step.step_no}, request_info=request_info))

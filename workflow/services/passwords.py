@@ -21,7 +21,7 @@ from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from .. import clock, thai
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..models import (
     AuditAction,
@@ -106,13 +106,11 @@ def invite(*, user_id: int, invited_by: Principal,
     (again): a new colleague, or one whose first link expired. Refused for a deactivated
     account."""
     from . import notifications
-    from .administration import require_admin
+    from .administration import office_record, require_admin
 
     require_admin(invited_by)
     with db.write() as session:
-        user = session.get(User, user_id)
-        if user is None or user.org_id != invited_by.org_id:
-            raise NotFound("ไม่พบผู้ใช้นี้", "User not found.", code="user_not_found")
+        user = office_record(session, User, user_id, invited_by.org_id)
         if not user.is_active:
             raise Conflict("บัญชีนี้ถูกระงับ ส่งลิงก์ตั้งรหัสผ่านไม่ได้",
                            "The account is deactivated.", code="inactive")

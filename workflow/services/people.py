@@ -10,6 +10,7 @@ import csv
 import hashlib
 import io
 import re
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from .. import clock
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..models import (
     ROLE_LABELS,
@@ -34,6 +35,7 @@ from .accounts import Principal, check_new_password, hash_password
 from .administration import (
     check_unchanged,
     fingerprint,
+    office_record,
     one_line,
     record_change,
     require_admin,
@@ -129,10 +131,7 @@ def list_people(principal: Principal) -> list[PersonRow]:
 
 def get_person(principal: Principal, user_id: int) -> User:
     require_admin(principal)
-    user = db.session.get(User, user_id)
-    if user is None or user.org_id != principal.org_id:
-        raise NotFound("ไม่พบผู้ใช้นี้", "User not found.", code="user_not_found")
-    return user
+    return office_record(db.session, User, user_id, principal.org_id)
 
 
 def _person_dict(user: User) -> dict[str, Any]:
@@ -186,8 +185,6 @@ def _taken(username: str) -> Conflict:
 
 
 def _unguessable() -> str:
-    import secrets
-
     return secrets.token_urlsafe(32)
 
 
@@ -218,10 +215,7 @@ def update_person(*, principal: Principal, user_id: int, full_name: str, email: 
         check_new_password(password, username=user.username)
         new_hash = hash_password(password)
     with db.write() as session:
-        found = session.get(User, user_id)
-        if found is None or found.org_id != principal.org_id:
-            raise NotFound("ไม่พบผู้ใช้นี้", "User not found.", code="user_not_found")
-        user = found
+        user = office_record(session, User, user_id, principal.org_id)
         before = _person_dict(user)
         check_unchanged(seen, before)
         user.full_name, user.email, user.roles = full_name, email, role_text
@@ -264,9 +258,7 @@ def set_active(*, principal: Principal, user_id: int, active: bool,
         raise Conflict("ท่านระงับบัญชีของตนเองไม่ได้", "You cannot deactivate yourself.",
                        code="deactivate_self")
     with db.write() as session:
-        user = session.get(User, user_id)
-        if user is None or user.org_id != principal.org_id:
-            raise NotFound("ไม่พบผู้ใช้นี้", "User not found.", code="user_not_found")
+        user = office_record(session, User, user_id, principal.org_id)
         if user.is_active == active:
             return 0
         user.is_active = active
@@ -317,9 +309,7 @@ def _title_taken(session: Session, org_id: int, title: str, except_id: int | Non
 def _check_holder(session: Session, principal: Principal, holder_id: int | None) -> None:
     if holder_id is None:
         return
-    holder = session.get(User, holder_id)
-    if holder is None or holder.org_id != principal.org_id:
-        raise NotFound("ไม่พบผู้ใช้นี้", "User not found.", code="user_not_found")
+    holder = office_record(session, User, holder_id, principal.org_id)
     if not holder.is_active:
         raise Invalid("ผู้ใช้นี้ถูกระงับ แต่งตั้งให้ดำรงตำแหน่งไม่ได้", "That account is deactivated.",
                       code="user_inactive", details={"field": "holder_id"})
@@ -342,10 +332,8 @@ def save_position(*, principal: Principal, position_id: int | None, title: str,
             position = Position(org_id=principal.org_id, title=title)
             before = None
         else:
-            found = session.get(Position, position_id)
-            if found is None or found.org_id != principal.org_id:
-                raise NotFound("ไม่พบตำแหน่งนี้", "Position not found.", code="position_not_found")
-            position, before = found, _position_dict(found)
+            position = office_record(session, Position, position_id, principal.org_id)
+            before = _position_dict(position)
             check_unchanged(seen, before)
         if _title_taken(session, principal.org_id, title, position.id):
             raise Conflict(f"มีตำแหน่ง \"{title}\" แล้ว", "That position exists.",

@@ -12,13 +12,14 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..models import Memo, Position, Route, RouteStep
 from .accounts import Principal
 from .administration import (
     check_unchanged,
     fingerprint,
+    office_record,
     one_line,
     record_change,
     require_admin,
@@ -71,9 +72,7 @@ def offered_for(principal: Principal, memo: Memo | None = None) -> list[RouteRow
 def get_route(principal: Principal, route_id: int) -> RouteRow:
     """One route of the office, for its editor."""
     require_admin(principal)
-    route = db.session.get(Route, route_id)
-    if route is None or route.org_id != principal.org_id:
-        raise NotFound("ไม่พบสายการเสนอนี้", "Route not found.", code="route_not_found")
+    route = office_record(db.session, Route, route_id, principal.org_id)
     steps = _steps(db.session, route_id)
     return RouteRow(route, [t for _, t in steps], [i for i, _ in steps])
 
@@ -116,10 +115,7 @@ def save_route(*, principal: Principal, route_id: int | None, name: str, memo_ty
             route = Route(org_id=principal.org_id, name=name)
             before = None
         else:
-            found = session.get(Route, route_id)
-            if found is None or found.org_id != principal.org_id:
-                raise NotFound("ไม่พบสายการเสนอนี้", "Route not found.", code="route_not_found")
-            route = found
+            route = office_record(session, Route, route_id, principal.org_id)
             before = _route_dict(route, [i for i, _ in _steps(session, route_id)])
             check_unchanged(seen, before)
         route.name, route.memo_type = name, memo_type
@@ -155,9 +151,7 @@ def set_route_active(*, principal: Principal, route_id: int, active: bool,
     """Retire a route (no longer offered at drafting) or bring it back."""
     require_admin(principal)
     with db.write() as session:
-        route = session.get(Route, route_id)
-        if route is None or route.org_id != principal.org_id:
-            raise NotFound("ไม่พบสายการเสนอนี้", "Route not found.", code="route_not_found")
+        route = office_record(session, Route, route_id, principal.org_id)
         if route.is_default and not active:
             raise Conflict("ยกเลิกสายการเสนอหลักไม่ได้ กรุณาเลือกสายอื่นเป็นสายหลักก่อน",
                            "The default route cannot be retired.", code="default_route_needed")

@@ -146,7 +146,7 @@ def _show(memo_id: int, form: ActionForm | None = None, error: str = "",
 def show(memo_id: int) -> tuple[str, int]:
     """The memo page: header, body, route, endorsements and the signer's action panel."""
     page = _show(memo_id)  # checks access first
-    memos.mark_opened(memo_id=memo_id, actor_id=current_user.user_id, request_info=request_info())
+    memos.mark_opened(memo_id=memo_id, principal=principal(), request_info=request_info())
     return page
 
 
