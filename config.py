@@ -95,6 +95,12 @@ class Config:
     ATTACHMENT_MAX_MB = _int("ATTACHMENT_MAX_MB", 20)
     ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR", "")  # default: instance/attachments
 
+    # PDF rendering runs in a child process held to these limits (workflow/pdf.py): a memo
+    # body that needs more gets a Thai message and stays as it is.
+    PDF_MEMORY_MB = _int("PDF_MEMORY_MB", 768)
+    PDF_TIMEOUT_SECONDS = _int("PDF_TIMEOUT_SECONDS", 20)
+    PDF_CONCURRENT = _int("PDF_CONCURRENT", 2)  # renders at once per web process
+
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     API_TOKEN_HOURS = _int("API_TOKEN_HOURS", 12)
 

@@ -70,3 +70,10 @@ class Conflict(WorkflowError):
 class Invalid(WorkflowError):
     status = 422
     code = "invalid"
+
+
+class Unavailable(WorkflowError):
+    """Not now, but the request was fine: try again later."""
+
+    status = 503
+    code = "unavailable"

@@ -47,7 +47,7 @@ HTTP_MESSAGES = {
 ERROR_TITLES = {400: "คำขอไม่ถูกต้อง", 401: "กรุณาเข้าสู่ระบบ", 403: "ไม่มีสิทธิ์เข้าถึง",
                 404: "ไม่พบหน้าที่ต้องการ", 409: "ทำรายการไม่ได้ในขณะนี้",
                 413: "ข้อมูลใหญ่เกินไป", 422: "ข้อมูลไม่ถูกต้อง", 429: "ทำรายการบ่อยเกินไป",
-                500: "ระบบขัดข้อง"}
+                500: "ระบบขัดข้อง", 503: "ระบบไม่ว่างชั่วคราว"}
 
 
 def request_info() -> RequestInfo:
@@ -89,8 +89,11 @@ def error_response(status: int, code: str, message: str, message_en: str,
     return render_template("error.html", status=status, title=title, message=message), status
 
 
-def _on_workflow_error(exc: WorkflowError) -> tuple[Any, int]:
-    return error_response(exc.status, exc.code, exc.message, exc.message_en, exc.details)
+def _on_workflow_error(exc: WorkflowError) -> Any:
+    body, status = error_response(exc.status, exc.code, exc.message, exc.message_en, exc.details)
+    if status == 503:  # busy, not broken: say when to come back
+        return body, status, {"Retry-After": "10"}
+    return body, status
 
 
 def _on_csrf_error(exc: CSRFError) -> tuple[Any, int]:

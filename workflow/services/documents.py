@@ -115,4 +115,7 @@ def render_pdf(principal: Principal, memo_id: int) -> bytes:
     """The memo as an A4 PDF, for anyone who may read it."""
     static = Path(current_app.static_folder or "static")
     html = render_html(document(principal, memo_id), "print.css")
-    return pdf.render(html, base_url=str(static) + "/")
+    config = current_app.config
+    limits = pdf.Limits(memory_mb=config["PDF_MEMORY_MB"], seconds=config["PDF_TIMEOUT_SECONDS"],
+                        concurrent=config["PDF_CONCURRENT"])
+    return pdf.render(html, base_url=str(static) + "/", limits=limits)
