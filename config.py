@@ -107,6 +107,12 @@ class Config:
     # How many reverse proxies stand in front (0: none); their X-Forwarded-* are trusted.
     PROXY_HOPS = _int("PROXY_HOPS", 0)
 
+    # Strict-Transport-Security on HTTPS answers, so a browser that has been here once never
+    # again tries plain HTTP (where a network attacker could strip TLS). 0 turns it off, e.g.
+    # while trying HTTPS out; sub-domains only when every one of them serves HTTPS.
+    HSTS_SECONDS = _int("HSTS_SECONDS", 31536000)
+    HSTS_INCLUDE_SUBDOMAINS = _bool("HSTS_INCLUDE_SUBDOMAINS", False)
+
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "") or None
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "30 per minute")

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import (
     Flask,
+    current_app,
     g,
     has_request_context,
     jsonify,
@@ -55,6 +56,12 @@ def request_info() -> RequestInfo:
     return RequestInfo(ip=request.remote_addr or "", user_agent=request.user_agent.string[:300])
 
 
+# Private answers (pages, JSON, attachments, PDFs behind a login) must not be kept by the
+# browser or any shared cache: "no-cache" still stores them, and a shared office computer or
+# a proxy would hand them to the next person.
+NO_STORE = "no-store"
+
+
 def send_attachment(download: Any) -> Response:
     """A stored attachment as a download: never inline, a safe (RFC 5987) file name."""
     if not download.path.is_file():
@@ -62,14 +69,18 @@ def send_attachment(download: Any) -> Response:
 
         raise NotFound("ไม่พบไฟล์แนบในที่เก็บ", "The attachment's file is missing.",
                        code="file_missing")
-    return send_file(download.path, mimetype=download.content_type, as_attachment=True,
-                     download_name=download.filename, max_age=0)
+    response = send_file(download.path, mimetype=download.content_type, as_attachment=True,
+                         download_name=download.filename)
+    # send_file says "no-cache", which lets the browser keep a copy on disk.
+    response.headers["Cache-Control"] = NO_STORE
+    return response
 
 
 def send_pdf(body: bytes, memo_id: int) -> Response:
-    """A rendered memo, shown in the browser's PDF viewer."""
+    """A rendered memo, shown in the browser's PDF viewer, never cached."""
     return Response(body, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="memo-{memo_id}.pdf"'})
+                    headers={"Content-Disposition": f'inline; filename="memo-{memo_id}.pdf"',
+                             "Cache-Control": NO_STORE})
 
 
 def wants_json() -> bool:
@@ -154,8 +165,17 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    if request.endpoint and not request.endpoint.startswith("static"):
-        response.headers.setdefault("Cache-Control", "no-store")
+    if not (request.endpoint or "").startswith("static"):
+        # Set, not setdefault: send_file and others put a weaker "no-cache" here first.
+        response.headers["Cache-Control"] = NO_STORE
+    hsts_seconds = int(current_app.config.get("HSTS_SECONDS", 0))
+    # Only over HTTPS (browsers ignore it on plain HTTP, and it must not pin a dev server);
+    # behind a proxy, is_secure follows X-Forwarded-Proto once PROXY_HOPS trusts it.
+    if request.is_secure and hsts_seconds > 0:
+        hsts = f"max-age={hsts_seconds}"
+        if current_app.config.get("HSTS_INCLUDE_SUBDOMAINS"):
+            hsts += "; includeSubDomains"
+        response.headers["Strict-Transport-Security"] = hsts
     return response
 
 
