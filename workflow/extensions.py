@@ -5,7 +5,7 @@ Nothing here does I/O at import: each is configured by ``init_app``.
 
 from __future__ import annotations
 
-from flask import request
+from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -29,3 +29,14 @@ def username_key() -> str:
     else:
         name = request.form.get("username", "")
     return "user:" + name.strip().lower()[:64]
+
+
+def _username_limits() -> str:
+    return str(current_app.config["LOGIN_LIMIT_PER_USERNAME"])
+
+
+# One budget of guesses per username for every way of signing in (the /login form and
+# POST /api/v1/auth/token): with a limit per route each had its own, doubling the guesses.
+# A shared limit's storage key is its scope, not the endpoint, so both routes count together.
+login_username_limit = limiter.shared_limit(
+    _username_limits, scope="login-username", key_func=username_key, methods=["POST"])

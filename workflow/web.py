@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from flask import (
@@ -25,7 +26,7 @@ from werkzeug.wrappers import Response
 
 from . import routing, thai
 from .errors import BadRequest, WorkflowError
-from .extensions import login_manager
+from .extensions import limiter, login_manager
 from .models import ROLE_LABELS, URGENCY_LABELS, Role, Urgency
 from .services import accounts, administration
 from .services.common import RequestInfo
@@ -115,9 +116,22 @@ def _on_csrf_error(exc: CSRFError) -> tuple[Any, int]:
     )
 
 
-def _on_rate_limit(exc: RateLimitExceeded) -> tuple[Any, int]:
+def _retry_after(exc: RateLimitExceeded) -> int:
+    """Seconds until the breached limit's window lets the client in again (at least 1)."""
+    try:
+        breached = limiter.current_limit
+        if breached is not None:
+            return max(1, int(breached.reset_at - time.time()))
+    except Exception:  # noqa: BLE001 - storage unreachable: the window's length is a safe bound
+        _LOGGER.warning("could not read the rate limit's window", exc_info=True)
+    return max(1, int(exc.limit.limit.get_expiry()))
+
+
+def _on_rate_limit(exc: RateLimitExceeded) -> tuple[Any, int, dict[str, str]]:
     thai_text, english = HTTP_MESSAGES[429]
-    return error_response(429, "rate_limited", thai_text, english)
+    body, status = error_response(429, "rate_limited", thai_text, english)
+    # Clients and scripts need to know when to try again rather than hammer on (RFC 9110).
+    return body, status, {"Retry-After": str(_retry_after(exc))}
 
 
 def _on_http_error(exc: HTTPException) -> Any:
@@ -128,6 +142,8 @@ def _on_http_error(exc: HTTPException) -> Any:
     body, status = error_response(status, exc.name.lower().replace(" ", "_"), thai_text, english)
     # Keep what werkzeug says in headers, such as Allow on a 405.
     headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+    if status == 429 and not any(k.lower() == "retry-after" for k, _ in headers):
+        headers.append(("Retry-After", "60"))  # every 429 says when to come back
     return body, status, headers
 
 

@@ -9,7 +9,7 @@ from flask import current_app, g, jsonify, request
 from pydantic import BaseModel, Field, ValidationError
 
 from .. import clock
-from ..extensions import limiter, username_key
+from ..extensions import limiter, login_username_limit
 from ..services import accounts
 from ..validation import invalid_from
 from ..web import request_info
@@ -24,7 +24,7 @@ class TokenRequest(BaseModel):
 
 @bp.route("/auth/token", methods=["POST"])
 @limiter.limit(lambda: str(current_app.config["LOGIN_LIMIT_PER_IP"]))
-@limiter.limit(lambda: str(current_app.config["LOGIN_LIMIT_PER_USERNAME"]), key_func=username_key)
+@login_username_limit  # shared with the /login form
 def issue_token() -> Any:
     """Exchange a username and password for a bearer token."""
     try:

@@ -20,7 +20,7 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from ..errors import Unauthorized
-from ..extensions import limiter, username_key
+from ..extensions import limiter, login_username_limit
 from ..forms import LoginForm, PostForm
 from ..services import accounts
 from ..web import request_info
@@ -30,10 +30,6 @@ bp = Blueprint("auth", __name__)
 
 def _login_limits() -> str:
     return str(current_app.config["LOGIN_LIMIT_PER_IP"])
-
-
-def _username_limits() -> str:
-    return str(current_app.config["LOGIN_LIMIT_PER_USERNAME"])
 
 
 def _safe_next(target: str | None) -> str:
@@ -47,7 +43,7 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limits, methods=["POST"])
-@limiter.limit(_username_limits, key_func=username_key, methods=["POST"])
+@login_username_limit  # shared with the API's token endpoint
 def login() -> Any:
     """The sign-in page."""
     if current_user.is_authenticated:
