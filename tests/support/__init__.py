@@ -1,0 +1,1 @@
+"""Real servers and helpers the tests start: SMTP sink, Redis, Celery, databases, clients."""

@@ -1,0 +1,64 @@
+"""Scratch databases for the tests: one migrated database per backend, emptied between tests."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlmodel import SQLModel
+
+from workflow.cli import upgrade_database
+
+PG_ADMIN_URL = os.environ.get(
+    "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def create_database(backend: str, folder: Path) -> str:
+    """A new database migrated to head (an SQLite file in ``folder``, or a PostgreSQL
+    database of its own); its URL."""
+    if backend == "sqlite":
+        url = f"sqlite:///{folder / 'test.sqlite3'}"
+    else:
+        name = f"saraban_test_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    # The schema comes from the Alembic migrations, not create_all, so they are tested too.
+    upgrade_database(url)
+    return url
+
+
+def drop_database(url: str) -> None:
+    """Drop a PostgreSQL database ``create_database`` made (SQLite files go with their folder)."""
+    if url.startswith("sqlite"):
+        return
+    name = url.rsplit("/", 1)[1]
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def empty_tables(url: str) -> None:
+    """Delete every row, and put back the audit chain's genesis head."""
+    import workflow.models  # noqa: F401 - fills SQLModel.metadata
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            # The audit table refuses TRUNCATE by trigger; a test reset is the one exception.
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            quoted = ", ".join(f'"{t}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+        conn.execute(text("INSERT INTO audithead (id, seq, hash) VALUES (1, 0, :genesis)"),
+                     {"genesis": "0" * 64})
+    engine.dispose()
