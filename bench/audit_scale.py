@@ -25,8 +25,10 @@ sys.path.insert(0, str(ROOT))
 
 from tests.conftest import PG_ADMIN_URL, TEST_CONFIG  # noqa: E402
 from workflow import create_app  # noqa: E402
+from workflow.audit import search as audit_search  # noqa: E402
 from workflow.cli import upgrade_database  # noqa: E402
-from workflow.services import audit  # noqa: E402
+from workflow.trail.chain import GENESIS, chain_hash  # noqa: E402
+from workflow.trail.verify import verify_chain  # noqa: E402
 
 ACTIONS = ["memo_opened", "memo_approved", "memo_submitted", "login_succeeded",
            "notification_sent", "memo_created", "memo_sent_back", "login_failed"]
@@ -69,7 +71,7 @@ def fill(url: str, n_memos: int, n_events: int) -> None:
         _copy(conn, "memo", ["id", "org_id", "route_id", "drafter_id", "unit_line", "number",
                              "memo_date", "subject", "addressee", "urgency", "body", "state",
                              "round", "version", "created_at", "updated_at"], memos)
-        rows, prev = [], audit.GENESIS
+        rows, prev = [], GENESIS
         span = (datetime(2026, 11, 1, tzinfo=UTC) - start).total_seconds()
         for seq in range(1, n_events + 1):
             action = rng.choices(ACTIONS, WEIGHTS)[0]
@@ -81,7 +83,7 @@ def fill(url: str, n_memos: int, n_events: int) -> None:
                 state_before="", state_after=rng.choice(STATES) if memo_id else "",
                 text="เพื่อโปรดพิจารณา" if action == "memo_approved" else "",
                 ip="127.0.0.1", user_agent="bench", details="{}", prev_hash=prev, hash="")
-            event.hash = audit.chain_hash(prev, event)
+            event.hash = chain_hash(prev, event)
             prev = event.hash
             rows.append((seq, event.created_at, 1, event.actor_id, event.actor_name,
                          event.position_title, action, memo_id, "", event.state_after,
@@ -104,18 +106,18 @@ COLUMNS = ["seq", "created_at", "org_id", "actor_id", "actor_name", "position_ti
            "prev_hash", "hash"]
 
 FILTERS = {
-    "newest first, no filter": audit.AuditFilter(),
-    "memo by id": audit.AuditFilter(memo_id=4242),
-    "memo by ที่": audit.AuditFilter(memo="สป ๑/4242"),
-    "memo by subject words": audit.AuditFilter(memo="ศูนย์พัฒนาเด็กเล็ก ครั้งที่ 4242"),
-    "actor by username": audit.AuditFilter(actor="user42"),
-    "actor by part of name": audit.AuditFilter(actor="ทดสอบ42 "),
-    "action (rare)": audit.AuditFilter(action="login_failed"),
-    "action (common)": audit.AuditFilter(action="memo_approved"),
-    "state": audit.AuditFilter(state="returned"),
-    "date range (one week)": audit.AuditFilter(date_from=date(2025, 6, 1),
+    "newest first, no filter": audit_search.AuditFilter(),
+    "memo by id": audit_search.AuditFilter(memo_id=4242),
+    "memo by ที่": audit_search.AuditFilter(memo="สป ๑/4242"),
+    "memo by subject words": audit_search.AuditFilter(memo="ศูนย์พัฒนาเด็กเล็ก ครั้งที่ 4242"),
+    "actor by username": audit_search.AuditFilter(actor="user42"),
+    "actor by part of name": audit_search.AuditFilter(actor="ทดสอบ42 "),
+    "action (rare)": audit_search.AuditFilter(action="login_failed"),
+    "action (common)": audit_search.AuditFilter(action="memo_approved"),
+    "state": audit_search.AuditFilter(state="returned"),
+    "date range (one week)": audit_search.AuditFilter(date_from=date(2025, 6, 1),
                                                date_to=date(2025, 6, 7)),
-    "action + date range": audit.AuditFilter(action="memo_sent_back",
+    "action + date range": audit_search.AuditFilter(action="memo_sent_back",
                                              date_from=date(2025, 6, 1),
                                              date_to=date(2025, 6, 30)),
 }
@@ -145,7 +147,7 @@ def main() -> int:
                 with app.app_context():
                     from workflow.extensions import db
 
-                    query = audit.build_query(db.session, 1, audit_filter).limit(51)
+                    query = audit_search.build_query(db.session, 1, audit_filter).limit(51)
                     sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
                 plan = [r[0] for r in conn.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql))]
                 access = sorted({line.strip().split(" on ")[0].split("->")[-1].strip() + " on "
@@ -157,7 +159,7 @@ def main() -> int:
             from workflow.extensions import db
 
             started = time.perf_counter()
-            verdict = audit.verify_chain(db.session)
+            verdict = verify_chain(db.session)
             print(f"audit verify: {verdict.checked:,} events, ok={verdict.ok}, "
                   f"{time.perf_counter() - started:.1f} s")
         engine.dispose()

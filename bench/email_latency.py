@@ -68,7 +68,7 @@ def main() -> int:
     celery.start_worker()
     samples: list[float] = []
     try:
-        from workflow.services.demo import seed_demo
+        from workflow.demo.seed import seed_demo
 
         with app.app_context():
             seed_demo()

@@ -14,7 +14,7 @@ commits when it ends, or rolls everything back if it raises. Arguments are keywo
 of offices, users, positions, routes and memos coexist in one database.
 
 ``make_memo`` beyond ``"draft"`` is the one factory that commits. A memo is moved along
-its route by the real services (``memos.send_up`` and ``memos.perform``), which open units
+its route by the real services (``commands.send_up`` and ``actions.perform``), which open units
 of work of their own and must see the office, its people and the draft: so it commits the
 session first, then lets the drafter and each step's signer act as they would through the
 web, and returns the memo refreshed in the session. Steps, decisions, versions, register
@@ -33,12 +33,12 @@ from sqlmodel import Session, SQLModel, select
 
 from workflow import routing
 from workflow.extensions import db
+from workflow.identity.acting import answerers
+from workflow.identity.passwords import hash_password
+from workflow.memos import actions, commands
+from workflow.memos.routes import route_for_drafting
 from workflow.models import Memo, MemoStep, Organization, Position, Role, Route, RouteStep, User
-from workflow.services import memos
-from workflow.services.accounts import hash_password
-from workflow.services.appointments import answerers
-from workflow.services.common import office_today
-from workflow.services.routes import route_for_drafting
+from workflow.office.calendar import office_today
 from workflow.thai import thai_digits
 
 _counter = itertools.count(1)
@@ -137,7 +137,7 @@ def make_memo(session: Session, *, drafter: User, route: Route | None = None,
     session.commit()
     memo_id, drafter_id = memo.id, drafter.id
     assert memo_id is not None and drafter_id is not None
-    moved = memos.send_up(memo_id=memo_id, actor_id=drafter_id)
+    moved = commands.send_up(memo_id=memo_id, actor_id=drafter_id)
     while routing.step_of(moved.state) not in (None, target):
         moved = _act(moved, routing.APPROVE, ENDORSEMENT)
     if routing.step_of(moved.state) != target:
@@ -148,7 +148,7 @@ def make_memo(session: Session, *, drafter: User, route: Route | None = None,
     elif state == routing.REJECTED:
         _act(moved, routing.REJECT, REJECT_REASON)
     elif state == routing.WITHDRAWN:
-        memos.perform(routing.WITHDRAW, memo_id=memo_id, actor_id=drafter_id)
+        actions.perform(routing.WITHDRAW, memo_id=memo_id, actor_id=drafter_id)
     session.refresh(memo)
     return memo
 
@@ -175,7 +175,7 @@ def _act(memo: Memo, trigger: str, comment: str) -> Memo:
     if not signers:
         raise ValueError(f"nobody answers for step {step.step_no} ({step.position_title}) "
                          f"of memo {memo.id}: give the position a holder")
-    return memos.perform(trigger, memo_id=memo.id or 0, actor_id=signers[0].user.id or 0,
+    return actions.perform(trigger, memo_id=memo.id or 0, actor_id=signers[0].user.id or 0,
                          comment=comment)
 
 

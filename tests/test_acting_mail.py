@@ -10,8 +10,9 @@ from flask import Flask
 from sqlmodel import col, select
 
 from workflow.extensions import db
+from workflow.memos import reminders as reminder_sweep
 from workflow.models import MemoStep, Notification, NotificationKind, NotificationStatus
-from workflow.services import notifications
+from workflow.outbox import delivery
 
 from .test_administration import add_finance_director, appoint, to_step
 
@@ -31,7 +32,7 @@ def deliver_pending(app: Flask) -> None:
         for notification_id in db.session.exec(select(Notification.id).where(
                 Notification.status == NotificationStatus.PENDING)).all():
             assert notification_id is not None
-            notifications.deliver(notification_id)
+            delivery.deliver(notification_id)
 
 
 def test_arrival_and_reminders_reach_the_acting_officer_not_the_absent_holder(
@@ -54,7 +55,7 @@ def test_arrival_and_reminders_reach_the_acting_officer_not_the_absent_holder(
             MemoStep.memo_id == demo["memo_id"], MemoStep.status == "pending")).one()
         due = step.next_reminder_at
         assert due is not None
-        queued = notifications.queue_reminders(due + timedelta(minutes=1))
+        queued = reminder_sweep.queue_reminders(due + timedelta(minutes=1))
         assert len(queued) == 1
     deliver_pending(app)
     reminders = [m for m in smtp_server.to("finance@example.com") if m is not arrival]

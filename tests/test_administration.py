@@ -17,7 +17,10 @@ from flask.testing import FlaskClient
 from sqlmodel import col, select
 
 from workflow import clock
+from workflow.admin import positions
 from workflow.extensions import db
+from workflow.identity.principal import load_principal, principal_for
+from workflow.memos import queries, reminders
 from workflow.models import (
     Appointment,
     AuditAction,
@@ -31,8 +34,7 @@ from workflow.models import (
     Route,
     User,
 )
-from workflow.services import memos, notifications, people
-from workflow.services.accounts import load_principal, principal_for
+from workflow.office.calendar import office_today
 
 if TYPE_CHECKING:
     from tests.conftest import ApiClient
@@ -90,7 +92,7 @@ def appoint(app: Flask, acting: str, title: str = PERMSEC, *, starts: str = "",
             ends: str = "", capacity: str = "acting", absent: bool = True) -> FlaskClient:
     admin = login(app, "admin")
     with app.app_context():
-        today = memos.office_today()
+        today = office_today()
     data = {"position_id": str(position_id(app, title)),
             "acting_user_id": str(user_id(app, acting)),
             "capacity": capacity, "starts_on": starts or today.isoformat(),
@@ -436,7 +438,7 @@ def test_reminders_follow_the_appointment(app: Flask, demo: dict[str, int],
             MemoStep.memo_id == demo["memo_id"], MemoStep.step_no == 3,
             MemoStep.status == "pending")).one()
         assert step.next_reminder_at is not None
-        ids = notifications.queue_reminders(step.next_reminder_at + timedelta(minutes=1))
+        ids = reminders.queue_reminders(step.next_reminder_at + timedelta(minutes=1))
         rows = [db.session.get(Notification, i) for i in ids]
         assert [(r.kind, r.email) for r in rows if r] == [
             (NotificationKind.REMINDER, "finance@example.com")]
@@ -465,7 +467,7 @@ def test_when_the_appointment_ends_the_acting_officer_no_longer_sees_the_positio
 def test_an_appointment_counts_office_days_inclusive(app: Flask, demo: dict[str, int]) -> None:
     add_finance_director(app)
     with app.app_context():
-        today = memos.office_today()
+        today = office_today()
     appoint(app, "finance", starts=(today + timedelta(days=1)).isoformat(),
             ends=(today + timedelta(days=3)).isoformat())
     with app.app_context():
@@ -524,7 +526,7 @@ def be(day: date) -> str:
 def test_bad_appointments_are_refused(app: Flask, demo: dict[str, int]) -> None:
     admin = login(app, "admin")
     with app.app_context():
-        today = memos.office_today()
+        today = office_today()
     base = {"position_id": str(position_id(app, PERMSEC)),
             "acting_user_id": str(user_id(app, "deputy")), "capacity": "acting",
             "starts_on": be(today), "ends_on": be(today + timedelta(days=14)),
@@ -580,7 +582,7 @@ def test_the_route_card_names_who_signed_not_who_holds_the_post_now(
     with app.app_context():
         viewer = db.session.get(User, user_id(app, "admin"))
         assert viewer is not None
-        view = memos.get_memo(principal_for(db.session, viewer), demo["memo_id"])
+        view = queries.get_memo(principal_for(db.session, viewer), demo["memo_id"])
         assert view.steps[0].holder_name == "นางสาวอิสริย์ ผดุงทศ"  # who signed, not the clerk
 
 
@@ -593,7 +595,7 @@ def test_route_and_position_ids_are_checked_against_the_office(
         assert admin is not None
         principal = principal_for(db.session, admin)
         with pytest.raises(NotFound, match="User not found"):
-            people.save_position(principal=principal, position_id=None, title="ใหม่",
+            positions.save_position(principal=principal, position_id=None, title="ใหม่",
                                  holder_id=987654)
         assert db.session.exec(select(Position).where(Position.title == "ใหม่")).first() is None
 
@@ -790,7 +792,7 @@ def test_an_appointment_period_is_bounded(app: Flask, demo: dict[str, int]) -> N
             "acting_user_id": str(user_id(app, "deputy")), "capacity": "acting",
             "order_no": "๑/๒๕๖๙"}
     with app.app_context():
-        today = memos.office_today()
+        today = office_today()
     long = admin.post("/appointments", data={**base, "starts_on": be(today),
                                              "ends_on": be(today + timedelta(days=3 * 365))})
     assert long.status_code == 422 and "ยาวเกิน ๒ ปี" in long.get_data(as_text=True)

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from workflow.demo.seed import PEOPLE
+from workflow.memos import commands
 from workflow.models import MemoCreate
-from workflow.services import memos
-from workflow.services.demo import PEOPLE
 
 SIGNERS = ("head", "deputy", "permsec", "chief")
 FULL_NAMES = {username: full_name for username, full_name, _, _ in PEOPLE}
@@ -73,7 +73,7 @@ MEMO_FIELDS = {
 def make_memo(app: Any, drafter_id: int, **overrides: Any) -> int:
     """Create a draft through the service (a factory for tests that are not about creating)."""
     with app.app_context():
-        memo = memos.create_memo(actor_id=drafter_id,
+        memo = commands.create_memo(actor_id=drafter_id,
                                  memo_create=MemoCreate(**{**MEMO_FIELDS, **overrides}))
     assert memo.id is not None
     return memo.id

@@ -30,7 +30,10 @@ from sqlmodel import col, select
 
 from workflow import clock, routing
 from workflow.db import normalise_url
+from workflow.demo.seed import PEOPLE, SEED_SUBJECT
 from workflow.extensions import db
+from workflow.identity.principal import principal_for
+from workflow.memos import actions, commands
 from workflow.models import (
     AuditAction,
     AuditEvent,
@@ -42,10 +45,7 @@ from workflow.models import (
     Urgency,
     User,
 )
-from workflow.services import audit, memos
-from workflow.services.accounts import principal_for
-from workflow.services.common import RequestInfo
-from workflow.services.demo import PEOPLE, SEED_SUBJECT
+from workflow.trail.chain import _HASHED, Entry, RequestInfo, chain_hash, record
 
 if TYPE_CHECKING:
     from click.testing import Result
@@ -97,7 +97,7 @@ def do(app: Flask, demo: dict[str, int], memo_id: int, username: str, trigger: s
        comment: str = "") -> None:
     """Take ``trigger`` on the memo as ``username`` through the service, as the views do."""
     with app.app_context():
-        memos.perform(trigger, memo_id=memo_id, actor_id=demo[f"user_{username}"],
+        actions.perform(trigger, memo_id=memo_id, actor_id=demo[f"user_{username}"],
                       comment=comment, request_info=info(username))
 
 
@@ -106,14 +106,14 @@ def open_memo(app: Flask, demo: dict[str, int], memo_id: int, username: str) -> 
     with app.app_context():
         user = db.session.get(User, demo[f"user_{username}"])
         assert user is not None
-        memos.mark_opened(memo_id=memo_id, principal=principal_for(db.session, user),
+        commands.mark_opened(memo_id=memo_id, principal=principal_for(db.session, user),
                           request_info=info(username))
 
 
 def draft(app: Flask, demo: dict[str, int], username: str, subject: str) -> int:
     """A new draft by ``username``, created through the service."""
     with app.app_context():
-        memo = memos.create_memo(
+        memo = commands.create_memo(
             actor_id=demo[f"user_{username}"],
             memo_create=MemoCreate(subject=subject, addressee="นายกองค์การบริหารส่วนตำบลท่าตูม",
                                    body="<p>ตามที่ได้รับมอบหมาย</p>"),
@@ -178,10 +178,10 @@ def raw_execute(app: Flask, sql: str, **params: Any) -> None:
 def forge(app: Flask, template: AuditEvent, *, seq: int, prev_hash: str,
           **changes: Any) -> None:
     """Insert an event with a correctly computed hash over ``prev_hash`` (as a forger would)."""
-    fields = {name: getattr(template, name) for name in audit._HASHED}
+    fields = {name: getattr(template, name) for name in _HASHED}
     fields.update(seq=seq, prev_hash=prev_hash, **changes)
     forged = AuditEvent(**fields, hash="")
-    forged.hash = audit.chain_hash(prev_hash, forged)
+    forged.hash = chain_hash(prev_hash, forged)
     values = forged.model_dump(exclude={"id"})
     with attacker(app) as conn:
         conn.execute(insert(AuditEvent.__table__).values(**values))  # type: ignore[attr-defined]
@@ -666,7 +666,7 @@ def test_date_search_finds_events_of_a_server_whose_clock_is_behind(
     for moment in moments:
         clock.set_now(moment)
         with app.app_context(), db.write() as session:
-            audit.record(session, audit.Entry(
+            record(session, Entry(
                 AuditAction.LOGIN_SUCCEEDED, org_id=demo["org_id"], actor_id=demo["user_head"],
                 actor_name=NAMES["head"], details={"kind": "web"}))
     clock.set_now(at(2026, 1, 6, 9, 0))
@@ -777,7 +777,7 @@ def offices(app: Flask, demo: dict[str, int]) -> Offices:
                          addressee="นายกเทศมนตรี")
         session.add(elsewhere)
         session.flush()
-        audit.record(session, audit.Entry(AuditAction.MEMO_CREATED, org_id=other.id,
+        record(session, Entry(AuditAction.MEMO_CREATED, org_id=other.id,
                                           actor_id=outsider.id, actor_name=outsider.full_name,
                                           memo_id=elsewhere.id, state_after="draft"))
         ids = (clerk2.id, elsewhere.id)
@@ -811,7 +811,7 @@ def test_search_access_on_the_page_and_the_api(
         client: FlaskClient, auth: AuthActions) -> None:
     """Only overseers search the whole trail; others see one memo's trail, and only if theirs."""
     with app.app_context():  # the seed memo has a trail of its own
-        memos.update_memo(memo_id=offices.seed, actor_id=demo["user_clerk"],
+        commands.update_memo(memo_id=offices.seed, actor_id=demo["user_clerk"],
                           memo_update=MemoUpdate(urgency=Urgency.URGENT),
                           request_info=info("clerk"))
     memo_ids = {"seed": offices.seed, "colleague_draft": offices.colleague_draft,
@@ -865,7 +865,7 @@ def test_csv_and_json_exports_carry_every_event_intact(
     do(app, demo, seed, "head", routing.APPROVE, tricky)
     do(app, demo, seed, "deputy", routing.APPROVE, TO_CHIEF)
     with app.app_context(), db.write() as session:  # more events than one export page (500)
-        audit.record(session, *(audit.Entry(AuditAction.LOGIN_FAILED, org_id=demo["org_id"],
+        record(session, *(Entry(AuditAction.LOGIN_FAILED, org_id=demo["org_id"],
                                              details={"username": f"guess{n}"})
                                  for n in range(520)))
     auth.login("auditor")
@@ -967,7 +967,7 @@ def big_trail(app: Flask, demo: dict[str, int], runner: Any, days: int) -> BigTr
     with app.app_context(), db.write() as session:
         for day in range(days):
             clock.set_now(at(2026, 1, 1) + timedelta(days=day))
-            entries = [audit.Entry(AuditAction.MEMO_REJECTED, org_id=demo["org_id"],
+            entries = [Entry(AuditAction.MEMO_REJECTED, org_id=demo["org_id"],
                                    actor_id=demo["user_admin"], actor_name=NAMES["admin"],
                                    memo_id=old, state_before="pending_1", state_after="rejected",
                                    text="ไม่อนุมัติ") for _ in range(RARE if day == 0 else 0)]
@@ -975,12 +975,12 @@ def big_trail(app: Flask, demo: dict[str, int], runner: Any, days: int) -> BigTr
                 action, before, after = kinds[n % len(kinds)] if n % 97 else sent_back
                 who = busy[(n + day) % len(busy)]
                 on_memo = action not in ("login_succeeded", "logout")
-                entries.append(audit.Entry(
+                entries.append(Entry(
                     action, org_id=demo["org_id"], actor_id=demo[f"user_{who}"],
                     actor_name=NAMES[who],
                     memo_id=memo_ids[(n * 7 + day) % len(memo_ids)] if on_memo else None,
                     state_before=before, state_after=after, request_info=info(who)))
-            audit.record(session, *entries)
+            record(session, *entries)
     clock.set_now(at(2026, 3, 1))
     total = len(memo_ids) + 1 + days * EVENTS_PER_DAY
     assert f"OK: {total} events verified" in verify(runner).output

@@ -15,10 +15,10 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Response, expect
 from sqlmodel import select
 
+from workflow.demo.seed import PEOPLE, SEED_SUBJECT
 from workflow.extensions import db
+from workflow.memos import commands
 from workflow.models import Decision, Memo, MemoCreate, Position, Route, RouteStep
-from workflow.services import memos
-from workflow.services.demo import PEOPLE, SEED_SUBJECT
 from workflow.thai import thai_digits
 
 DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}, "locale": "th-TH"}
@@ -288,7 +288,7 @@ def test_send_back_and_resubmit_in_browser(app, demo, sign_in, shots):
 def _memo_off_deputys_route(app: Any, demo: dict[str, int]) -> int:
     """A memo the clerk sends on a short route, head -> chief, that skips the deputy."""
     with app.app_context():
-        memo = memos.create_memo(
+        memo = commands.create_memo(
             actor_id=demo["user_clerk"],
             memo_create=MemoCreate(subject="ขออนุมัติจัดซื้อวัสดุสำนักงาน",
                                    addressee="นายกองค์การบริหารส่วนตำบลท่าตูม",

@@ -13,6 +13,8 @@ from tests.conftest import AuthActions
 from tests.factories import make_memo, make_office, make_position, make_route, make_user
 from workflow import routing
 from workflow.extensions import db
+from workflow.identity.principal import principal_for
+from workflow.memos import commands, queries
 from workflow.models import (
     AuditEvent,
     Decision,
@@ -30,8 +32,7 @@ from workflow.models import (
     Urgency,
     User,
 )
-from workflow.services import audit, memos
-from workflow.services.accounts import principal_for
+from workflow.trail.verify import verify_memo
 
 
 @dataclass
@@ -58,7 +59,7 @@ def office(app: Flask) -> Office:
 
 def inbox(user: User) -> list[int]:
     """The ids of the memos waiting for ``user``, as their inbox lists them."""
-    return [item.memo.id or 0 for item in memos.list_memos(principal_for(db.session, user),
+    return [item.memo.id or 0 for item in queries.list_memos(principal_for(db.session, user),
                                                            "inbox")]
 
 
@@ -154,7 +155,7 @@ def test_an_approved_memo_went_up_the_whole_route(app: Flask, office: Office) ->
         events = db.session.exec(select(AuditEvent.action).where(AuditEvent.memo_id == memo.id)
                                  .order_by(col(AuditEvent.seq))).all()
         assert events == ["memo_submitted"] + ["memo_approved"] * 4
-        assert audit.verify_memo(db.session, memo.id or 0).ok
+        assert verify_memo(db.session, memo.id or 0).ok
         outbox = db.session.exec(select(Notification.kind, Notification.recipient_id).where(
             Notification.memo_id == memo.id).order_by(col(Notification.id))).all()
         assert outbox == [*((NotificationKind.ARRIVAL, s.id) for s in office.signers),
@@ -174,7 +175,7 @@ def test_a_memo_waiting_at_step_2_is_in_that_signers_inbox(app: Flask, office: O
         assert inbox(office.signers[1]) == [memo.id]
         assert inbox(office.signers[0]) == [first.id]
         assert inbox(office.signers[2]) == inbox(office.signers[3]) == []
-        view = memos.get_memo(principal_for(db.session, office.signers[1]), memo.id or 0)
+        view = queries.get_memo(principal_for(db.session, office.signers[1]), memo.id or 0)
         assert set(view.allowed) == {"approve", "send_back", "reject"}
 
 
@@ -210,9 +211,9 @@ def test_a_returned_memo_can_be_sent_up_again(app: Flask, office: Office) -> Non
         memo = make_memo(session, drafter=office.clerk, state=routing.RETURNED)
 
     with app.app_context():
-        mine = memos.list_memos(principal_for(db.session, office.clerk), "mine")
+        mine = queries.list_memos(principal_for(db.session, office.clerk), "mine")
         assert [item.memo.id for item in mine] == [memo.id]
-        again = memos.send_up(memo_id=memo.id or 0, actor_id=office.clerk.id or 0)
+        again = commands.send_up(memo_id=memo.id or 0, actor_id=office.clerk.id or 0)
         assert (again.state, again.round) == ("pending_1", 2)
         assert inbox(office.signers[0]) == [memo.id]
 

@@ -9,8 +9,8 @@ import pytest
 from sqlmodel import select
 
 from workflow.extensions import db
+from workflow.memos import attachments
 from workflow.models import Decision
-from workflow.services import attachments
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

@@ -151,7 +151,7 @@ def test_worker_killed_in_the_middle_of_a_send(app, demo, api, smtp_server, cele
 
 def test_a_redelivered_task_sends_nothing_twice(app, demo, api, smtp_server):
     """Delivering the same row twice (a redelivered task) sends one email."""
-    from workflow.services import notifications
+    from workflow.outbox import delivery
 
     memo_id = demo["memo_id"]
     with app.app_context():
@@ -159,8 +159,8 @@ def test_a_redelivered_task_sends_nothing_twice(app, demo, api, smtp_server):
     api.act(memo_id, "clerk", "submit")
     [row] = _rows(app, memo_id)
     with app.app_context():
-        assert notifications.deliver(row.id) == "sent"
-        assert notifications.deliver(row.id) == "not-due-or-taken"
+        assert delivery.deliver(row.id) == "sent"
+        assert delivery.deliver(row.id) == "not-due-or-taken"
     assert len(smtp_server.wait_for(1)) == 1
 
 
@@ -170,7 +170,7 @@ def test_gives_up_after_the_last_try_and_an_admin_retries(app, demo, api, client
     from datetime import timedelta
 
     from workflow import clock
-    from workflow.services import notifications
+    from workflow.outbox import delivery
 
     app.config.update(REDIS_URL="", MAIL_MAX_ATTEMPTS=2)
     smtp_server.stop()
@@ -178,10 +178,10 @@ def test_gives_up_after_the_last_try_and_an_admin_retries(app, demo, api, client
     api.act(memo_id, "clerk", "submit")
     [row] = _rows(app, memo_id)
     with app.app_context():
-        assert notifications.deliver(row.id) == "retry"
+        assert delivery.deliver(row.id) == "retry"
         clock.set_now(clock.now() + timedelta(seconds=5))
-        assert notifications.sweep() == [row.id]
-        assert notifications.deliver(row.id) == "failed"
+        assert delivery.sweep() == [row.id]
+        assert delivery.deliver(row.id) == "failed"
     [row] = _rows(app, memo_id)
     assert row.status == NotificationStatus.FAILED and "Error" in row.last_error
 
@@ -193,7 +193,7 @@ def test_gives_up_after_the_last_try_and_an_admin_retries(app, demo, api, client
     assert client.post(f"/admin/outbox/{row.id}/retry").status_code == 302
     smtp_server.start()
     with app.app_context():
-        assert notifications.deliver(row.id) == "sent"
+        assert delivery.deliver(row.id) == "sent"
     assert len(smtp_server.wait_for(1)) == 1
     auth.login("clerk")
     memo_page = client.get(f"/memos/{memo_id}").text

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from workflow.extensions import db
 from workflow.models import OfficeDay
-from workflow.services import notifications
+from workflow.office.calendar import calendar_for
 
 
 def test_admin_adds_a_holiday_in_buddhist_era_and_reminders_skip_it(app, demo, client, auth):
@@ -22,7 +22,7 @@ def test_admin_adds_a_holiday_in_buddhist_era_and_reminders_skip_it(app, demo, c
     with app.app_context():
         [row] = db.session.exec(select(OfficeDay)).all()
         assert row.day == date(2026, 12, 28) and row.is_holiday
-        calendar = notifications.calendar_for(db.session, demo["org_id"])
+        calendar = calendar_for(db.session, demo["org_id"])
         assert not calendar.is_working_day(date(2026, 12, 28))
         assert calendar.is_working_day(date(2026, 12, 29))
 
@@ -32,7 +32,7 @@ def test_a_weekend_working_day(app, demo, client, auth):
     auth.login("admin")
     client.post("/admin/office-days", data={"day": "5/12/2569", "kind": "working", "note": ""})
     with app.app_context():
-        calendar = notifications.calendar_for(db.session, demo["org_id"])
+        calendar = calendar_for(db.session, demo["org_id"])
         assert calendar.is_working_day(date(2026, 12, 5))
 
 

@@ -21,10 +21,19 @@ from PIL import Image
 from sqlmodel import col, select
 
 from workflow import clock
+from workflow.demo.seed import SEED_SUBJECT
 from workflow.extensions import db
-from workflow.models import AuditAction, AuditEvent, Memo, MemoStep, Organization
-from workflow.services import audit, notifications
-from workflow.services.demo import SEED_SUBJECT
+from workflow.memos import reminders
+from workflow.models import (
+    AuditAction,
+    AuditEvent,
+    Memo,
+    MemoStep,
+    Notification,
+    Organization,
+)
+from workflow.office.calendar import calendar_for
+from workflow.trail.verify import verify_chain
 
 BKK = ZoneInfo("Asia/Bangkok")
 OFFICE = "องค์การบริหารส่วนตำบลท่าตูม"
@@ -286,7 +295,7 @@ def test_each_change_is_audited_with_before_and_after(app, demo, client, auth):
     assert "ไม่มีการเปลี่ยนแปลง" in client.get("/admin/office").text
     assert len(admin_changes(app)) == 1
     with app.app_context():
-        assert audit.verify_chain(db.session).ok
+        assert verify_chain(db.session).ok
 
 
 # -- the settings take effect --------------------------------------------------------------------
@@ -314,8 +323,8 @@ def sweep_at(app: Flask, moment: datetime) -> list[tuple[str, int, str]]:
     """Run the reminder sweep at ``moment``: (kind, memo, recipient email) of each row queued."""
     clock.set_now(moment)
     with app.app_context():
-        ids = notifications.queue_reminders()
-        rows = [db.session.get(notifications.Notification, i) for i in ids]
+        ids = reminders.queue_reminders()
+        rows = [db.session.get(Notification, i) for i in ids]
         return [(str(r.kind), r.memo_id or 0, r.email) for r in rows if r is not None]
 
 
@@ -332,7 +341,7 @@ def test_office_hours_reminder_policy_and_escalation_drive_the_reminders(
         office_opens="09:00", office_closes="12:00", reminder_policy_urgent_first="2h",
         reminder_policy_urgent_repeat="30m", escalate_after="2")).status_code == 302
     with app.app_context():
-        calendar = notifications.calendar_for(db.session, demo["org_id"])
+        calendar = calendar_for(db.session, demo["org_id"])
         assert (str(calendar.opens), str(calendar.closes)) == ("09:00:00", "12:00:00")
 
     after = submit_urgent(api, bkk(2026, 3, 10, 11))

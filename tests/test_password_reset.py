@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from workflow import clock
 from workflow.extensions import db
+from workflow.identity import passwords
 from workflow.models import (
     AuditEvent,
     Notification,
@@ -26,7 +27,8 @@ from workflow.models import (
     PasswordReset,
     User,
 )
-from workflow.services import audit, notifications, passwords
+from workflow.outbox import delivery
+from workflow.trail.verify import verify_chain
 
 SENT = "หากข้อมูลตรงกับบัญชีในระบบ ระบบได้ส่งลิงก์ตั้งรหัสผ่านใหม่ไปทางอีเมลแล้ว"
 LINK_INVALID = "ลิงก์ตั้งรหัสผ่านใหม่นี้ใช้ไม่ได้"
@@ -118,8 +120,8 @@ def test_reset_by_emailed_link(app, demo, client, api, smtp_server):
     assert row.status == NotificationStatus.PENDING and row.memo_id is None
     assert row.email == "head@example.com" and row.dedupe_key.startswith("password_reset:")
     with app.app_context():
-        assert notifications.deliver(row.id) == "sent"
-        assert notifications.deliver(row.id) == "not-due-or-taken"
+        assert delivery.deliver(row.id) == "sent"
+        assert delivery.deliver(row.id) == "not-due-or-taken"
     [message] = smtp_server.wait_for(1)
     assert "head@example.com" in str(message["To"])
     assert str(message["Subject"]) == "ตั้งรหัสผ่านใหม่ ระบบสารบรรณ องค์การบริหารส่วนตำบลท่าตูม"
@@ -173,7 +175,7 @@ def test_reset_by_emailed_link(app, demo, client, api, smtp_server):
     assert '"sessions_ended":2' in done_event.details  # the browser and the API token
     assert all(token not in e.details + e.text for e in events)
     with app.app_context(), Session(db.engine) as session:
-        assert audit.verify_chain(session).ok
+        assert verify_chain(session).ok
 
 
 def test_the_email_login_is_case_insensitive_and_the_admin_outbox_hides_the_link(
@@ -236,7 +238,7 @@ def test_an_expired_link_is_refused(app, demo, client):
 
 def test_the_expiry_follows_the_setting(make_app):
     """PASSWORD_RESET_MINUTES shortens the link's life."""
-    from workflow.services.demo import seed_demo
+    from workflow.demo.seed import seed_demo
 
     app = make_app(PASSWORD_RESET_MINUTES=5, REDIS_URL="")
     with app.app_context():
@@ -333,7 +335,7 @@ def test_the_breached_list_is_shipped_and_case_insensitive():
 
 def test_both_forms_need_the_csrf_token(make_app):
     """Without the session's token the forms are refused with the Thai 400 page."""
-    from workflow.services.demo import seed_demo
+    from workflow.demo.seed import seed_demo
 
     app = make_app(WTF_CSRF_ENABLED=True, REDIS_URL="")
     with app.app_context():
@@ -358,7 +360,7 @@ def test_both_forms_need_the_csrf_token(make_app):
 
 def test_asking_is_rate_limited_per_address_and_per_account(make_app):
     """Five asks a minute from one address; three per account whatever the address."""
-    from workflow.services.demo import seed_demo
+    from workflow.demo.seed import seed_demo
 
     app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://", REDIS_URL="")
     with app.app_context():
@@ -384,7 +386,7 @@ def test_the_worker_sends_the_link_and_blanks_the_row(notify_app, smtp_server, c
     """After the commit the email goes to Celery; the worker sends it and blanks the body."""
     import time
 
-    from workflow.services.demo import seed_demo
+    from workflow.demo.seed import seed_demo
 
     with notify_app.app_context():
         seed_demo()

@@ -20,6 +20,7 @@ from sqlmodel import col, select
 
 from workflow import clock, tasks
 from workflow.extensions import db
+from workflow.memos import reminders as reminder_sweep
 from workflow.models import (
     Memo,
     MemoStep,
@@ -29,7 +30,7 @@ from workflow.models import (
     OfficeDay,
     User,
 )
-from workflow.services import notifications
+from workflow.outbox import delivery
 
 BKK = ZoneInfo("Asia/Bangkok")
 URGENT_SUBJECT = "ขอความเห็นชอบจัดซื้อวัสดุสำนักงาน (ด่วน)"
@@ -79,7 +80,7 @@ def sweep_at(app: Flask, moment: datetime) -> list[Notification]:
     """Run the reminder sweep with the clock at ``moment``; returns the rows it queued."""
     clock.set_now(moment)
     with service_context(app):
-        ids = notifications.queue_reminders()
+        ids = reminder_sweep.queue_reminders()
         return [row for i in ids if (row := db.session.get(Notification, i)) is not None]
 
 
@@ -87,7 +88,7 @@ def digests_at(app: Flask, moment: datetime) -> list[Notification]:
     """Run the morning digest with the clock at ``moment``; returns the rows it queued."""
     clock.set_now(moment)
     with service_context(app):
-        ids = notifications.queue_digests()
+        ids = reminder_sweep.queue_digests()
         return [row for i in ids if (row := db.session.get(Notification, i)) is not None]
 
 
@@ -296,7 +297,7 @@ def test_two_concurrent_sweeps_queue_each_reminder_once(
         try:
             with service_context(app):
                 start.wait(timeout=30)
-                results.append(notifications.queue_reminders())
+                results.append(reminder_sweep.queue_reminders())
         except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread below
             errors.append(exc)
 
@@ -404,8 +405,8 @@ def test_reminder_is_delivered_by_smtp_with_thai_subject(
 
     mailer = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, REDIS_URL="")
     with mailer.app_context():
-        assert notifications.deliver(reminder.id) == "sent"
-        assert notifications.deliver(reminder.id) == "not-due-or-taken"
+        assert delivery.deliver(reminder.id) == "sent"
+        assert delivery.deliver(reminder.id) == "not-due-or-taken"
         memo_subject = db.session.exec(
             select(Notification.subject).where(Notification.id == reminder.id)).one()
     [message] = smtp_server.wait_for(1)
@@ -535,7 +536,7 @@ def test_memo_page_lists_notifications_with_recipient_and_status(
     assert arrival.id is not None
     mailer = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, REDIS_URL="")
     with mailer.app_context():
-        assert notifications.deliver(arrival.id) == "sent"
+        assert delivery.deliver(arrival.id) == "sent"
     for due in (bkk(2026, 3, 16, 16), bkk(2026, 3, 17, 16), bkk(2026, 3, 18, 16)):
         assert sweep_at(app, due)
 

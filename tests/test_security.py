@@ -13,10 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
+from workflow.demo.seed import seed_demo
 from workflow.extensions import db
+from workflow.identity.passwords import hash_password
 from workflow.models import AuthSession, Memo, User
-from workflow.services.accounts import hash_password
-from workflow.services.demo import seed_demo
 
 CSRF_FAILED = "แบบฟอร์มหมดอายุหรือไม่ถูกต้อง กรุณาเปิดหน้าใหม่แล้วลองอีกครั้ง (ข้อมูลที่บันทึกไว้แล้วไม่สูญหาย)"
 BAD_CREDENTIALS = "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง"

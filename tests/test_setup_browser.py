@@ -26,10 +26,11 @@ from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, Response, expect
 from sqlmodel import col, select
 
+from workflow.demo.seed import SEED_SUBJECT
 from workflow.extensions import db
 from workflow.models import Memo, Notification, NotificationKind, NotificationStatus, User
-from workflow.services import memos, notifications
-from workflow.services.demo import SEED_SUBJECT
+from workflow.office.calendar import office_today
+from workflow.outbox import delivery
 from workflow.thai import thai_digits
 
 from .test_browser import Shots
@@ -190,9 +191,9 @@ def endorse_and_approve(page: Page, comment: str) -> None:
 def deliver_outbox(app: Flask) -> list[int]:
     """Send every due email in the outbox, as the worker's sweep would."""
     with app.app_context():
-        due = notifications.sweep()
+        due = delivery.sweep()
         for notification_id in due:
-            assert notifications.deliver(notification_id) == "sent", notification_id
+            assert delivery.deliver(notification_id) == "sent", notification_id
     return due
 
 
@@ -502,7 +503,7 @@ def test_an_acting_officer_signs_for_the_absent_permanent_secretary(
            ).to_contain_text(full_name)
 
     with app.app_context():
-        today = memos.office_today()
+        today = office_today()
     ends = today + timedelta(days=14)
     admin.goto("/appointments")
     expect(admin.locator("h1")).to_have_text("ผู้รักษาราชการแทน / ปฏิบัติราชการแทน")

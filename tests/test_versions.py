@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlmodel import select
 
 from workflow.extensions import db
+from workflow.memos.versions import content_hash
 from workflow.models import Decision, MemoVersion
-from workflow.services.versions import content_hash
 from workflow.textdiff import html_text, word_diff
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -11,6 +12,12 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from config import BASE_DIR
+
+from .admin import setup
+from .demo.seed import PEOPLE, seed_demo
+from .errors import WorkflowError
+from .extensions import db
+from .trail.verify import verify_chain, verify_memo
 
 
 def alembic_config(url: str) -> AlembicConfig:
@@ -38,8 +45,6 @@ def db_upgrade_command() -> None:
 @with_appcontext
 def seed_demo_command() -> None:
     """Migrate, then create the demo office of the seed memo (safe to run again)."""
-    from .services.demo import PEOPLE, seed_demo
-
     upgrade_database()
     ids = seed_demo()
     click.echo(f"สำนักงานตัวอย่างพร้อมแล้ว: memo #{ids['memo_id']}")
@@ -55,16 +60,11 @@ def seed_demo_command() -> None:
 @with_appcontext
 def create_admin_command(username: str, full_name: str, email: str, office: str) -> None:
     """Create the first administrator; the password comes from ADMIN_PASSWORD or a prompt."""
-    import os
-
-    from .errors import WorkflowError
-    from .services import accounts
-
     upgrade_database()
     password = os.environ.get("ADMIN_PASSWORD") or click.prompt(
         "รหัสผ่าน (password)", hide_input=True, confirmation_prompt=True)
     try:
-        accounts.create_admin(username=username, full_name=full_name, email=email,
+        setup.create_admin(username=username, full_name=full_name, email=email,
                               password=password, office=office)
     except WorkflowError as exc:
         raise click.ClickException(f"{exc.message} ({exc.message_en})") from None
@@ -78,11 +78,8 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 @click.option("--memo", "memo_id", type=int, default=None, help="Check one memo's trail only.")
 def audit_verify_command(memo_id: int | None) -> None:
     """Check the hash chain; exit 1 naming the first broken event."""
-    from .extensions import db
-    from .services import audit
-
     session = db.session
-    verdict = audit.verify_memo(session, memo_id) if memo_id else audit.verify_chain(session)
+    verdict = verify_memo(session, memo_id) if memo_id else verify_chain(session)
     if verdict.ok:
         click.echo(f"OK: {verdict.checked} events verified, the chain is intact "
                    "(ตรวจสอบแล้ว ไม่มีการแก้ไข)")

@@ -13,11 +13,12 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator
-from sqlalchemy import Index, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import ColumnElement, Index, Text, UniqueConstraint, and_
+from sqlmodel import Field, SQLModel, col
 
 from . import clock
 from .dbtypes import UTCDateTime, ValueEnum
+from .validation import text_problem
 
 SUBJECT_MAX = 300
 ADDRESSEE_MAX = 200
@@ -193,12 +194,13 @@ def _text(label_th: str, maximum: int, *, required: bool,
 
     def check(value: str) -> str:
         value = value.strip()
-        if single_line and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-            # A line break in a subject would also break the email header it goes into.
+        problem = text_problem(value, maximum=maximum, required=required,
+                               single_line=single_line)
+        if problem == "control_characters":
             raise ValueError(f"{label_th}: ต้องเป็นข้อความบรรทัดเดียว ไม่มีอักขระควบคุม")
-        if required and not value:
+        if problem == "required":
             raise ValueError(f"{label_th}: ต้องกรอก")
-        if len(value) > maximum:
+        if problem == "too_long":
             raise ValueError(f"{label_th}: ยาวเกิน {maximum:,} ตัวอักษร")
         return value
 
@@ -210,6 +212,11 @@ AddresseeText = Annotated[str, _text("เรียน", ADDRESSEE_MAX, required=
 BodyHtml = Annotated[str, _text("เนื้อหา", BODY_MAX, required=False, single_line=False)]
 
 
+# An id or version in a request: what an INTEGER column holds. A larger number is the
+# caller's mistake (422), not the database's overflow (500); "²" or "๑" is no number at all.
+RecordId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
 class MemoCreate(SQLModel):
     """What a drafter sends to create a memo."""
 
@@ -217,7 +224,7 @@ class MemoCreate(SQLModel):
     addressee: AddresseeText
     urgency: Urgency = Urgency.NORMAL
     body: BodyHtml = ""
-    route_id: int | None = None  # the route it goes up; the office's default when omitted
+    route_id: RecordId | None = None  # the route it goes up; the office's default if omitted
 
 
 class MemoUpdate(SQLModel):
@@ -227,8 +234,8 @@ class MemoUpdate(SQLModel):
     addressee: AddresseeText | None = None
     urgency: Urgency | None = None
     body: BodyHtml | None = None
-    route_id: int | None = None
-    version: int | None = None  # the version the editor started from
+    route_id: RecordId | None = None
+    version: RecordId | None = None  # the version the editor started from
 
 
 class MemoStep(SQLModel, table=True):
@@ -255,6 +262,20 @@ class MemoStep(SQLModel, table=True):
     last_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # When the next reminder falls due, in office time; None once decided or escalated.
     next_reminder_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+def current_round(memo: Any = None) -> ColumnElement[bool]:
+    """The join of a memo (``Memo``, or an alias of it) to its steps of the round under way:
+    a resubmitted memo keeps the steps of earlier rounds, which no longer wait for anyone."""
+    memo = memo if memo is not None else Memo
+    return and_(col(MemoStep.memo_id) == col(memo.id), col(MemoStep.round) == col(memo.round))
+
+
+def waiting_at(position_ids: Any) -> ColumnElement[bool]:
+    """Steps that wait for a decision at any of ``position_ids`` (with ``current_round``, the
+    memos waiting there now)."""
+    return and_(col(MemoStep.status) == StepStatus.PENDING,
+                col(MemoStep.position_id).in_(position_ids))
 
 
 class Decision(SQLModel, table=True):
@@ -372,7 +393,7 @@ class ActionRequest(SQLModel):
 
     action: str = Field(max_length=20)
     comment: str = Field(default="", max_length=COMMENT_MAX)
-    version: int | None = None  # refuse if the memo has moved on since this version
+    version: RecordId | None = None  # refuse if the memo has moved on since this version
 
 
 class StepPublic(SQLModel):

@@ -4,34 +4,35 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .services import notifications
+from .memos import reminders
+from .outbox import delivery, queue
 
 
 @shared_task(name="workflow.tasks.deliver_notification")
 def deliver_notification(notification_id: int) -> str:
     """Send one queued email (a no-op if it was sent already or is not due)."""
-    return notifications.deliver(notification_id)
+    return delivery.deliver(notification_id)
 
 
 @shared_task(name="workflow.tasks.sweep_outbox")
 def sweep_outbox() -> int:
     """Queue every email that is due: never handed over, due for a retry, or orphaned."""
-    due = notifications.sweep()
-    notifications.dispatch(due)
+    due = delivery.sweep()
+    queue.dispatch(due)
     return len(due)
 
 
 @shared_task(name="workflow.tasks.queue_reminders")
 def queue_reminders() -> int:
     """Queue the reminders (and escalations) that have fallen due."""
-    queued = notifications.queue_reminders()
-    notifications.dispatch(queued)
+    queued = reminders.queue_reminders()
+    queue.dispatch(queued)
     return len(queued)
 
 
 @shared_task(name="workflow.tasks.send_digests")
 def send_digests() -> int:
     """Queue the morning digest for everyone who chose it."""
-    queued = notifications.queue_digests()
-    notifications.dispatch(queued)
+    queued = reminders.queue_digests()
+    queue.dispatch(queued)
     return len(queued)

@@ -25,11 +25,14 @@ from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
 from . import routing, thai
-from .errors import BadRequest, WorkflowError
+from .admin.describe import describe_change
+from .errors import BadRequest, NotFound, WorkflowError
 from .extensions import limiter, login_manager
+from .identity.principal import WEB, Principal, load_principal
+from .memos.queries import count_waiting
 from .models import ROLE_LABELS, URGENCY_LABELS, Role, Urgency
-from .services import accounts, administration
-from .services.common import RequestInfo
+from .outbox.queue import KIND_LABELS, STATUS_LABELS
+from .trail.chain import RequestInfo
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -66,7 +69,6 @@ NO_STORE = "no-store"
 def send_attachment(download: Any) -> Response:
     """A stored attachment as a download: never inline, a safe (RFC 5987) file name."""
     if not download.path.is_file():
-        from .errors import NotFound
 
         raise NotFound("ไม่พบไฟล์แนบในที่เก็บ", "The attachment's file is missing.",
                        code="file_missing")
@@ -196,13 +198,11 @@ def _security_headers(response: Response) -> Response:
 
 
 def _template_globals() -> dict[str, Any]:
-    from .services import memos, notifications
-
     waiting = 0
     # Emails are rendered by the worker with no request, and so no signed-in user.
     if has_request_context() and current_user.is_authenticated:
         try:
-            waiting = memos.count_waiting(current_user)  # type: ignore[arg-type]
+            waiting = count_waiting(current_user)  # type: ignore[arg-type]
         except Exception:  # noqa: BLE001 - a badge must never take the page down
             _LOGGER.warning("could not count the waiting memos", exc_info=True)
     return {
@@ -213,13 +213,17 @@ def _template_globals() -> dict[str, Any]:
         "Urgency": Urgency,
         "Role": Role,
         "state_label": routing.state_label,
-        "NOTIFICATION_KIND_LABELS": notifications.KIND_LABELS,
-        "NOTIFICATION_STATUS_LABELS": notifications.STATUS_LABELS,
+        "NOTIFICATION_KIND_LABELS": KIND_LABELS,
+        "NOTIFICATION_STATUS_LABELS": STATUS_LABELS,
     }
 
 
 class BoundedIntConverter(IntegerConverter):
-    """``<int:…>`` limited to what an INTEGER column holds: a larger id is a 404, not a 500."""
+    """``<int:…>`` limited to what an INTEGER column holds: a larger id is a 404, not a 500.
+    ASCII digits only, as ``queryargs.parse_id`` rules for forms: werkzeug's ``\\d`` would
+    also take "๑" or "²" as a path id."""
+
+    regex = r"[0-9]{1,10}"
 
     def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", 2**31 - 1)
@@ -241,8 +245,8 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
     @login_manager.user_loader
-    def _load_user(token: str) -> accounts.Principal | None:
-        return accounts.load_principal(token, accounts.WEB)
+    def _load_user(token: str) -> Principal | None:
+        return load_principal(token, WEB)
 
     tz = app.config["TIMEZONE"]
     app.jinja_env.filters["thai_date"] = lambda v, thai_digits=True: thai.format_date(
@@ -252,7 +256,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["thai_digits"] = thai.thai_digits
     app.jinja_env.filters["thai_date_of"] = lambda v, thai_digits=True: thai.format_date(
         thai.to_local(v, tz).date() if v else None, thai=thai_digits)
-    app.jinja_env.filters["admin_change"] = administration.describe_change
+    app.jinja_env.filters["admin_change"] = describe_change
     app.context_processor(_template_globals)
 
     app.register_error_handler(WorkflowError, _on_workflow_error)

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from .. import routing
 from ..errors import BadRequest, Invalid
+from ..memos import actions, attachments, commands, documents, queries
 from ..models import (
     ActionRequest,
     AttachmentPublic,
@@ -19,14 +20,13 @@ from ..models import (
     MemoUpdate,
     StepPublic,
 )
-from ..services import attachments, documents, memos
 from ..validation import invalid_from
 from ..web import request_info, send_attachment, send_pdf
-from . import bp
+from .blueprint import bp
 from .util import json_body
 
 
-def _summary(item: memos.MemoListItem) -> dict[str, Any]:
+def _summary(item: queries.MemoListItem) -> dict[str, Any]:
     memo = item.memo
     return MemoSummary(
         **memo.model_dump(include=set(MemoSummary.model_fields) - {"state_label", "current_step",
@@ -37,7 +37,7 @@ def _summary(item: memos.MemoListItem) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
-def _public(view: memos.MemoView) -> dict[str, Any]:
+def _public(view: queries.MemoView) -> dict[str, Any]:
     memo = view.memo
     fields = set(MemoPublic.model_fields) - {
         "state_label", "current_step", "drafter_name", "steps", "decisions", "allowed_actions",
@@ -71,7 +71,7 @@ def list_memos() -> Any:
     except ValueError:
         raise Invalid("limit ต้องเป็นตัวเลข", "limit must be an integer.",
                       code="invalid_limit") from None
-    items = memos.list_memos(g.principal, box, limit=limit)
+    items = queries.list_memos(g.principal, box, limit=limit)
     return jsonify({"box": box, "items": [_summary(i) for i in items]})
 
 
@@ -79,17 +79,17 @@ def list_memos() -> Any:
 def create_memo() -> Any:
     """Create a draft."""
     memo_create = _parse(MemoCreate, json_body())
-    memo = memos.create_memo(actor_id=g.principal.user_id, memo_create=memo_create,
+    memo = commands.create_memo(actor_id=g.principal.user_id, memo_create=memo_create,
                              request_info=request_info())
     assert memo.id is not None
-    return jsonify(_public(memos.get_memo(g.principal, memo.id))), 201
+    return jsonify(_public(queries.get_memo(g.principal, memo.id))), 201
 
 
 @bp.route("/memos/<int:memo_id>", methods=["GET"])
 def get_memo(memo_id: int) -> Any:
     """One memo with its route, decisions and the actions the caller may take."""
-    body = _public(memos.get_memo(g.principal, memo_id))
-    memos.mark_opened(memo_id=memo_id, principal=g.principal, request_info=request_info())
+    body = _public(queries.get_memo(g.principal, memo_id))
+    commands.mark_opened(memo_id=memo_id, principal=g.principal, request_info=request_info())
     return jsonify(body)
 
 
@@ -97,16 +97,16 @@ def get_memo(memo_id: int) -> Any:
 def update_memo(memo_id: int) -> Any:
     """Edit a draft or a returned memo (drafter only)."""
     memo_update = _parse(MemoUpdate, json_body())
-    memos.update_memo(memo_id=memo_id, actor_id=g.principal.user_id, memo_update=memo_update,
+    commands.update_memo(memo_id=memo_id, actor_id=g.principal.user_id, memo_update=memo_update,
                       request_info=request_info())
-    return jsonify(_public(memos.get_memo(g.principal, memo_id)))
+    return jsonify(_public(queries.get_memo(g.principal, memo_id)))
 
 
 @bp.route("/memos/<int:memo_id>/actions", methods=["POST"])
 def act(memo_id: int) -> Any:
     """Submit, approve, send back, resubmit, reject or withdraw."""
     action = _parse(ActionRequest, json_body())
-    memos.perform(
+    actions.perform(
         action.action,
         memo_id=memo_id,
         actor_id=g.principal.user_id,
@@ -114,7 +114,7 @@ def act(memo_id: int) -> Any:
         expected_version=action.version,
         request_info=request_info(),
     )
-    return jsonify(_public(memos.get_memo(g.principal, memo_id)))
+    return jsonify(_public(queries.get_memo(g.principal, memo_id)))
 
 
 @bp.route("/memos/<int:memo_id>/attachments", methods=["POST"])

@@ -7,9 +7,9 @@ from typing import Any
 from flask import jsonify
 
 from .. import routing
+from ..memos.queries import BOXES
 from ..models import ActionRequest, MemoCreate, MemoPublic, MemoSummary, MemoUpdate
-from ..services.memos import BOXES
-from . import bp
+from .blueprint import bp
 
 _REF = "#/components/schemas/{model}"
 

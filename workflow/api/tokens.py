@@ -10,10 +10,11 @@ from pydantic import BaseModel, Field, ValidationError
 
 from .. import clock
 from ..extensions import limiter, login_username_limit
-from ..services import accounts
+from ..identity import sessions
+from ..identity.principal import API
 from ..validation import invalid_from
 from ..web import request_info
-from . import bp
+from .blueprint import bp
 from .util import json_body
 
 
@@ -32,10 +33,10 @@ def issue_token() -> Any:
     except ValidationError as exc:
         raise invalid_from(exc) from None
     hours = int(current_app.config["API_TOKEN_HOURS"])
-    principal = accounts.authenticate(
+    principal = sessions.authenticate(
         username=credentials.username,
         password=credentials.password,
-        kind=accounts.API,
+        kind=API,
         lifetime=timedelta(hours=hours),
         ip=request.remote_addr or "",
         user_agent=request.user_agent.string,
@@ -53,5 +54,5 @@ def issue_token() -> Any:
 @bp.route("/auth/token", methods=["DELETE"])
 def revoke_token() -> Any:
     """Revoke the token this request carries."""
-    accounts.revoke(g.principal.token, request_info())
+    sessions.revoke(g.principal.token, request_info())
     return "", 204

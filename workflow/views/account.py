@@ -8,9 +8,11 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask import session as flask_session
 from flask_login import current_user, login_required, logout_user
 
+from ..admin import appointments
 from ..errors import WorkflowError
 from ..forms import PasswordForm, PostForm, SettingsForm
-from ..services import accounts, appointments
+from ..identity import sessions
+from ..identity.principal import token_digest
 from ..web import request_info
 from .util import principal
 
@@ -21,10 +23,10 @@ bp = Blueprint("account", __name__)
 @login_required
 def settings() -> Any:
     """Email settings: arrivals on or off, and the daily digest."""
-    user = accounts.settings_of(current_user.user_id)
+    user = sessions.settings_of(current_user.user_id)
     form = SettingsForm(obj=user)
     if form.validate_on_submit():
-        accounts.update_settings(user_id=current_user.user_id,
+        sessions.update_settings(user_id=current_user.user_id,
                                  notify_arrivals=bool(form.notify_arrivals.data),
                                  daily_digest=bool(form.daily_digest.data))
         flash("บันทึกการตั้งค่าแล้ว", "success")
@@ -38,9 +40,9 @@ def profile() -> str:
     """The user's own page: positions, acting appointments, notification settings and live
     sessions."""
     me = principal()
-    return render_template("account.html", sessions=accounts.active_sessions(me),
+    return render_template("account.html", sessions=sessions.active_sessions(me),
                            current_token=me.token, form=PostForm(),
-                           digest=accounts.token_digest, user=accounts.settings_of(me.user_id),
+                           digest=token_digest, user=sessions.settings_of(me.user_id),
                            appointments=appointments.of_person(me),
                            STATUS_LABELS=appointments.STATUS_LABELS)
 
@@ -52,7 +54,7 @@ def password() -> Any:
     form = PasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.change_password(principal=principal(),
+            sessions.change_password(principal=principal(),
                                      old_password=form.old_password.data or "",
                                      new_password=form.new_password.data or "",
                                      request_info=request_info())
@@ -69,7 +71,7 @@ def password() -> Any:
 def sign_out_everywhere() -> Any:
     """End every session and API token of this user, this browser's too."""
     if PostForm().validate_on_submit():
-        accounts.sign_out_everywhere(principal=principal(), request_info=request_info())
+        sessions.sign_out_everywhere(principal=principal(), request_info=request_info())
         logout_user()
         flask_session.clear()
         flash("ออกจากระบบทุกเครื่องแล้ว", "info")

@@ -8,11 +8,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import thai
+from ..admin import garuda as garuda_admin
+from ..admin import office_days as days_admin
+from ..admin import office_settings as settings_admin
+from ..admin import outbox_admin
 from ..errors import Conflict, Invalid
 from ..forms import OfficeDayForm, OfficeSettingsForm, PostForm
 from ..models import URGENCY_LABELS, NotificationStatus
-from ..services import notifications, office
-from ..services.office import REMINDER_KEYS, OfficeSettings
 from ..web import request_info
 from .util import principal
 
@@ -26,7 +28,7 @@ def outbox() -> Any:
     status = request.args.get("status") or None
     if status not in {None, *NotificationStatus}:
         status = None
-    rows = notifications.outbox(current_user, status)  # type: ignore[arg-type]
+    rows = outbox_admin.outbox(current_user, status)  # type: ignore[arg-type]
     return render_template("admin/outbox.html", rows=rows, status=status, form=PostForm(),
                            statuses=list(NotificationStatus))
 
@@ -37,7 +39,7 @@ def retry(notification_id: int) -> Any:
     """Send a failed email again."""
     form = PostForm()
     if form.validate_on_submit():
-        notifications.retry(notification_id=notification_id,
+        outbox_admin.retry(notification_id=notification_id,
                             principal=current_user)  # type: ignore[arg-type]
         flash("นำกลับเข้าคิวส่งใหม่แล้ว", "success")
     return redirect(url_for("admin.outbox", status="failed"))
@@ -56,14 +58,14 @@ def office_days() -> Any:
             form.day.errors = ["วันที่ไม่ถูกต้อง ตัวอย่าง ๗/๑๒/๒๕๖๙"]
             status = 422
         else:
-            office.add_day(principal=current_user, day=day,  # type: ignore[arg-type]
+            days_admin.add_day(principal=current_user, day=day,  # type: ignore[arg-type]
                            is_holiday=form.kind.data == "holiday", note=form.note.data or "",
                            request_info=request_info())
             flash("เพิ่มวันแล้ว", "success")
             return redirect(url_for("admin.office_days"))
     elif request.method == "POST":
         status = 422
-    days = office.list_days(current_user)  # type: ignore[arg-type]
+    days = days_admin.list_days(current_user)  # type: ignore[arg-type]
     return render_template("admin/office_days.html", form=form, days=days,
                            delete_form=PostForm()), status
 
@@ -73,13 +75,13 @@ def office_days() -> Any:
 def delete_office_day(day_id: int) -> Any:
     """Remove one exception."""
     if PostForm().validate_on_submit():
-        office.remove_day(principal=current_user, day_id=day_id,  # type: ignore[arg-type]
+        days_admin.remove_day(principal=current_user, day_id=day_id,  # type: ignore[arg-type]
                           request_info=request_info())
         flash("ลบแล้ว", "success")
     return redirect(url_for("admin.office_days"))
 
 
-def _settings_data(current: OfficeSettings) -> dict[str, Any]:
+def _settings_data(current: settings_admin.OfficeSettings) -> dict[str, Any]:
     """The form's values from what is stored ("" where the server's default applies)."""
     org = current.org
     data: dict[str, Any] = {
@@ -89,10 +91,10 @@ def _settings_data(current: OfficeSettings) -> dict[str, Any]:
         "office_opens": org.office_opens, "office_closes": org.office_closes,
         "escalate_after": "" if org.escalate_after is None else str(org.escalate_after),
         "holders_may_appoint": org.holders_may_appoint,
-        "seen": office.settings_fingerprint(org),
+        "seen": settings_admin.settings_fingerprint(org),
     }
     for urgency in URGENCY_LABELS:
-        for key in REMINDER_KEYS:
+        for key in settings_admin.REMINDER_KEYS:
             data[OfficeSettingsForm.reminder_field(urgency, key)] = (
                 current.reminder_policy.get(urgency, {}).get(key, ""))
     return data
@@ -111,34 +113,35 @@ def _changes(form: OfficeSettingsForm) -> dict[str, object]:
         "office_opens": text("office_opens"), "office_closes": text("office_closes"),
         "reminder_policy": {
             str(urgency): {key: text(OfficeSettingsForm.reminder_field(urgency, key))
-                           for key in REMINDER_KEYS}
+                           for key in settings_admin.REMINDER_KEYS}
             for urgency in URGENCY_LABELS},
         "escalate_after": text("escalate_after"),
         "holders_may_appoint": bool(form.holders_may_appoint.data),
     }
 
 
-def _settings_page(current: OfficeSettings, form: OfficeSettingsForm, *, error: str = "",
-                   garuda_error: str = "", status: int = 200) -> Any:
+def _settings_page(current: settings_admin.OfficeSettings, form: OfficeSettingsForm, *,
+                   error: str = "", garuda_error: str = "", status: int = 200) -> Any:
     return render_template("admin/office.html", current=current, form=form, error=error,
-                           garuda_error=garuda_error, reminder_keys=REMINDER_KEYS), status
+                           garuda_error=garuda_error,
+                           reminder_keys=settings_admin.REMINDER_KEYS), status
 
 
 @bp.route("/office", methods=["GET", "POST"])
 @login_required
 def office_settings() -> Any:
     """The office's name, document header, office hours, reminders and Garuda."""
-    current = office.settings(principal())
+    current = settings_admin.settings(principal())
     if request.method == "GET":
         return _settings_page(current, OfficeSettingsForm(data=_settings_data(current)))
     form = OfficeSettingsForm()
     if not form.validate_on_submit():
         return _settings_page(current, form, error="ข้อมูลไม่ถูกต้อง", status=422)
     try:
-        changed = office.update_settings(principal=principal(), changes=_changes(form),
+        changed = settings_admin.update_settings(principal=principal(), changes=_changes(form),
                                          request_info=request_info(), seen=form.seen.data)
     except Conflict as exc:  # another admin saved meanwhile: show what is stored now
-        fresh = office.settings(principal())
+        fresh = settings_admin.settings(principal())
         return _settings_page(fresh, OfficeSettingsForm(formdata=None, data=_settings_data(fresh)),
                               error=exc.message, status=exc.status)
     except Invalid as exc:
@@ -157,11 +160,12 @@ def office_settings() -> Any:
 @login_required
 def upload_garuda() -> Any:
     """Set the Garuda printed at the top of the office's memos (PNG or JPEG)."""
-    current = office.settings(principal())  # admins only, before the upload is read
+    current = settings_admin.settings(principal())  # admins only, before the upload is read
     if not PostForm().validate_on_submit():
         return redirect(url_for("admin.office_settings"))
     try:
-        office.set_garuda(principal(), request.files.get("garuda"), request_info=request_info())
+        garuda_admin.set_garuda(principal(), request.files.get("garuda"),
+                                  request_info=request_info())
     except Invalid as exc:
         form = OfficeSettingsForm(formdata=None, data=_settings_data(current))
         return _settings_page(current, form, garuda_error=exc.message, status=exc.status)
@@ -174,6 +178,6 @@ def upload_garuda() -> Any:
 def remove_garuda() -> Any:
     """Print the office's memos without a Garuda."""
     if PostForm().validate_on_submit():
-        office.remove_garuda(principal(), request_info=request_info())
+        garuda_admin.remove_garuda(principal(), request_info=request_info())
         flash("นำภาพครุฑออกแล้ว", "success")
     return redirect(url_for("admin.office_settings"))

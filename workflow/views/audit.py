@@ -11,9 +11,9 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_login import current_user, login_required
 
-from .. import routing
+from .. import queryargs, routing
+from ..audit import search as audit_search
 from ..models import AUDIT_ACTION_LABELS
-from ..services import audit
 
 bp = Blueprint("audit", __name__)
 
@@ -27,8 +27,8 @@ CSV_COLUMNS = ["seq", "time_local", "action", "actor_name", "position", "memo_id
 @login_required
 def search() -> str:
     """Search the trail; every filter is in the URL, so a search can be shared."""
-    audit_filter, before, limit = audit.filter_from_args(request.args)
-    page = audit.search(current_user, audit_filter, before=before,  # type: ignore[arg-type]
+    audit_filter, before, limit = queryargs.audit_filter_from_args(request.args)
+    page = audit_search.search(current_user, audit_filter, before=before,  # type: ignore[arg-type]
                         limit=limit)
     return render_template("audit/search.html", page=page, audit_filter=audit_filter,
                            query=audit_filter.as_query(), args=request.args,
@@ -39,7 +39,7 @@ def search() -> str:
 @login_required
 def memo_trail(memo_id: int) -> str:
     """One memo's events in order, with the verification badge."""
-    memo, events, verdict = audit.memo_trail(current_user, memo_id)  # type: ignore[arg-type]
+    memo, events, verdict = audit_search.memo_trail(current_user, memo_id)  # type: ignore[arg-type]
     return render_template("audit/memo.html", memo=memo, events=events, verdict=verdict,
                            labels=AUDIT_ACTION_LABELS)
 
@@ -59,8 +59,8 @@ def _export_name(extension: str) -> str:
 @login_required
 def export_csv() -> Response:
     """The current filter as CSV, UTF-8 with a BOM so that Excel shows Thai."""
-    audit_filter, _, _ = audit.filter_from_args(request.args)
-    rows = audit.export_rows(current_user, audit_filter)  # type: ignore[arg-type]
+    audit_filter, _, _ = queryargs.audit_filter_from_args(request.args)
+    rows = audit_search.export_rows(current_user, audit_filter)  # type: ignore[arg-type]
     first = next(rows, None)  # run the access check before the response starts
 
     def generate() -> Iterator[str]:
@@ -85,8 +85,8 @@ def export_csv() -> Response:
 @login_required
 def export_json() -> Any:
     """The current filter as JSON."""
-    audit_filter, _, _ = audit.filter_from_args(request.args)
-    rows = list(audit.export_rows(current_user, audit_filter))  # type: ignore[arg-type]
+    audit_filter, _, _ = queryargs.audit_filter_from_args(request.args)
+    rows = list(audit_search.export_rows(current_user, audit_filter))  # type: ignore[arg-type]
     body = json.dumps({"filter": audit_filter.as_query(), "events": rows}, ensure_ascii=False,
                       indent=1)
     return Response(body, mimetype="application/json",

@@ -22,7 +22,8 @@ from werkzeug.wrappers import Response
 from ..errors import Unauthorized
 from ..extensions import limiter, login_username_limit
 from ..forms import LoginForm, PostForm
-from ..services import accounts
+from ..identity import sessions
+from ..identity.principal import WEB
 from ..web import request_info
 
 bp = Blueprint("auth", __name__)
@@ -54,10 +55,10 @@ def login() -> Any:
         if form.remember.data:
             lifetime = timedelta(days=14)
         try:
-            principal = accounts.authenticate(
+            principal = sessions.authenticate(
                 username=form.username.data or "",
                 password=form.password.data or "",
-                kind=accounts.WEB,
+                kind=WEB,
                 lifetime=lifetime,
                 ip=request.remote_addr or "",
                 user_agent=request.user_agent.string,
@@ -78,7 +79,7 @@ def logout() -> Response:
     """End this browser's session (the server-side row too)."""
     form = PostForm()
     if form.validate_on_submit() and current_user.is_authenticated:
-        accounts.revoke(current_user.get_id(), request_info())
+        sessions.revoke(current_user.get_id(), request_info())
         logout_user()
         session.clear()
         flash("ออกจากระบบแล้ว", "info")

@@ -8,7 +8,7 @@ from flask import Blueprint, render_template, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from ..services import documents
+from ..memos import documents
 from ..web import send_pdf
 from .util import principal
 

@@ -6,7 +6,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from ..services import memos
+from ..memos import queries
 
 bp = Blueprint("inbox", __name__)
 
@@ -30,5 +30,5 @@ def inbox() -> str:
     tab = request.args.get("tab", "")
     if tab not in TABS:
         tab = "waiting" if current_user.answers_for else "mine"
-    items = memos.list_memos(current_user, TABS[tab][0])  # type: ignore[arg-type]
+    items = queries.list_memos(current_user, TABS[tab][0])  # type: ignore[arg-type]
     return render_template("inbox.html", tab=tab, tabs=TABS, items=items)

@@ -12,9 +12,9 @@ from werkzeug.wrappers import Response
 from .. import routing
 from ..errors import WorkflowError
 from ..forms import ActionForm, MemoForm, PostForm
+from ..memos import actions, attachments, commands, queries, routes
 from ..models import MemoCreate, MemoUpdate
 from ..phrases import SEND_BACK, endorsement_phrases
-from ..services import attachments, memos, routes
 from ..validation import field_errors
 from ..web import request_info, send_attachment
 from .util import principal
@@ -38,12 +38,12 @@ def _form_fields(form: MemoForm) -> dict[str, Any]:
         "addressee": form.addressee.data or "",
         "urgency": form.urgency.data or "normal",
         "body": form.body.data or "",
-        # Not a number: no route chosen, and MemoCreate's int check would only confuse.
-        "route_id": int(raw_route) if raw_route.isdigit() and len(raw_route) < 10 else None,
+        # As typed: the model's id rule refuses "²", "๑" or 10**20 beside the field.
+        "route_id": raw_route if raw_route not in ("", "None") else None,
     }
 
 
-def _editor(form: MemoForm, *, memo_view: memos.MemoView | None, errors: dict[str, str],
+def _editor(form: MemoForm, *, memo_view: queries.MemoView | None, errors: dict[str, str],
             status: int = 200) -> tuple[str, int]:
     offered = routes.offered_for(principal(), memo_view.memo if memo_view else None)
     form.route_id.choices = [(str(r.route.id), r.label) for r in offered]
@@ -60,7 +60,7 @@ def new() -> Any:
     """Draft a new memo; save it, or save and submit it."""
     form = MemoForm()
     if request.method == "GET":
-        form.addressee.data = memos.default_addressee(current_user)  # type: ignore[arg-type]
+        form.addressee.data = commands.default_addressee(current_user)  # type: ignore[arg-type]
         return _editor(form, memo_view=None, errors={})
     if not form.validate_on_submit():
         return _editor(form, memo_view=None, errors={"form": "แบบฟอร์มไม่ถูกต้อง"}, status=400)
@@ -69,7 +69,7 @@ def new() -> Any:
     except ValidationError as exc:
         return _editor(form, memo_view=None, errors=field_errors(exc), status=422)
     try:
-        memo = memos.create_memo(actor_id=current_user.user_id, memo_create=memo_create,
+        memo = commands.create_memo(actor_id=current_user.user_id, memo_create=memo_create,
                                  request_info=request_info())
     except WorkflowError as exc:
         return _editor(form, memo_view=None, errors={"form": exc.message}, status=exc.status)
@@ -81,18 +81,16 @@ def new() -> Any:
 @login_required
 def edit(memo_id: int) -> Any:
     """Edit a draft or a memo sent back for revision."""
-    view = memos.editable_memo(principal(), memo_id)
+    view = commands.editable_memo(principal(), memo_id)
     if request.method == "GET":
         return _stored_editor(memo_id, errors={})
     form = MemoForm()
     if not form.validate_on_submit():
         return _editor(form, memo_view=view, errors={"form": "แบบฟอร์มไม่ถูกต้อง"}, status=400)
     try:
-        raw_version = (form.version.data or "").strip()
-        version = int(raw_version) if raw_version.isascii() and raw_version.isdigit() \
-            and len(raw_version) < 10 else None
-        memo_update = MemoUpdate.model_validate({**_form_fields(form), "version": version})
-        memos.update_memo(memo_id=memo_id, actor_id=current_user.user_id,
+        memo_update = MemoUpdate.model_validate(
+            {**_form_fields(form), "version": (form.version.data or "").strip() or None})
+        commands.update_memo(memo_id=memo_id, actor_id=current_user.user_id,
                           memo_update=memo_update, request_info=request_info())
     except ValidationError as exc:
         return _editor(form, memo_view=view, errors=field_errors(exc), status=422)
@@ -104,7 +102,7 @@ def edit(memo_id: int) -> Any:
 
 def _stored_editor(memo_id: int, *, errors: dict[str, str], status: int = 200) -> tuple[str, int]:
     """The editor filled from the memo as saved."""
-    view = memos.get_memo(principal(), memo_id)
+    view = queries.get_memo(principal(), memo_id)
     form = MemoForm(obj=view.memo)
     form.urgency.data = view.memo.urgency
     form.route_id.data = str(view.memo.route_id)
@@ -117,7 +115,7 @@ def _after_save(memo_id: int, *, submit: bool) -> Response:
         flash("บันทึกร่างแล้ว", "success")
         return redirect(url_for("memos.edit", memo_id=memo_id))
     try:
-        memo = memos.send_up(memo_id=memo_id, actor_id=current_user.user_id,
+        memo = commands.send_up(memo_id=memo_id, actor_id=current_user.user_id,
                              request_info=request_info())
     except WorkflowError as exc:
         flash(f"บันทึกร่างแล้ว แต่ยังเสนอไม่ได้: {exc.message}", "error")
@@ -128,7 +126,7 @@ def _after_save(memo_id: int, *, submit: bool) -> Response:
 
 def _show(memo_id: int, form: ActionForm | None = None, error: str = "",
           status: int = 200) -> tuple[str, int]:
-    view = memos.get_memo(current_user, memo_id)  # type: ignore[arg-type]
+    view = queries.get_memo(current_user, memo_id)  # type: ignore[arg-type]
     if form is None:
         form = ActionForm()
     form.version.data = view.memo.version
@@ -146,7 +144,7 @@ def _show(memo_id: int, form: ActionForm | None = None, error: str = "",
 def show(memo_id: int) -> tuple[str, int]:
     """The memo page: header, body, route, endorsements and the signer's action panel."""
     page = _show(memo_id)  # checks access first
-    memos.mark_opened(memo_id=memo_id, principal=principal(), request_info=request_info())
+    commands.mark_opened(memo_id=memo_id, principal=principal(), request_info=request_info())
     return page
 
 
@@ -159,7 +157,7 @@ def act(memo_id: int) -> Any:
         return _show(memo_id, form, error="แบบฟอร์มไม่ถูกต้อง กรุณาลองใหม่", status=400)
     action = form.action.data or ""
     try:
-        memos.perform(
+        actions.perform(
             action,
             memo_id=memo_id,
             actor_id=current_user.user_id,

@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..errors import WorkflowError
 from ..extensions import limiter
-from ..services import passwords
+from ..identity import links
 from ..web import request_info
 
 bp = Blueprint("password_reset", __name__)
@@ -26,7 +26,7 @@ SENT_MESSAGE = ("หากข้อมูลตรงกับบัญชีใ
 class ForgotForm(FlaskForm):
     login = StringField("ชื่อผู้ใช้หรืออีเมล",
                         validators=[DataRequired("กรุณากรอกชื่อผู้ใช้หรืออีเมล"),
-                                    Length(max=passwords.LOGIN_MAX,
+                                    Length(max=links.LOGIN_MAX,
                                            message="ชื่อผู้ใช้หรืออีเมลยาวเกินไป")])
 
 
@@ -47,7 +47,7 @@ def _login_limits() -> str:
 
 def _login_key() -> str:
     """Rate-limit key for links asked for one account, so nobody floods its mailbox."""
-    return "reset:" + request.form.get("login", "").strip().lower()[:passwords.LOGIN_MAX]
+    return "reset:" + request.form.get("login", "").strip().lower()[:links.LOGIN_MAX]
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -57,7 +57,7 @@ def forgot() -> Any:
     """Ask for a reset link by username or email; the answer is the same whoever it is."""
     form = ForgotForm()
     if form.validate_on_submit():
-        passwords.request_reset(login=form.login.data or "", request_info=request_info())
+        links.request_reset(login=form.login.data or "", request_info=request_info())
         return render_template("password_forgot.html", form=ForgotForm(formdata=None),
                                sent=SENT_MESSAGE)
     status = 422 if request.method == "POST" else 200
@@ -69,14 +69,14 @@ def reset(token: str) -> Any:
     """Set a new password through an emailed link; the link works once."""
     form = ResetForm()
     try:
-        ticket = passwords.check_reset_token(token)
+        ticket = links.check_reset_token(token)
     except WorkflowError as exc:
         # Gone: a link that was never ours, has expired or was used looks the same.
         return render_template("password_reset.html", form=form, ticket=None,
                                error=exc.message), 410
     if form.validate_on_submit():
         try:
-            passwords.reset_password(token=token, new_password=form.new_password.data or "",
+            links.reset_password(token=token, new_password=form.new_password.data or "",
                                      request_info=request_info())
         except WorkflowError as exc:
             if exc.code == "reset_link_invalid":

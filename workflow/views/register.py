@@ -7,8 +7,8 @@ from flask_login import login_required
 
 from .. import thai
 from ..errors import Invalid
-from ..services import register
-from ..services.common import office_today
+from ..memos import register
+from ..office.calendar import office_today
 from .util import principal
 
 bp = Blueprint("register", __name__)

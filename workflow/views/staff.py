@@ -20,10 +20,16 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from .. import thai
+from ..admin import appointments, people, staff_import
+from ..admin import positions as position_admin
+from ..admin import routes as route_admin
 from ..errors import Invalid, WorkflowError
 from ..forms import AppointmentForm, ImportForm, PersonForm, PositionForm, PostForm, RouteForm
+from ..identity import acting
+from ..identity.principal import require_admin
+from ..memos import routes
 from ..models import CAPACITY_LABELS
-from ..services import appointments, people, routes
+from ..queryargs import parse_id
 from ..web import request_info
 from .util import principal
 
@@ -57,10 +63,10 @@ def _submit(form: FlaskForm, save: Callable[[], str], done: str) -> Response | _
 def hub() -> Any:
     """What an administrator looks after, and what needs attention now."""
     me = principal()
-    people.require_admin(me)
+    require_admin(me)
     return render_template("admin/hub.html",
-                           stranded=appointments.unanswered(me.org_id),
-                           positions=people.list_positions(me),
+                           stranded=acting.unanswered(me.org_id),
+                           positions=position_admin.list_positions(me),
                            routes=routes.list_routes(me), people_count=len(people.list_people(me)))
 
 
@@ -155,14 +161,9 @@ def _holder_choices(me: Any, include_none: bool = True) -> list[SelectChoice]:
 
 
 def _optional_int(value: str | None) -> int | None:
-    """A chosen id, or None when nothing was chosen. Anything but a short run of digits is
-    refused here: a 20-digit id overflows the database's integer, which is no user's fault."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    if not (value.isascii() and value.isdigit() and len(value) < 10):
-        raise Invalid("ค่าที่เลือกไม่ถูกต้อง", "Invalid choice.", code="bad_choice")
-    return int(value)
+    """A chosen id, or None when nothing was chosen; anything else is refused (422) by the
+    one id rule of ``queryargs.parse_id``."""
+    return parse_id(value, field="choice", label="ค่าที่เลือก")
 
 
 @bp.route("/admin/positions", methods=["GET", "POST"])
@@ -171,7 +172,7 @@ def _optional_int(value: str | None) -> int | None:
 def positions(position_id: int | None = None) -> Any:
     """The office's posts and who holds each; a form to add or change one."""
     me = principal()
-    rows = people.list_positions(me)
+    rows = position_admin.list_positions(me)
     editing = next((r.position for r in rows if r.position.id == position_id), None)
     if position_id is not None and editing is None:
         abort(404)
@@ -180,10 +181,10 @@ def positions(position_id: int | None = None) -> Any:
     if request.method == "GET" and editing is not None:
         form.title.data = editing.title
         form.holder_id.data = str(editing.holder_id or "")
-        form.seen.data = people.position_fingerprint(editing)
+        form.seen.data = position_admin.position_fingerprint(editing)
 
     def save() -> str:
-        people.save_position(principal=me, position_id=position_id,
+        position_admin.save_position(principal=me, position_id=position_id,
                              title=form.title.data or "",
                              holder_id=_optional_int(form.holder_id.data),
                              seen=form.seen.data, request_info=request_info())
@@ -204,7 +205,7 @@ def positions(position_id: int | None = None) -> Any:
 def import_staff() -> Any:
     """Upload a CSV, see what it would do (or every error with its line), then confirm."""
     me = principal()
-    people.require_admin(me)
+    require_admin(me)
     form = ImportForm()
     preview = None
     content = ""
@@ -216,9 +217,9 @@ def import_staff() -> Any:
             except (binascii.Error, ValueError):
                 abort(400)
             try:
-                preview = people.confirm_import(me, data, request_info=request_info())
+                preview = staff_import.confirm_import(me, data, request_info=request_info())
             except WorkflowError as exc:  # someone took a name meanwhile: nothing imported
-                preview = people.ImportPreview(errors=[(0, exc.message)])
+                preview = staff_import.ImportPreview(errors=[(0, exc.message)])
             if preview.already_imported:
                 flash("ไฟล์นี้นำเข้าไปแล้ว ไม่ได้นำเข้าซ้ำ", "info")
                 return redirect(url_for("staff.users"))
@@ -233,8 +234,8 @@ def import_staff() -> Any:
                 form.file.errors = ["กรุณาเลือกไฟล์ CSV"]
                 status = 422
             else:
-                data = upload.read(people.IMPORT_MAX_BYTES + 1)
-                preview = people.preview_import(me, data)
+                data = upload.read(staff_import.IMPORT_MAX_BYTES + 1)
+                preview = staff_import.preview_import(me, data)
                 if preview.ok:
                     content = base64.b64encode(data).decode()
                 else:
@@ -242,7 +243,7 @@ def import_staff() -> Any:
     elif request.method == "POST":
         status = 400
     return render_template("admin/import.html", form=form, preview=preview, content=content,
-                           columns=people.COLUMNS), status
+                           columns=staff_import.COLUMNS), status
 
 
 # -- routes ------------------------------------------------------------------------------------
@@ -253,7 +254,7 @@ def import_staff() -> Any:
 def route_list() -> Any:
     """The office's routes."""
     me = principal()
-    people.require_admin(me)
+    require_admin(me)
     return render_template("admin/routes.html", rows=routes.list_routes(me), post=PostForm())
 
 
@@ -269,13 +270,13 @@ def route_edit(route_id: int | None = None) -> Any:
         form.name.data = current.route.name
         form.memo_type.data = current.route.memo_type
         form.is_default.data = current.route.is_default
-        form.seen.data = routes.route_fingerprint(current)
+        form.seen.data = route_admin.route_fingerprint(current)
     chosen = [str(i) for i in current.position_ids] if current else []
     if request.method == "POST":
         chosen = [v for v in request.form.getlist("steps") if v]
 
     def save() -> str:
-        routes.save_route(principal=me, route_id=route_id, name=form.name.data or "",
+        route_admin.save_route(principal=me, route_id=route_id, name=form.name.data or "",
                           memo_type=form.memo_type.data or "",
                           position_ids=[_optional_int(v) or 0 for v in chosen],
                           is_default=bool(form.is_default.data), seen=form.seen.data,
@@ -285,7 +286,7 @@ def route_edit(route_id: int | None = None) -> Any:
     outcome = _submit(form, save, "staff.route_list")
     if isinstance(outcome, Response):
         return outcome
-    positions = people.list_positions(me)
+    positions = position_admin.list_positions(me)
     slots = max(len(chosen) + 2, 4)
     return render_template("admin/route_edit.html", form=form, current=current, chosen=chosen,
                            positions=positions, slots=min(slots, routes.MAX_STEPS),
@@ -298,7 +299,7 @@ def route_active(route_id: int, verb: str) -> Any:
     """Retire a route, or bring it back."""
     if not PostForm().validate_on_submit():
         abort(400)
-    routes.set_route_active(principal=principal(), route_id=route_id, active=verb == "restore",
+    route_admin.set_route_active(principal=principal(), route_id=route_id, active=verb == "restore",
                             request_info=request_info())
     flash("ยกเลิกการใช้สายการเสนอแล้ว" if verb == "retire" else "นำกลับมาใช้แล้ว", "success")
     return redirect(url_for("staff.route_list"))

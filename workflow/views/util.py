@@ -6,7 +6,7 @@ from typing import cast
 
 from flask_login import current_user
 
-from ..services.accounts import Principal
+from ..identity.principal import Principal
 
 
 def principal() -> Principal:

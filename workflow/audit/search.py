@@ -1,0 +1,200 @@
+"""Searching the audit trail: filters, keyset pages, export, and one memo's trail."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from ..errors import Forbidden, Invalid, NotFound
+from ..extensions import db
+from ..identity.access import require_view
+from ..identity.principal import Principal
+from ..models import (
+    AuditAction,
+    AuditEvent,
+    Memo,
+    User,
+)
+from ..office.calendar import office_tz
+from ..trail.verify import Verdict, verify_memo
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """A search of the trail; every field optional. Dates are office-local days."""
+
+    memo: str = ""  # ที่ or words of the subject
+    memo_id: int | None = None
+    actor: str = ""  # username or part of the name
+    action: str = ""
+    state: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def as_query(self) -> dict[str, str]:
+        """The filter as URL parameters (a shareable link)."""
+        values = {"memo": self.memo, "memo_id": self.memo_id or "", "actor": self.actor,
+                  "action": self.action, "state": self.state,
+                  "from": self.date_from.isoformat() if self.date_from else "",
+                  "to": self.date_to.isoformat() if self.date_to else ""}
+        return {k: str(v) for k, v in values.items() if v}
+
+
+@dataclass(frozen=True)
+class Page:
+    events: list[AuditEvent]
+    next_before: int | None  # pass as ``before`` for the next (older) page
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, office_tz())
+
+
+def _memo_ids(session: Session, org_id: int, text_: str) -> list[int]:
+    """Memos meant by a search box: a document number if one matches exactly, else subject words."""
+    base = select(Memo.id).where(Memo.org_id == org_id)
+    by_number = session.exec(base.where(col(Memo.number) == text_)).all()
+    if by_number:
+        return [i for i in by_number if i is not None]
+    # Every word must appear; a trigram index serves LIKE '%word%' on PostgreSQL.
+    words = base.where(*(col(Memo.subject).contains(w) for w in text_.split()))
+    return [i for i in session.exec(words.limit(5000)).all() if i is not None]
+
+
+def _actor_ids(session: Session, org_id: int, who: str) -> list[int]:
+    query = select(User.id).where(
+        User.org_id == org_id,
+        or_(col(User.username) == who.lower(), col(User.full_name).contains(who)))
+    return [i for i in session.exec(query).all() if i is not None]
+
+
+def build_query(session: Session, org_id: int, audit_filter: AuditFilter, *,
+                before: int | None = None) -> Any:
+    """The SELECT behind a search, newest first; every filter it offers has an index.
+
+    Memo and actor filters are resolved to ids first, so that the planner sees a
+    short list it can look up in ix_audit_memo_seq / ix_audit_actor_seq.
+    """
+    if audit_filter.action and audit_filter.action not in set(AuditAction):
+        raise Invalid("ไม่รู้จักประเภทเหตุการณ์นี้", f"Unknown action {audit_filter.action!r}.",
+                      code="unknown_action")
+    query = select(AuditEvent).where(AuditEvent.org_id == org_id)
+    if audit_filter.memo_id is not None:
+        query = query.where(AuditEvent.memo_id == audit_filter.memo_id)
+    if audit_filter.memo.strip():
+        query = query.where(
+            col(AuditEvent.memo_id).in_(_memo_ids(session, org_id, audit_filter.memo.strip())))
+    if audit_filter.actor.strip():
+        query = query.where(
+            col(AuditEvent.actor_id).in_(_actor_ids(session, org_id, audit_filter.actor.strip())))
+    if audit_filter.action:
+        query = query.where(AuditEvent.action == audit_filter.action)
+    if audit_filter.state:
+        query = query.where(AuditEvent.state_after == audit_filter.state)
+    # Events are appended in time order, so a date range is also a range of seq: looking up
+    # its two ends by (org_id, created_at) lets the main scan walk the seq index directly.
+    if audit_filter.date_from:
+        start = _day_start(audit_filter.date_from)
+        first = (select(AuditEvent.seq)
+                 .where(AuditEvent.org_id == org_id, col(AuditEvent.created_at) >= start)
+                 .order_by(col(AuditEvent.created_at)).limit(1).scalar_subquery())
+        query = query.where(col(AuditEvent.created_at) >= start, col(AuditEvent.seq) >= first)
+    if audit_filter.date_to:
+        end = _day_start(audit_filter.date_to + timedelta(days=1))
+        last = (select(AuditEvent.seq)
+                .where(AuditEvent.org_id == org_id, col(AuditEvent.created_at) < end)
+                .order_by(col(AuditEvent.created_at).desc()).limit(1).scalar_subquery())
+        query = query.where(col(AuditEvent.created_at) < end, col(AuditEvent.seq) <= last)
+    if before is not None:
+        query = query.where(AuditEvent.seq < before)
+    return query.order_by(col(AuditEvent.seq).desc())
+
+
+def search(principal: Principal, audit_filter: AuditFilter, *, before: int | None = None,
+           limit: int = 50) -> Page:
+    """Events matching the filter, newest first, paginated by ``seq`` (keyset, no OFFSET)."""
+    session = db.session
+    if not principal.oversees:
+        # Signers and clerks see the trails of memos they may read, one memo at a time.
+        if audit_filter.memo_id is None:
+            raise Forbidden("เฉพาะผู้ตรวจสอบและผู้ดูแลระบบที่ค้นหาประวัติทั้งหมดได้",
+                            "Only auditors and admins may search the whole trail.",
+                            code="audit_forbidden")
+        memo = session.get(Memo, audit_filter.memo_id)
+        if memo is None:
+            raise Forbidden("ท่านไม่มีสิทธิ์ดูประวัติของบันทึกนี้", "You may not see this trail.",
+                            code="audit_forbidden")
+        require_view(session, principal, memo)
+    query = build_query(session, principal.org_id, audit_filter, before=before)
+    if not principal.oversees and audit_filter.memo_id is not None:
+        memo = session.get(Memo, audit_filter.memo_id)
+        if memo is not None and memo.drafter_id != principal.user_id:
+            query = query.where(~(col(AuditEvent.action).in_(DRAFTING_ACTIONS)
+                                  & col(AuditEvent.state_before).in_(("", "draft"))))
+    rows = list(session.exec(query.limit(limit + 1)).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, rows[-1].seq if more and rows else None)
+
+
+def memo_trail(principal: Principal, memo_id: int) -> tuple[Memo, list[AuditEvent], Verdict]:
+    """One memo's events, oldest first, with the verdict of the per-memo check."""
+    session = db.session
+    memo = session.get(Memo, memo_id)
+    if memo is None:
+        raise NotFound("ไม่พบบันทึกข้อความนี้", "Memo not found.", code="memo_not_found")
+    require_view(session, principal, memo)
+    events = list(session.exec(
+        select(AuditEvent).where(AuditEvent.memo_id == memo_id).order_by(col(AuditEvent.seq))
+    ).all())
+    verdict = verify_memo(session, memo_id)
+    if memo.drafter_id != principal.user_id and not principal.oversees:
+        events = [e for e in events if not _drafting(e)]
+    return memo, events, verdict
+
+
+DRAFTING_ACTIONS = {AuditAction.MEMO_CREATED, AuditAction.MEMO_EDITED,
+                    AuditAction.ATTACHMENT_ADDED, AuditAction.ATTACHMENT_REMOVED}
+
+
+def _drafting(event: AuditEvent) -> bool:
+    """An event of the drafter's working paper before it was first submitted."""
+    return event.action in DRAFTING_ACTIONS and event.state_before in ("", "draft")
+
+
+def event_dict(event: AuditEvent) -> dict[str, Any]:
+    """An event as the API, JSON and CSV exports give it."""
+    local = event.created_at.astimezone(office_tz())
+    return {
+        "seq": event.seq, "time_utc": event.created_at.isoformat(),
+        "time_local": local.isoformat(), "action": event.action, "actor_id": event.actor_id,
+        "actor_name": event.actor_name, "position": event.position_title,
+        "memo_id": event.memo_id, "state_before": event.state_before,
+        "state_after": event.state_after, "text": event.text, "ip": event.ip,
+        "user_agent": event.user_agent, "details": json.loads(event.details or "{}"),
+        "prev_hash": event.prev_hash, "hash": event.hash,
+    }
+
+
+def export_rows(principal: Principal, audit_filter: AuditFilter,
+                cap: int = 100_000) -> Iterator[dict[str, Any]]:
+    """Every event of the filter, newest first, page by page (for CSV and JSON export)."""
+    before: int | None = None
+    sent = 0
+    while sent < cap:
+        page = search(principal, audit_filter, before=before, limit=500)
+        for event in page.events:
+            yield event_dict(event)
+        sent += len(page.events)
+        if page.next_before is None:
+            return
+        before = page.next_before

@@ -1,0 +1,92 @@
+"""The demo office of the seed memo: องค์การบริหารส่วนตำบลท่าตูม, its signers and the draft.
+
+Idempotent: running it again adds only what is missing and changes nothing else.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from ..extensions import db
+from ..identity.passwords import hash_password
+from ..models import Memo, Organization, Position, Role, Route, RouteStep, Urgency, User
+
+DEMO_PASSWORD = "demo"
+OFFICE = "องค์การบริหารส่วนตำบลท่าตูม"
+SEED_SUBJECT = (
+    "รายงานความก้าวหน้าการดำเนินการตามมาตรการเพื่อส่งเสริมคุณธรรมและความโปร่งใสภายในหน่วยงาน "
+    "พ.ศ. ๒๕๖๕"
+)
+SEED_BODY = Path(__file__).resolve().parent.parent / "demo" / "progress_memo_2565.html"
+
+# username, full name, roles, position held (None: no position)
+PEOPLE = (
+    ("clerk", "นางสาวพิมพ์ชนก ศรีสุข", "clerk", "เจ้าพนักงานธุรการ"),
+    ("head", "นางสาวอิสริย์ ผดุงทศ", "signer clerk", "หัวหน้าสำนักปลัด"),
+    ("deputy", "นางกฤษณา พรพิมล", "signer", "รองปลัดองค์การบริหารส่วนตำบลท่าตูม"),
+    ("permsec", "นางอาราดา แตนวงศ์", "signer", "ปลัดองค์การบริหารส่วนตำบลท่าตูม"),
+    ("chief", "นายสมคิด ดันทางกุล", "signer", "นายกองค์การบริหารส่วนตำบลท่าตูม"),
+    ("admin", "นายธนพล รักษ์ระบบ", "admin", None),
+    ("auditor", "นางวิไลวรรณ ตรวจตรา", "auditor", None),
+)
+ROUTE = ("head", "deputy", "permsec", "chief")
+
+
+def _get_or_add(session: Session, model: type, defaults: dict[str, object], **keys: object):  # type: ignore[no-untyped-def]
+    row = session.exec(select(model).filter_by(**keys)).first()
+    if row is None:
+        row = model(**keys, **defaults)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def seed_demo() -> dict[str, int]:
+    """Create the demo office, its people, route and the seed memo where missing."""
+    with db.write() as session:
+        org = _get_or_add(
+            session, Organization,
+            {"unit_line": f"สำนักงานปลัด {OFFICE}", "phone": "๐-๓๖๗๑-๕๖๒๓ ต่อ ๑๐๑",
+             "doc_prefix": "สป ๓๔๕๐๑"},
+            name=OFFICE,
+        )
+        password_hash = hash_password(DEMO_PASSWORD)
+        users: dict[str, User] = {}
+        positions: dict[str, Position] = {}
+        for username, full_name, roles, title in PEOPLE:
+            user = _get_or_add(
+                session, User,
+                {"org_id": org.id, "full_name": full_name, "roles": roles,
+                 "email": f"{username}@example.com", "password_hash": password_hash},
+                username=username,
+            )
+            users[username] = user
+            if title:
+                position = _get_or_add(session, Position, {"holder_id": user.id},
+                                       org_id=org.id, title=title)
+                positions[username] = position
+        route = _get_or_add(session, Route, {"is_default": True}, org_id=org.id,
+                            name="สายการเสนอปกติ (หัวหน้าสำนักปลัด → รองปลัด → ปลัด → นายก)")
+        for step_no, username in enumerate(ROUTE, start=1):
+            _get_or_add(session, RouteStep, {"position_id": positions[username].id},
+                        route_id=route.id, step_no=step_no)
+        memo = session.exec(select(Memo).where(Memo.subject == SEED_SUBJECT,
+                                               Memo.org_id == org.id)).first()
+        if memo is None:
+            memo = Memo(
+                org_id=org.id, route_id=route.id, drafter_id=users["clerk"].id or 0,
+                unit_line=org.unit_line, memo_date=date(2022, 4, 19), subject=SEED_SUBJECT,
+                # The source reads "นายองค์การ…", a slip for the title นายกองค์การ….
+                addressee=f"นายก{OFFICE}", urgency=Urgency.NORMAL,
+                body=SEED_BODY.read_text(encoding="utf-8"),
+            )
+            session.add(memo)
+            session.flush()
+        return {"org_id": org.id, "route_id": route.id, "memo_id": memo.id,
+                **{f"user_{u}": users[u].id for u in users}}
+
+
+__all__ = ["DEMO_PASSWORD", "PEOPLE", "Role", "seed_demo"]

@@ -1,0 +1,58 @@
+"""Who may read which memo. Checked on the server for every record, page and API call."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from ..errors import Forbidden
+from ..models import Decision, Memo, MemoStep, waiting_at
+from .principal import Principal
+
+
+def can_view(session: Session, principal: Principal, memo: Memo) -> bool:
+    """The drafter, the office's admins and auditors, and anyone on the memo's route
+    once it is submitted; nobody from another office."""
+    if memo.org_id != principal.org_id:
+        return False
+    if memo.drafter_id == principal.user_id or principal.oversees:
+        return True
+    if memo.round == 0:
+        # A draft never submitted is its drafter's working paper, not yet the signers'.
+        return False
+    acting_ids = {a.position_id for a in principal.acting}
+    if acting_ids:
+        # An acting officer reads what waits at the position now, not its whole history.
+        waiting = session.exec(
+            select(MemoStep.id).where(
+                MemoStep.memo_id == memo.id, MemoStep.round == memo.round,
+                waiting_at(acting_ids)
+            ).limit(1)
+        ).first()
+        if waiting is not None:
+            return True
+    if principal.position_ids:
+        on_route = session.exec(
+            select(MemoStep.id).where(
+                MemoStep.memo_id == memo.id,
+                col(MemoStep.position_id).in_(principal.position_ids)
+            ).limit(1)
+        ).first()
+        if on_route is not None:
+            return True
+    # Someone who decided on it keeps reading it after leaving the position.
+    decided = session.exec(
+        select(Decision.id).where(
+            Decision.memo_id == memo.id, Decision.actor_id == principal.user_id
+        ).limit(1)
+    ).first()
+    return decided is not None
+
+
+def require_view(session: Session, principal: Principal, memo: Memo) -> None:
+    """Raise 403 unless the principal may read the memo."""
+    if not can_view(session, principal, memo):
+        raise Forbidden(
+            "ท่านไม่มีสิทธิ์เข้าถึงบันทึกข้อความนี้",
+            "You may not see this memo.",
+            code="memo_forbidden",
+        )

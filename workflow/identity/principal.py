@@ -1,0 +1,134 @@
+"""The ``Principal`` every request acts as: the user, their roles, the positions they hold and
+the ones they act for today."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from .. import clock
+from ..errors import Forbidden
+from ..extensions import db
+from ..models import (
+    AuthSession,
+    Position,
+    Role,
+    User,
+)
+from . import acting
+from .acting import ActingRole
+
+WEB = "web"
+
+
+API = "api"
+
+
+def token_digest(token: str) -> str:
+    """The SHA-256 under which a session secret, token or link is stored (never the secret)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is making this request: the user, their roles, the positions they hold, and the
+    ones they act for today under an appointment."""
+
+    user_id: int
+    org_id: int
+    username: str
+    full_name: str
+    email: str
+    roles: frozenset[str]
+    position_ids: frozenset[int] = field(default_factory=frozenset)
+    position_titles: tuple[str, ...] = ()
+    token: str = ""
+    acting: tuple[ActingRole, ...] = ()
+    # Held positions whose holder an appointment in force marks as away.
+    absent_from: frozenset[int] = field(default_factory=frozenset)
+
+    # Flask-Login reads these four.
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        """The session secret, so that revoking the session row logs the browser out."""
+        return self.token
+
+    def has_role(self, *roles: str) -> bool:
+        """True if the user has any of ``roles``."""
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def answers_for(self) -> frozenset[int]:
+        """The positions whose waiting memos this person may decide on today."""
+        return (self.position_ids - self.absent_from) | {a.position_id for a in self.acting}
+
+    def acting_role(self, position_id: int) -> ActingRole | None:
+        """The appointment under which this person answers for ``position_id``, if not its
+        holder."""
+        if position_id in self.position_ids and position_id not in self.absent_from:
+            return None
+        return next((a for a in self.acting if a.position_id == position_id), None)
+
+    @property
+    def is_admin(self) -> bool:
+        return Role.ADMIN in self.roles
+
+    @property
+    def oversees(self) -> bool:
+        """Admins and auditors may read every memo of their office."""
+        return self.has_role(Role.ADMIN, Role.AUDITOR)
+
+
+def principal_for(session: Session, user: User, token: str = "",
+                  today: date | None = None) -> Principal:
+    """Build the principal of ``user`` with the positions they hold and act for right now."""
+
+    positions = session.exec(
+        select(Position).where(Position.holder_id == user.id).order_by(col(Position.id))
+    ).all()
+    assert user.id is not None
+    held = frozenset(p.id for p in positions if p.id is not None)
+    return Principal(
+        user_id=user.id,
+        org_id=user.org_id,
+        username=user.username,
+        full_name=user.full_name,
+        email=user.email,
+        roles=user.role_set(),
+        position_ids=held,
+        position_titles=tuple(p.title for p in positions),
+        token=token,
+        acting=tuple(acting.acting_roles(session, user.id, today)),
+        absent_from=acting.absent_from(session, held, today),
+    )
+
+
+def load_principal(token: str, kind: str) -> Principal | None:
+    """The principal of a live session or token, or None if revoked, expired or deactivated."""
+    if not token:
+        return None
+    session = db.session
+    row = session.exec(
+        select(AuthSession, User)
+        .join(User, User.id == AuthSession.user_id)  # type: ignore[arg-type]
+        .where(AuthSession.token_hash == token_digest(token), AuthSession.kind == kind)
+    ).first()
+    if row is None:
+        return None
+    auth, user = row
+    if auth.revoked_at is not None or auth.expires_at <= clock.now() or not user.is_active:
+        return None
+    return principal_for(session, user, token)
+
+
+def require_admin(principal: Principal) -> None:
+    """Refuse (403) anyone but an administrator of their own office."""
+    if not principal.is_admin:
+        raise Forbidden("เฉพาะผู้ดูแลระบบเท่านั้น", "Administrators only.", code="admin_only")

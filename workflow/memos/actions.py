@@ -1,0 +1,312 @@
+"""Moving a memo along its route: one trigger, one all-or-nothing unit of work.
+
+Load and lock the memo, ask the route's machine (``workflow.routing``) whether the actor
+may take it, then write the new state, the step statuses, the decision, the emails and the
+audit event, and commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from .. import clock, routing
+from ..errors import Invalid
+from ..extensions import db
+from ..identity.access import require_view
+from ..identity.acting import ActingRole, snapshot_json
+from ..identity.principal import Principal
+from ..models import (
+    COMMENT_MAX,
+    Decision,
+    Memo,
+    MemoStep,
+    MemoVersion,
+    NumberingPoint,
+    Organization,
+    StepStatus,
+)
+from ..outbox.queue import dispatch
+from ..trail.chain import CHAIN_ACTIONS, Entry, RequestInfo, record
+from .locking import actor_in, check_version, lock_memo
+from .notices import on_transition
+from .register import issue_number
+from .routes import positions_for
+from .versions import latest, snapshot
+
+_LOGGER = logging.getLogger(__name__)
+
+
+_STEP_OUTCOME = {
+    routing.APPROVE: StepStatus.APPROVED,
+    routing.SEND_BACK: StepStatus.SENT_BACK,
+    routing.REJECT: StepStatus.REJECTED,
+}
+
+
+def _lay_steps(session: Session, memo: Memo) -> list[MemoStep]:
+    """Copy the memo's route into a new round of steps."""
+    positions = positions_for(session, memo)
+    if not positions:
+        raise Invalid(
+            "สายการเสนอของบันทึกนี้ไม่มีผู้พิจารณา",
+            "The memo's route has no signer.",
+            code="empty_route",
+        )
+    steps = [
+        MemoStep(
+            memo_id=memo.id or 0,
+            round=memo.round,
+            step_no=number,
+            position_id=position.id or 0,
+            position_title=position.title,
+        )
+        for number, position in enumerate(positions, start=1)
+    ]
+    session.add_all(steps)
+    return steps
+
+
+def _current_steps(session: Session, memo: Memo) -> list[MemoStep]:
+    return list(
+        session.exec(
+            select(MemoStep)
+            .where(MemoStep.memo_id == memo.id, MemoStep.round == memo.round)
+            .order_by(col(MemoStep.step_no))
+        ).all()
+    )
+
+
+def perform(
+    trigger: str,
+    *,
+    memo_id: int,
+    actor_id: int,
+    comment: str = "",
+    expected_version: int | None = None,
+    request_info: RequestInfo | None = None,
+) -> Memo:
+    """Take ``trigger`` (one of ``routing.TRIGGERS``: submit, approve, send_back, resubmit,
+    reject, withdraw) on a memo, as one all-or-nothing unit of work.
+
+    Read top to bottom, this is the path of one approval: lock the memo, let the route's
+    machine judge, move the steps, keep the content that was decided on, write the decision,
+    queue the emails, append the audit event; after commit, hand the emails to the worker.
+    """
+    comment = _checked_request(trigger, comment)
+    with db.write() as session:
+        memo = lock_memo(session, memo_id)
+        actor = actor_in(session, actor_id)
+        require_view(session, actor, memo)
+        check_version(memo, expected_version)
+        org = session.get(Organization, memo.org_id)
+        assert org is not None
+
+        move = _judge(session, memo, actor, org, trigger, comment)
+        _move_steps(move, actor.user_id)
+        version = _keep_content(session, memo, move, actor.user_id)
+        number = _issue_number_if_due(session, memo, org, move)
+        decided_version = memo.version
+        memo.state = move.state_after
+        memo.version += 1
+        memo.updated_at = move.now
+        signature = signature_of(actor, move.signed)
+        signed_as = " ".join(signature.lines)[:200] if move.signed else "ผู้ร่าง"
+        _record_decision(session, memo, actor, move, signature, decided_version, version)
+        queued = on_transition(
+            session, memo=memo, trigger=trigger, steps=move.steps, actor_name=actor.full_name,
+            actor_position=signed_as, comment=comment, now=move.now)
+        session.flush()
+        _record_audit(session, memo, actor, move, signature, signed_as, decided_version,
+                      number, request_info)
+    # Only now is the action committed: hand the emails to the worker.
+    dispatch([n.id for n in queued if n.id is not None])
+    return memo
+
+
+@dataclass
+class _Move:
+    """One trigger as the machine judged it: the states it passes and the steps it touches."""
+
+    trigger: str
+    comment: str
+    state_before: str
+    passed: list[str]  # the states the memo passes through; the last is where it stays
+    steps: list[MemoStep]  # this round's steps
+    signed: list[MemoStep]  # the steps the actor decides in their position(s)
+    now: datetime
+
+    @property
+    def state_after(self) -> str:
+        return self.passed[-1]
+
+
+def _checked_request(trigger: str, comment: str) -> str:
+    """Refuse an unknown trigger or an overlong endorsement before anything is locked."""
+    if trigger not in routing.TRIGGERS:
+        raise Invalid(
+            "ไม่รู้จักการดำเนินการนี้",
+            f"Unknown action {trigger!r}; expected one of {', '.join(routing.TRIGGERS)}.",
+            code="unknown_action",
+        )
+    comment = (comment or "").strip()
+    if len(comment) > COMMENT_MAX:
+        raise Invalid(
+            f"ข้อความเกษียนยาวเกิน {COMMENT_MAX:,} ตัวอักษร",
+            f"The comment is longer than {COMMENT_MAX} characters.",
+            code="comment_too_long",
+        )
+    return comment
+
+
+def _judge(session: Session, memo: Memo, actor: Principal, org: Organization, trigger: str,
+           comment: str) -> _Move:
+    """Ask the route's machine whether the actor may take ``trigger`` now (else it raises
+    403, 409 or 422), against the steps of this round, or of the round a (re)submission
+    opens."""
+    state_before = memo.state
+    opening = trigger in (routing.SUBMIT, routing.RESUBMIT) and routing.is_editable(memo.state)
+    if opening and memo.drafter_id == actor.user_id:
+        # Judge against the steps the new round would have, then lay them.
+        memo.round += 1
+        steps = _lay_steps(session, memo)
+    else:
+        steps = _current_steps(session, memo)
+        if not steps:  # never submitted: the machine still needs a route to judge by
+            steps = [MemoStep(memo_id=memo.id or 0, round=0, step_no=1, position_id=0,
+                              position_title="")]
+    act = routing.Act(
+        actor_id=actor.user_id,
+        drafter_id=memo.drafter_id,
+        step_position_ids=tuple(s.position_id for s in steps),
+        actor_position_ids=actor.answers_for,
+        comment=comment,
+        endorsement_required=org.require_endorsement,
+    )
+    passed = routing.fire_run(trigger, state_before, act)
+    step_before = routing.step_of(state_before)
+    # Only a signer acts in a step's position; a drafter's withdrawal does not. One
+    # approval may cover several consecutive steps the signer answers for.
+    signed = (steps[step_before - 1:step_before - 1 + len(passed)]
+              if step_before and trigger in routing.SIGNER_TRIGGERS else [])
+    return _Move(trigger, comment, state_before, passed, steps, signed, clock.now())
+
+
+def _move_steps(move: _Move, actor_id: int) -> None:
+    """Close the steps signed, cancel those the memo will not reach, open the next one."""
+    _close_steps(move.steps, move.trigger, move.signed, actor_id, move.now)
+    step_after = routing.step_of(move.state_after)
+    if step_after is not None:
+        move.steps[step_after - 1].status = StepStatus.PENDING
+        move.steps[step_after - 1].arrived_at = move.now
+
+
+def _keep_content(session: Session, memo: Memo, move: _Move,
+                  actor_id: int) -> MemoVersion | None:
+    """On (re)submission keep the content as a version; return the version decided on."""
+    if move.trigger in (routing.SUBMIT, routing.RESUBMIT):
+        memo.submitted_at = memo.submitted_at or move.now
+        snapshot(session, memo=memo, actor_id=actor_id, now=move.now)
+    return latest(session, memo.id or 0) if memo.revision else None
+
+
+def _issue_number_if_due(session: Session, memo: Memo, org: Organization,
+                         move: _Move) -> str | None:
+    """The document number (ที่), at final approval or at submission as the office chose."""
+    if (move.state_after == routing.APPROVED
+            and org.numbering_point == NumberingPoint.APPROVAL) or (
+            move.trigger == routing.SUBMIT and org.numbering_point == NumberingPoint.SUBMISSION):
+        return issue_number(session, memo=memo, org=org, now=move.now)
+    return None
+
+
+def _record_decision(session: Session, memo: Memo, actor: Principal, move: _Move,
+                     signature: Signature, decided_version: int,
+                     version: MemoVersion | None) -> None:
+    """Write the decision row with the endorsement verbatim and the signature lines."""
+    acting_step = move.signed[0] if move.signed else None
+    session.add(
+        Decision(
+            memo_id=memo.id or 0,
+            memo_step_id=acting_step.id if acting_step else None,
+            round=memo.round,
+            step_no=acting_step.step_no if acting_step else None,
+            through_step=move.signed[-1].step_no if len(move.signed) > 1 else None,
+            action=move.trigger,
+            actor_id=actor.user_id,
+            actor_name=actor.full_name,
+            position_id=acting_step.position_id if acting_step else None,
+            position_title=acting_step.position_title if acting_step else "ผู้ร่าง",
+            signed_as="\n".join(signature.lines),
+            appointments=snapshot_json(signature.roles),
+            comment=move.comment,
+            state_before=move.state_before,
+            state_after=move.state_after,
+            memo_version=decided_version,
+            revision=version.revision if version else 0,
+            content_hash=version.content_hash if version else "",
+            created_at=move.now,
+        )
+    )
+    session.flush()  # the new steps need ids before notifications point at them
+
+
+def _record_audit(session: Session, memo: Memo, actor: Principal, move: _Move,
+                  signature: Signature, signed_as: str, decided_version: int,
+                  number: str | None, request_info: RequestInfo | None) -> None:
+    """Append the action to the audit trail, the last write before commit."""
+    acting_step = move.signed[0] if move.signed else None
+    roles = signature.roles
+    record(session, Entry(
+        CHAIN_ACTIONS[move.trigger], org_id=memo.org_id, actor_id=actor.user_id,
+        actor_name=actor.full_name, position_title=signed_as, memo_id=memo.id,
+        state_before=move.state_before, state_after=move.state_after, text=move.comment,
+        details={"round": memo.round, "step": acting_step.step_no if acting_step else None,
+                 "version": decided_version, **({"number": number} if number else {}),
+                 **({"steps": [s.step_no for s in move.signed]} if len(move.signed) > 1
+                    else {}),
+                 **({"acting": [r.snapshot() for r in roles]} if roles else {})},
+        request_info=request_info))
+    _LOGGER.info("memo %s: %s by user %s (%s -> %s)", memo.id, move.trigger, actor.user_id,
+                 move.state_before, move.state_after)
+
+
+@dataclass(frozen=True)
+class Signature:
+    lines: list[str]
+    roles: list[ActingRole]
+
+
+def signature_of(actor: Principal, signed: list[MemoStep]) -> Signature:
+    """What is printed under the signer's name: their own position, then one line for each
+    step they signed for under an appointment ("รักษาราชการแทนปลัด…")."""
+    lines: list[str] = []
+    roles: list[ActingRole] = []
+    for step in signed:
+        role = actor.acting_role(step.position_id)
+        if role is None:
+            lines.append(step.position_title)
+        else:
+            roles.append(role)
+    if roles and not lines and actor.position_titles:
+        lines.append(actor.position_titles[0])
+    lines += [role.line for role in roles]
+    return Signature(list(dict.fromkeys(lines)), roles)
+
+
+def _close_steps(
+    steps: list[MemoStep], trigger: str, signed: list[MemoStep], actor_id: int, now: datetime
+) -> None:
+    """Record the outcome on the steps signed, and cancel the ones the memo will not reach."""
+    for acting in signed:
+        if trigger in _STEP_OUTCOME:
+            acting.status = _STEP_OUTCOME[trigger]
+            acting.decided_at = now
+            acting.decided_by_id = actor_id
+    if trigger in (routing.SEND_BACK, routing.REJECT, routing.WITHDRAW):
+        for step in steps:
+            if step.status in (StepStatus.WAITING, StepStatus.PENDING):
+                step.status = StepStatus.CANCELLED

@@ -1,0 +1,123 @@
+"""The official document: what the print view and the PDF show, and public verification.
+
+The completion certificate names the approved version's SHA-256 (its content hash,
+which every decision also records) and links to ``/verify/<hash>``, a public page
+that confirms the document is genuine and approved without showing its content.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import segno
+from flask import current_app, render_template
+from sqlmodel import col, select
+
+from .. import pdf, routing
+from ..extensions import db
+from ..identity.principal import Principal
+from ..models import AUDIT_ACTION_LABELS, AuditEvent, Memo, MemoVersion, Organization
+from ..office.garuda import garuda_data_uri
+from ..trail.chain import CHAIN_ACTIONS
+from .queries import MemoView, get_memo
+from .versions import latest
+
+
+@dataclass(frozen=True)
+class CertificateLine:
+    when: datetime
+    actor_name: str
+    position: str
+    action: str
+    ip: str
+
+
+@dataclass(frozen=True)
+class Certificate:
+    document_hash: str
+    verify_url: str
+    lines: list[CertificateLine]
+
+
+@dataclass(frozen=True)
+class Document:
+    view: MemoView
+    certificate: Certificate | None
+
+
+def document(principal: Principal, memo_id: int) -> Document:
+    """The memo as it is printed, with its completion certificate once approved."""
+    view = get_memo(principal, memo_id)  # checks access
+    certificate = None
+    version = None
+    if view.memo.state == routing.APPROVED:
+        version = latest(db.session, memo_id)
+    if version is not None:
+        chain = set(CHAIN_ACTIONS.values())
+        events = db.session.exec(
+            select(AuditEvent).where(AuditEvent.memo_id == memo_id)
+            .order_by(col(AuditEvent.seq))
+        ).all()
+        base = current_app.config["BASE_URL"].rstrip("/")
+        certificate = Certificate(
+            document_hash=version.content_hash,
+            verify_url=f"{base}/verify/{version.content_hash}",
+            lines=[CertificateLine(e.created_at, e.actor_name, e.position_title, e.action, e.ip)
+                   for e in events if e.action in chain],
+        )
+    return Document(view, certificate)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What anyone may learn from a hash: genuine and approved, by whom and when, no content."""
+
+    genuine: bool
+    office: str = ""
+    number: str = ""
+    approved_at: datetime | None = None
+    revision: int = 0
+
+
+def verify(document_hash: str) -> Verification:
+    """Is ``document_hash`` the approved version of a memo?"""
+    if len(document_hash) != 64 or any(c not in "0123456789abcdef" for c in document_hash):
+        return Verification(False)
+    # Two memos may carry identical content (a copy, another office): any one of them
+    # approved at exactly this version makes the document genuine.
+    rows = db.session.exec(
+        select(MemoVersion, Memo, Organization)
+        .join(Memo, Memo.id == MemoVersion.memo_id)  # type: ignore[arg-type]
+        .join(Organization, Organization.id == Memo.org_id)  # type: ignore[arg-type]
+        .where(MemoVersion.content_hash == document_hash, Memo.state == routing.APPROVED,
+               col(Memo.revision) == col(MemoVersion.revision))
+        .order_by(col(Memo.updated_at).desc())
+    ).all()
+    if not rows:
+        return Verification(False)
+    version, memo, org = rows[0]
+    return Verification(True, org.name, memo.number or "", memo.updated_at, version.revision)
+
+
+def render_html(doc: Document, css_url: str) -> str:
+    """The print view's HTML: the official form with the office's Garuda, and the certificate
+    with its QR code."""
+
+    qr = ""
+    if doc.certificate:
+        qr = segno.make(doc.certificate.verify_url, error="m").svg_data_uri(scale=4)
+    return render_template("print/memo.html", doc=doc, css_url=css_url, qr=qr,
+                           garuda=garuda_data_uri(doc.view.org),
+                           AUDIT_ACTION_LABELS=AUDIT_ACTION_LABELS)
+
+
+def render_pdf(principal: Principal, memo_id: int) -> bytes:
+    """The memo as an A4 PDF, for anyone who may read it."""
+    static = Path(current_app.static_folder or "static")
+    html = render_html(document(principal, memo_id), "print.css")
+    config = current_app.config
+    limits = pdf.Limits(memory_mb=config["PDF_MEMORY_MB"], seconds=config["PDF_TIMEOUT_SECONDS"],
+                        concurrent=config["PDF_CONCURRENT"])
+    return pdf.render(html, base_url=str(static) + "/", limits=limits)

@@ -1,0 +1,197 @@
+"""What a memo's moves tell people by email: arrival, sent back, rejected, approved.
+
+Rows are written in the same transaction as the action (``on_transition``) and dispatched
+after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import current_app, render_template
+from sqlmodel import Session, col, select
+
+from .. import routing
+from ..identity.acting import answerers
+from ..models import (
+    URGENCY_LABELS,
+    Memo,
+    MemoStep,
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+    Organization,
+    StepStatus,
+    Urgency,
+    User,
+    current_round,
+    waiting_at,
+)
+from ..office.calendar import calendar_for, office_tz, reminder_delay
+from ..outbox.queue import enqueue
+
+_LOGGER = logging.getLogger(__name__)
+
+
+INTRO = {
+    NotificationKind.ARRIVAL: "มีบันทึกข้อความรอท่านพิจารณา",
+    NotificationKind.REMINDER: "ขอเตือน: บันทึกข้อความยังรอท่านพิจารณา (ครั้งที่ {n})",
+    NotificationKind.ESCALATION: "บันทึกข้อความของท่านค้างอยู่ที่ {position} เกินกำหนดแล้ว",
+    NotificationKind.SENT_BACK: "บันทึกข้อความของท่านถูกส่งกลับให้แก้ไข",
+    NotificationKind.REJECTED: "บันทึกข้อความของท่านไม่ได้รับอนุมัติ",
+    NotificationKind.APPROVED: "บันทึกข้อความของท่านได้รับการอนุมัติแล้ว",
+}
+
+
+@dataclass(frozen=True)
+class MemoContext:
+    memo: Memo
+    org: Organization
+    actor_name: str = ""
+    actor_position: str = ""
+    reason: str = ""
+
+
+def _render(
+    kind: NotificationKind, ctx: MemoContext, recipient: User, **extra: Any
+) -> tuple[str, str, str]:
+    intro = INTRO[kind].format(**extra)
+    urgency = URGENCY_LABELS[Urgency(ctx.memo.urgency)]
+    prefix = f"[{urgency}] " if ctx.memo.urgency != Urgency.NORMAL else ""
+    subject = f"{prefix}{intro}: {ctx.memo.subject}"
+    if len(subject) > 390:
+        subject = subject[:389] + "…"
+    values = {
+        "recipient_name": recipient.full_name,
+        "intro": intro,
+        "memo": ctx.memo,
+        "number": ctx.memo.number or f"{ctx.org.doc_prefix}/(ยังไม่ออกเลข)",
+        "urgency": urgency,
+        "actor_label": "เสนอโดย" if kind in (NotificationKind.ARRIVAL, NotificationKind.REMINDER)
+        else "โดย",
+        "actor_name": ctx.actor_name,
+        "actor_position": ctx.actor_position,
+        "reason": ctx.reason,
+        "link": f"{current_app.config['BASE_URL'].rstrip('/')}/memos/{ctx.memo.id}",
+        "org_name": ctx.org.name,
+    }
+    return (subject, render_template("email/notification.txt", **values),
+            render_template("email/notification.html", **values))
+
+
+def queue_memo_email(
+    session: Session,
+    *,
+    kind: NotificationKind,
+    ctx: MemoContext,
+    recipient: User,
+    dedupe_key: str,
+    step: MemoStep | None = None,
+    reminder_no: int | None = None,
+    skip_reason: str = "",
+    **extra: Any,
+) -> Notification | None:
+    """Queue one email, unless the same one (by ``dedupe_key``) is already queued."""
+    subject, text, html = _render(kind, ctx, recipient, **extra)
+    row = Notification(
+        org_id=ctx.memo.org_id,
+        memo_id=ctx.memo.id,
+        memo_step_id=step.id if step else None,
+        recipient_id=recipient.id or 0,
+        email=recipient.email,
+        kind=kind,
+        reminder_no=reminder_no,
+        dedupe_key=dedupe_key,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        status=NotificationStatus.SKIPPED if skip_reason else NotificationStatus.PENDING,
+        last_error=skip_reason,
+    )
+    return enqueue(session, row)
+
+
+def recipients_at(session: Session, memo: Memo, position_id: int, now: datetime) -> list[User]:
+    """Who is told that a memo waits at a position: its holder unless away, and every
+    officer acting for it on that office day; never the memo's own drafter."""
+
+    today = now.astimezone(office_tz()).date()
+    return [a.user for a in answerers(session, position_id, today, drafter_id=memo.drafter_id)]
+
+
+def _arrival(session: Session, ctx: MemoContext, step: MemoStep,
+             recipient: User) -> Notification | None:
+    """The "a memo waits for you" email, once per step and person, unless they opted out."""
+    skip = ""
+    if recipient.daily_digest:
+        skip = "ผู้รับเลือกรับสรุปรายวันแทน"
+    elif not recipient.notify_arrivals:
+        skip = "ผู้รับปิดการแจ้งเตือนเรื่องเข้า"
+    return queue_memo_email(session, kind=NotificationKind.ARRIVAL, ctx=ctx, recipient=recipient,
+                dedupe_key=f"arrival:{step.id}:{recipient.id}", step=step, skip_reason=skip)
+
+
+def announce_waiting(session: Session, *, position_id: int, recipient: User) -> list[int]:
+    """Tell someone just appointed to act for a position what already waits there (the
+    arrival email they would have had); called before commit, dispatch the ids after."""
+    rows = session.exec(
+        select(MemoStep, Memo)
+        .join(Memo, current_round())
+        .where(waiting_at({position_id}), Memo.drafter_id != recipient.id)
+        .order_by(col(MemoStep.arrived_at))
+    ).all()
+    queued = []
+    for step, memo in rows:
+        org = session.get(Organization, memo.org_id)
+        assert org is not None
+        row = _arrival(session, MemoContext(memo, org), step, recipient)
+        if row is not None:
+            queued.append(row)
+    session.flush()
+    return [row.id for row in queued if row.id is not None]
+
+
+def on_transition(
+    session: Session,
+    *,
+    memo: Memo,
+    trigger: str,
+    steps: list[MemoStep],
+    actor_name: str,
+    actor_position: str,
+    comment: str,
+    now: datetime,
+) -> list[Notification]:
+    """Queue what a transition tells people; called by the approval services before commit."""
+    org = session.get(Organization, memo.org_id)
+    assert org is not None
+    ctx = MemoContext(memo, org, actor_name, actor_position, comment)
+    rows: list[Notification | None] = []
+    step_no = routing.step_of(memo.state)
+    if step_no is not None:
+        step = steps[step_no - 1]
+        calendar = calendar_for(session, org.id or 0)
+        step.next_reminder_at = calendar.add(
+            now, reminder_delay(calendar, org, memo.urgency, first=True))
+        recipients = recipients_at(session, memo, step.position_id, now)
+        for recipient in recipients:
+            rows.append(_arrival(session, ctx, step, recipient))
+        if not recipients:
+            _LOGGER.warning("memo %s waits at position %s, which nobody answers for", memo.id,
+                            step.position_id)
+    for step in steps:
+        if step.status != StepStatus.PENDING:
+            step.next_reminder_at = None
+    outcome = {routing.SEND_BACK: NotificationKind.SENT_BACK,
+               routing.REJECT: NotificationKind.REJECTED}.get(trigger)
+    if memo.state == routing.APPROVED:
+        outcome = NotificationKind.APPROVED
+    if outcome is not None:
+        drafter = session.get(User, memo.drafter_id)
+        if drafter is not None and drafter.is_active:
+            rows.append(queue_memo_email(session, kind=outcome, ctx=ctx, recipient=drafter,
+                             dedupe_key=f"{outcome}:{memo.id}:{memo.round}:{memo.version}"))
+    return [r for r in rows if r is not None]

@@ -1,0 +1,136 @@
+"""Chasing memos that wait too long: reminders in office time, escalation, the daily digest."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app, render_template
+from sqlmodel import col, select
+
+from .. import clock, thai
+from ..extensions import db
+from ..identity.principal import principal_for
+from ..models import (
+    URGENCY_LABELS,
+    Memo,
+    MemoStep,
+    Notification,
+    NotificationKind,
+    Organization,
+    StepStatus,
+    Urgency,
+    User,
+    current_round,
+    waiting_at,
+)
+from ..office.calendar import calendar_for, escalation_of, office_tz, reminder_delay
+from ..officetime import OfficeCalendar
+from ..outbox.queue import enqueue
+from .notices import MemoContext, queue_memo_email, recipients_at
+
+
+def queue_reminders(now: datetime | None = None) -> list[int]:
+    """Queue one reminder for each pending step whose reminder is due; escalate after N."""
+    now = now or clock.now()
+    queued: list[Notification] = []
+    calendars: dict[int, OfficeCalendar] = {}
+    with db.write() as session:
+        due_steps = session.exec(
+            select(MemoStep)
+            .where(MemoStep.status == StepStatus.PENDING,
+                   col(MemoStep.next_reminder_at) <= now)
+            .order_by(col(MemoStep.next_reminder_at))
+            .limit(500)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for step in due_steps:
+            memo = session.get(Memo, step.memo_id)
+            if memo is None or memo.round != step.round:
+                step.next_reminder_at = None
+                continue
+            org = session.get(Organization, memo.org_id)
+            assert org is not None and org.id is not None
+            if org.id not in calendars:  # one calendar query per office, not per step
+                calendars[org.id] = calendar_for(session, org.id)
+            calendar = calendars[org.id]
+            # Judge the due time by today's calendar: a holiday declared after the memo
+            # arrived still pushes its reminder back.
+            anchor = step.last_reminded_at or step.arrived_at or now
+            due = calendar.add(anchor, reminder_delay(calendar, org, memo.urgency,
+                                                      first=step.reminders_sent == 0))
+            if due > now:
+                step.next_reminder_at = due
+                continue
+            number = step.reminders_sent + 1
+            ctx = MemoContext(memo, org)
+            # The reminder goes to whoever answers for the position today: after an
+            # acting officer is appointed, the next reminder is theirs.
+            for recipient in recipients_at(session, memo, step.position_id, now):
+                row = queue_memo_email(
+                    session, kind=NotificationKind.REMINDER, ctx=ctx, recipient=recipient,
+                    dedupe_key=f"reminder:{step.id}:{number}:{recipient.id}", step=step,
+                    reminder_no=number, n=thai.thai_digits(number))
+                if row is not None:
+                    queued.append(row)
+            step.reminders_sent = number
+            step.last_reminded_at = now
+            if number >= escalation_of(org):  # the office's, else ESCALATE_AFTER
+                drafter = session.get(User, memo.drafter_id)
+                if drafter is not None and drafter.is_active:
+                    row = queue_memo_email(session, kind=NotificationKind.ESCALATION, ctx=ctx,
+                               recipient=drafter, dedupe_key=f"escalation:{step.id}", step=step,
+                               position=step.position_title)
+                    if row is not None:
+                        queued.append(row)
+                step.next_reminder_at = None  # escalated: the drafter takes it from here
+            else:
+                step.next_reminder_at = calendar.add(
+                    now, reminder_delay(calendar, org, memo.urgency, first=False))
+        session.flush()
+        ids = [row.id for row in queued if row.id is not None]
+    return ids
+
+
+def queue_digests(now: datetime | None = None) -> list[int]:
+    """Queue the morning summary for everyone who chose it and has memos waiting."""
+    now = now or clock.now()
+    tz = office_tz()
+    today = now.astimezone(tz).date()
+    ids: list[int] = []
+    with db.write() as session:
+        users = session.exec(select(User).where(User.daily_digest == True,  # noqa: E712
+                                                User.is_active == True)).all()  # noqa: E712
+        for user in users:
+            if not calendar_for(session, user.org_id).is_working_day(today):
+                continue
+            answers_for = principal_for(session, user, today=today).answers_for
+            waiting = session.exec(
+                select(Memo, MemoStep)
+                .join(MemoStep, current_round())
+                .where(waiting_at(answers_for))
+                .order_by(col(MemoStep.arrived_at))
+            ).all() if answers_for else []
+            if not waiting:
+                continue
+            org = session.get(Organization, user.org_id)
+            assert org is not None
+            base = current_app.config["BASE_URL"].rstrip("/")
+            items = [{"subject": m.subject, "urgency": URGENCY_LABELS[Urgency(m.urgency)],
+                      "arrived": thai.format_datetime(s.arrived_at, tz=tz.key),
+                      "link": f"{base}/memos/{m.id}"} for m, s in waiting]
+            values = {"recipient_name": user.full_name, "items": items, "org_name": org.name,
+                      "today": thai.format_date(today)}
+            row = Notification(
+                org_id=user.org_id, recipient_id=user.id or 0, email=user.email,
+                kind=NotificationKind.DIGEST, dedupe_key=f"digest:{user.id}:{today.isoformat()}",
+                subject=f"สรุปบันทึกข้อความรอท่านพิจารณา {thai.thai_digits(len(items))} เรื่อง "
+                        f"({thai.format_date(today)})",
+                body_text=render_template("email/digest.txt", **values),
+                body_html=render_template("email/digest.html", **values),
+            )
+            if enqueue(session, row) is None:
+                continue
+            session.flush()
+            if row.id is not None:
+                ids.append(row.id)
+    return ids

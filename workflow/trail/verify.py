@@ -1,0 +1,115 @@
+"""Walking the chain to prove nothing was changed, deleted, inserted or cut off."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from ..models import (
+    AuditEvent,
+    AuditHead,
+    Decision,
+)
+from .chain import CHAIN_ACTIONS, GENESIS, chain_hash
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of a verification: ok, or where the chain first breaks and why."""
+
+    ok: bool
+    checked: int
+    seq: int | None = None
+    reason: str = ""
+    reason_en: str = ""
+
+
+def _walk(session: Session, batch: int = 10_000) -> Iterator[Any]:
+    """Every event in chain order, as plain rows (no ORM objects: a million of them add up)."""
+    table = AuditEvent.__table__  # type: ignore[attr-defined]
+    last = 0
+    while True:
+        rows = session.execute(
+            select(table).where(table.c.seq > last).order_by(table.c.seq).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+
+
+def _check(event: Any, prev_hash: str) -> tuple[str, str] | None:
+    if event.prev_hash != prev_hash:
+        return ("ลำดับถูกแทรก ลบ หรือสลับก่อนเหตุการณ์นี้",
+                "prev_hash does not match the event before it (inserted, deleted or reordered)")
+    if chain_hash(prev_hash, event) != event.hash:
+        return ("เนื้อหาของเหตุการณ์นี้ถูกแก้ไข", "content does not match its hash (altered)")
+    return None
+
+
+def verify_chain(session: Session) -> Verdict:
+    """Walk the whole chain in order; name the first event that does not hold."""
+    expected_seq, prev_hash, checked = 1, GENESIS, 0
+    for event in _walk(session):
+        if event.seq != expected_seq:
+            return Verdict(False, checked, expected_seq,
+                           f"เหตุการณ์ลำดับที่ {expected_seq} หายไป",
+                           f"event #{expected_seq} is missing (deleted)")
+        problem = _check(event, prev_hash)
+        if problem:
+            return Verdict(False, checked, event.seq, *problem)
+        prev_hash, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
+    head = session.get(AuditHead, 1)
+    if head is not None and (head.seq != expected_seq - 1 or head.hash != prev_hash):
+        return Verdict(False, checked, expected_seq,
+                       "เหตุการณ์ท้ายสายถูกลบ", "events at the end of the chain were removed")
+    return Verdict(True, checked)
+
+
+def verify_memo(session: Session, memo_id: int) -> Verdict:
+    """Check one memo's events, their links on both sides, and that none is missing."""
+    events = session.exec(
+        select(AuditEvent).where(AuditEvent.memo_id == memo_id).order_by(col(AuditEvent.seq))
+    ).all()
+    if not events:
+        return Verdict(False, 0, None, "ประวัติของบันทึกนี้หายไปทั้งหมด",
+                       "the memo's whole history is missing")
+    seqs = {e.seq for e in events}
+    neighbours = {
+        e.seq: e for e in session.exec(
+            select(AuditEvent).where(
+                col(AuditEvent.seq).in_({s - 1 for s in seqs} | {s + 1 for s in seqs}))
+        ).all()
+    }
+    head = session.get(AuditHead, 1)
+    memo_prev = GENESIS
+    for event in events:
+        if event.memo_prev_hash != memo_prev:
+            return Verdict(False, 0, event.seq,
+                           "เหตุการณ์ของบันทึกนี้ก่อนหน้าเหตุการณ์นี้หายไปหรือถูกแทรก",
+                           "the memo's previous event is missing or was inserted")
+        memo_prev = event.hash
+        before = neighbours.get(event.seq - 1)
+        if event.seq > 1 and before is None:
+            return Verdict(False, 0, event.seq - 1, f"เหตุการณ์ลำดับที่ {event.seq - 1} หายไป",
+                           f"event #{event.seq - 1} is missing")
+        problem = _check(event, before.hash if before else GENESIS)
+        if problem:
+            return Verdict(False, 0, event.seq, *problem)
+        after = neighbours.get(event.seq + 1)
+        if after is None and head is not None and head.seq > event.seq:
+            return Verdict(False, 0, event.seq + 1, f"เหตุการณ์ลำดับที่ {event.seq + 1} หายไป",
+                           f"event #{event.seq + 1} is missing")
+        if after is not None and after.prev_hash != event.hash:
+            return Verdict(False, 0, after.seq, "ลำดับถูกแทรกหรือสลับหลังเหตุการณ์นี้",
+                           "the next event does not link back")
+    chain_events = sum(1 for e in events if e.action in CHAIN_ACTIONS.values())
+    decisions = len(session.exec(select(Decision.id).where(Decision.memo_id == memo_id)).all())
+    if chain_events != decisions:
+        return Verdict(False, len(events), None,
+                       "จำนวนเหตุการณ์ไม่ตรงกับการพิจารณาที่บันทึกไว้ (มีเหตุการณ์ถูกลบ)",
+                       f"{chain_events} chain events for {decisions} decisions")
+    return Verdict(True, len(events))
