@@ -26,14 +26,13 @@ from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, Response, expect
 from sqlmodel import col, select
 
+from tests.browser.test_memo_route import Shots
 from workflow.demo.seed import SEED_SUBJECT
 from workflow.extensions import db
 from workflow.models import Memo, Notification, NotificationKind, NotificationStatus, User
 from workflow.office.calendar import office_today
 from workflow.outbox import delivery
 from workflow.thai import thai_digits
-
-from .test_browser import Shots
 
 pytestmark = pytest.mark.browser
 

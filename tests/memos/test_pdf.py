@@ -8,6 +8,8 @@ import subprocess
 import unicodedata
 from pathlib import Path
 
+from tests.conftest import ROOT
+
 SIGNERS = [("head", "เพื่อโปรดพิจารณา"), ("deputy", "เพื่อโปรดพิจารณา"),
            ("permsec", "เห็นควรนำเรียนนายกเพื่อโปรดทราบ"), ("chief", "อนุมัติ")]
 NAMES = ["นางสาวอิสริย์ ผดุงทศ", "นางกฤษณา พรพิมล", "นางอาราดา แตนวงศ์", "นายสมคิด ดันทางกุล"]
@@ -88,7 +90,7 @@ def test_only_readers_get_the_pdf(app, demo, api, client, auth):
 
 def test_pasting_the_seed_body_keeps_its_table(app, demo, api):
     """The seed's body, as pasted (cells holding <p> and <ul> fragments), keeps its table."""
-    seed = Path(__file__).resolve().parent.parent / "workflow" / "demo" / "progress_memo_2565.html"
+    seed = ROOT / "workflow" / "demo" / "progress_memo_2565.html"
     pasted = seed.read_text(encoding="utf-8") + '<script>alert(1)</script><img src=x onerror=x>'
     created = api.call("POST", "/memos", "clerk", json={
         "subject": "ทดสอบวางเนื้อหา", "addressee": "นายก", "body": pasted})

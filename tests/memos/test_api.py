@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
 from workflow.demo.seed import PEOPLE
+from workflow.extensions import db
 from workflow.memos import commands
-from workflow.models import MemoCreate
+from workflow.models import Decision, MemoCreate
 
 SIGNERS = ("head", "deputy", "permsec", "chief")
 FULL_NAMES = {username: full_name for username, full_name, _, _ in PEOPLE}
@@ -216,6 +218,17 @@ def test_send_back_edit_resubmit_and_approve_again(api, demo):
     assert (send_back["comment"], send_back["position_title"], send_back["step_no"]) == (
         reason, TITLES["permsec"], 3)
     assert approvals(decisions)[2:] == EXPECTED_APPROVALS
+
+
+
+def test_a_withdrawal_is_the_drafters_not_the_signers(app, demo, api):
+    """Withdrawing records the drafter acting as drafter, not in the waiting signer's position."""
+    memo_id = demo["memo_id"]
+    api.act(memo_id, "clerk", "submit")
+    api.act(memo_id, "clerk", "withdraw", "ถอนเพื่อแก้ไขใหม่")
+    with app.app_context():
+        last = db.session.exec(select(Decision).order_by(Decision.id.desc())).first()
+    assert (last.action, last.position_title, last.step_no) == ("withdraw", "ผู้ร่าง", None)
 
 
 def test_create_answers_with_the_new_draft(api, demo):

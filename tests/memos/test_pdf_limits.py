@@ -22,11 +22,10 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
+from tests.conftest import ROOT, free_port
 from workflow import pdf
 from workflow.errors import Invalid
 from workflow.richtext import MAX_COLSPAN, MAX_ROWSPAN, sanitize
-
-from .conftest import ROOT, free_port
 
 HOSTILE = '<table><tr><td colspan=999999999 rowspan=65534>x</td></tr></table>'
 

@@ -914,6 +914,19 @@ def test_csv_and_json_exports_carry_every_event_intact(
     assert len(export_csv(memo_id=seed)) == 3
 
 
+
+def test_csv_export_defuses_formulas(app, demo, api, client, auth):
+    """A reason that looks like a spreadsheet formula is exported as text."""
+    memo_id = demo["memo_id"]
+    api.act(memo_id, "clerk", "submit")
+    api.act(memo_id, "head", "send_back", '=HYPERLINK("http://evil.example","คลิก")')
+    auth.login("auditor")
+    text = client.get(f"/audit.csv?memo_id={memo_id}").data.decode("utf-8-sig")
+    cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+    assert "'=HYPERLINK(\"http://evil.example\",\"คลิก\")" in cells
+    assert not any(cell.startswith("=") for cell in cells)
+
+
 # -- 7. every filter is served by an index ------------------------------------------------
 
 

@@ -9,12 +9,11 @@ import pytest
 from flask import Flask
 from sqlmodel import col, select
 
+from tests.admin.test_administration import add_finance_director, appoint, to_step
 from workflow.extensions import db
 from workflow.memos import reminders as reminder_sweep
 from workflow.models import MemoStep, Notification, NotificationKind, NotificationStatus
 from workflow.outbox import delivery
-
-from .test_administration import add_finance_director, appoint, to_step
 
 if TYPE_CHECKING:
     from tests.conftest import ApiClient, SmtpSink

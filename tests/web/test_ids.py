@@ -82,3 +82,12 @@ def test_the_api_refuses_an_out_of_range_number_in_an_edit(app: Flask, demo: dic
                         json={"subject": "เปลี่ยน", field: value})
     assert response.status_code == 422, response.json
     assert api.call("GET", f"/memos/{demo['memo_id']}", "clerk").json["subject"] != "เปลี่ยน"
+
+
+@pytest.mark.parametrize("path", ["/memos/99999999999999999999", "/memos/2147483648",
+                                  "/memos/2147483648.pdf", "/memos/1/attachments/99999999999"])
+def test_ids_too_large_for_the_database_are_not_found(app, demo, client, auth, path):
+    """Out-of-range ids are a Thai 404, on both backends."""
+    auth.login("clerk")
+    response = client.get(path)
+    assert response.status_code == 404 and "ไม่พบ" in response.text

@@ -11,6 +11,7 @@ import requests
 from sqlmodel import select
 
 from workflow.extensions import db
+from workflow.memos import attachments
 from workflow.models import Attachment, Memo, MemoVersion
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -151,3 +152,23 @@ def test_the_editor_uploads_and_shows_a_thai_error(app, demo, client, auth):
                       content_type="multipart/form-data")
     assert bad.status_code == 422 and "ไม่ใช่ไฟล์ .pdf จริง" in bad.text
     assert "รายงาน.pdf" in bad.text  # what was saved is still there
+
+
+def test_a_file_removed_while_drafting_stays_private(app, demo, api):
+    """Signers cannot fetch a file the drafter removed before submitting, nor see its events."""
+    memo_id = demo["memo_id"]
+    secret = api.call("POST", f"/memos/{memo_id}/attachments", "clerk",
+                      data={"file": (io.BytesIO(PDF), "เงินเดือน-ลับ.pdf")},
+                      content_type="multipart/form-data").json["id"]
+    api.call("POST", f"/memos/{memo_id}/attachments", "clerk",
+             data={"file": (io.BytesIO(PDF + b"%kept"), "kept.pdf")},
+             content_type="multipart/form-data")
+    with app.app_context():
+        attachments.remove(memo_id=memo_id, attachment_id=secret, actor_id=demo["user_clerk"])
+    api.act(memo_id, "clerk", "submit")
+    assert api.call("GET", f"/memos/{memo_id}/attachments/{secret}", "head").status_code == 404
+    trail = api.call("GET", f"/memos/{memo_id}/audit", "head").json
+    assert "เงินเดือน-ลับ.pdf" not in str(trail["events"])
+    assert trail["verified"] is True
+    mine = api.call("GET", f"/memos/{memo_id}/audit", "clerk").json
+    assert "เงินเดือน-ลับ.pdf" in str(mine["events"])

@@ -1,0 +1,1 @@
+"""Administration: people, positions, routes, appointments, office settings and office days."""

@@ -1,0 +1,1 @@
+"""Memos: the route's state machine, actions and who may take them, input, versions, files, PDF."""

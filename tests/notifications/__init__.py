@@ -1,0 +1,1 @@
+"""Notifications: emails through the outbox, reminders and digests, acting officers' mail."""
