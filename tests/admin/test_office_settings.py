@@ -20,6 +20,7 @@ from flask import Flask
 from PIL import Image
 from sqlmodel import col, select
 
+from tests.factories import make_office
 from workflow import clock
 from workflow.demo.seed import SEED_SUBJECT
 from workflow.extensions import db
@@ -264,7 +265,7 @@ def test_every_bad_field_is_named_at_once(app, demo, client, auth):
 
 def test_the_name_of_another_office_is_refused(app, demo, client, auth):
     with app.app_context(), db.write() as session:
-        session.add(Organization(name="เทศบาลตำบลท่าตูม", unit_line="สำนักปลัดเทศบาล"))
+        make_office(session, name="เทศบาลตำบลท่าตูม", unit_line="สำนักปลัดเทศบาล")
     auth.login("admin")
     response = client.post("/admin/office", data=settings_form(name="เทศบาลตำบลท่าตูม"))
     assert response.status_code == 422 and "มีหน่วยงานอื่นใช้ชื่อนี้แล้ว" in response.text

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, create_engine, event, insert, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, select
 
+from tests.factories import make_memo, make_office, make_route, make_user
 from workflow import clock, routing
 from workflow.db import normalise_url
 from workflow.demo.seed import PEOPLE, SEED_SUBJECT
@@ -41,7 +42,6 @@ from workflow.models import (
     MemoCreate,
     MemoUpdate,
     Organization,
-    Route,
     Urgency,
     User,
 )
@@ -759,24 +759,15 @@ class Offices:
 def offices(app: Flask, demo: dict[str, int]) -> Offices:
     """clerk2's draft in the demo office, and a draft of another office."""
     with app.app_context(), db.write() as session:
-        clerk = session.exec(select(User).where(User.username == "clerk")).one()
-        clerk2 = User(org_id=demo["org_id"], username="clerk2", full_name="นายวีระ ขยันงาน",
-                      roles="clerk", email="clerk2@example.com", password_hash=clerk.password_hash)
-        other = Organization(name="เทศบาลตำบลบ้านใหม่", unit_line="สำนักปลัดเทศบาลตำบลบ้านใหม่")
-        session.add_all([clerk2, other])
-        session.flush()
-        outsider = User(org_id=other.id or 0, username="outsider", full_name="นายสมศักดิ์ ต่างถิ่น",
-                        roles="clerk admin auditor", email="outsider@example.com",
-                        password_hash=clerk.password_hash)
-        route = Route(org_id=other.id or 0, name="สายการเสนอปกติ", is_default=True)
-        session.add_all([outsider, route])
-        session.flush()
-        elsewhere = Memo(org_id=other.id or 0, route_id=route.id or 0,
-                         drafter_id=outsider.id or 0, unit_line=other.unit_line,
-                         memo_date=clock.now().date(), subject="บันทึกของอีกสำนักงาน",
-                         addressee="นายกเทศมนตรี")
-        session.add(elsewhere)
-        session.flush()
+        clerk2 = make_user(session, office=session.get(Organization, demo["org_id"]),
+                           username="clerk2", full_name="นายวีระ ขยันงาน", roles="clerk")
+        other = make_office(session, name="เทศบาลตำบลบ้านใหม่",
+                            unit_line="สำนักปลัดเทศบาลตำบลบ้านใหม่")
+        outsider = make_user(session, office=other, username="outsider",
+                             full_name="นายสมศักดิ์ ต่างถิ่น", roles="clerk admin auditor")
+        route = make_route(session, office=other, positions=[], name="สายการเสนอปกติ")
+        elsewhere = make_memo(session, drafter=outsider, route=route,
+                              subject="บันทึกของอีกสำนักงาน", addressee="นายกเทศมนตรี")
         record(session, Entry(AuditAction.MEMO_CREATED, org_id=other.id,
                                           actor_id=outsider.id, actor_name=outsider.full_name,
                                           memo_id=elsewhere.id, state_after="draft"))

@@ -15,10 +15,11 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Response, expect
 from sqlmodel import select
 
+from tests.factories import make_route
 from workflow.demo.seed import PEOPLE, SEED_SUBJECT
 from workflow.extensions import db
 from workflow.memos import commands
-from workflow.models import Decision, Memo, MemoCreate, Position, Route, RouteStep
+from workflow.models import Decision, Memo, MemoCreate, Organization, Position
 from workflow.thai import thai_digits
 
 DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}, "locale": "th-TH"}
@@ -295,15 +296,12 @@ def _memo_off_deputys_route(app: Any, demo: dict[str, int]) -> int:
                                    body="<p>ด้วยสำนักปลัดมีความจำเป็นต้องจัดซื้อวัสดุสำนักงาน</p>"),
         )
         with db.write() as session:
-            route = Route(org_id=demo["org_id"], name="สายการเสนอย่อ (หัวหน้าสำนักปลัด → นายก)")
-            session.add(route)
-            session.flush()
-            for step_no, username in enumerate(("head", "chief"), start=1):
-                position = session.exec(
-                    select(Position).where(Position.holder_id == demo[f"user_{username}"])
-                ).one()
-                session.add(RouteStep(route_id=route.id, step_no=step_no,
-                                      position_id=position.id))
+            positions = [session.exec(
+                select(Position).where(Position.holder_id == demo[f"user_{username}"])
+            ).one() for username in ("head", "chief")]
+            route = make_route(session, office=session.get(Organization, demo["org_id"]),
+                               positions=positions, is_default=False,
+                               name="สายการเสนอย่อ (หัวหน้าสำนักปลัด → นายก)")
             stored = session.get(Memo, memo.id)
             assert stored is not None
             stored.route_id = route.id or 0

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, NamedTuple
 import pytest
 from flask import Flask
 from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
+from tests.factories import make_office, make_position, make_route, make_user
 from workflow import routing
 from workflow.extensions import db
 from workflow.models import (
@@ -29,9 +30,6 @@ from workflow.models import (
     Notification,
     Organization,
     Position,
-    Route,
-    RouteStep,
-    User,
 )
 from workflow.routing import (
     APPROVE,
@@ -217,36 +215,20 @@ class Office:
     user_ids: dict[str, int]
 
 
-def add_person(session: Session, *, org_id: int, username: str, full_name: str,
-               roles: str) -> User:
-    """A user whose password is "demo", like the demo people (their hash is reused, not redone)."""
-    clerk = session.exec(select(User).where(User.username == "clerk")).one()
-    user = User(org_id=org_id, username=username, full_name=full_name, roles=roles,
-                email=f"{username}@example.com", password_hash=clerk.password_hash)
-    session.add(user)
-    session.flush()
-    return user
-
-
 @pytest.fixture
 def office(app: Flask, demo: dict[str, int]) -> Office:
     """The demo office, with clerk2 in it and ``outsider`` administering another office."""
     with app.app_context(), db.write() as session:
-        clerk2 = add_person(session, org_id=demo["org_id"], username="clerk2",
-                            full_name="นายวีระ ขยันงาน", roles="clerk")
-        other = Organization(name=OTHER_OFFICE, unit_line=f"สำนักปลัด{OTHER_OFFICE}",
-                             doc_prefix="สป ๙๙๙๙๙")
-        session.add(other)
-        session.flush()
+        clerk2 = make_user(session, office=session.get(Organization, demo["org_id"]),
+                           username="clerk2", full_name="นายวีระ ขยันงาน", roles="clerk")
+        other = make_office(session, name=OTHER_OFFICE, unit_line=f"สำนักปลัด{OTHER_OFFICE}",
+                            doc_prefix="สป ๙๙๙๙๙")
         assert other.id is not None
-        outsider = add_person(session, org_id=other.id, username="outsider",
-                              full_name="นายสมศักดิ์ ต่างถิ่น", roles="clerk admin")
-        post = Position(org_id=other.id, title="ปลัดเทศบาล", holder_id=outsider.id)
-        route = Route(org_id=other.id, name="สายการเสนอปกติ", is_default=True)
-        session.add_all([post, route])
-        session.flush()
+        outsider = make_user(session, office=other, username="outsider",
+                             full_name="นายสมศักดิ์ ต่างถิ่น", roles="clerk admin")
+        post = make_position(session, office=other, holder=outsider, title="ปลัดเทศบาล")
+        route = make_route(session, office=other, positions=[post], name="สายการเสนอปกติ")
         assert route.id is not None and post.id is not None
-        session.add(RouteStep(route_id=route.id, step_no=1, position_id=post.id))
         user_ids = {name.removeprefix("user_"): value for name, value in demo.items()
                     if name.startswith("user_")}
         user_ids |= {"clerk2": clerk2.id or 0, "outsider": outsider.id or 0}
@@ -256,8 +238,9 @@ def office(app: Flask, demo: dict[str, int]) -> Office:
 def hand_over(app: Flask, office: Office, *, from_user: str, to_new_user: str) -> None:
     """Give every position ``from_user`` holds to a new signer ``to_new_user`` (a handover)."""
     with app.app_context(), db.write() as session:
-        successor = add_person(session, org_id=office.org_id, username=to_new_user,
-                               full_name="นายประสิทธิ์ รักษาการ", roles="signer")
+        successor = make_user(session, office=session.get(Organization, office.org_id),
+                              username=to_new_user, full_name="นายประสิทธิ์ รักษาการ",
+                              roles="signer")
         held = session.exec(
             select(Position).where(Position.holder_id == office.user_ids[from_user])).all()
         assert held
