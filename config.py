@@ -39,6 +39,11 @@ class Config:
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'saraban.sqlite3'}"
     )
     REDIS_URL = os.environ.get("REDIS_URL", "")
+    # Handing an email to the worker must not hold up a signer's click when Redis is down:
+    # give up connecting after this long, then skip the broker for BROKER_CIRCUIT_SECONDS
+    # (the beat sweep sends what was not handed over).
+    BROKER_CONNECT_TIMEOUT = float(os.environ.get("BROKER_CONNECT_TIMEOUT", "0.05"))
+    BROKER_CIRCUIT_SECONDS = float(os.environ.get("BROKER_CIRCUIT_SECONDS", "30"))
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Bangkok")
     INSTANCE_DIR = str(INSTANCE_DIR)

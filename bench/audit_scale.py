@@ -116,10 +116,10 @@ FILTERS = {
     "action (common)": audit_search.AuditFilter(action="memo_approved"),
     "state": audit_search.AuditFilter(state="returned"),
     "date range (one week)": audit_search.AuditFilter(date_from=date(2025, 6, 1),
-                                               date_to=date(2025, 6, 7)),
+                                                      date_to=date(2025, 6, 7)),
     "action + date range": audit_search.AuditFilter(action="memo_sent_back",
-                                             date_from=date(2025, 6, 1),
-                                             date_to=date(2025, 6, 30)),
+                                                    date_from=date(2025, 6, 1),
+                                                    date_to=date(2025, 6, 30)),
 }
 
 

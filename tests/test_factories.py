@@ -60,7 +60,7 @@ def office(app: Flask) -> Office:
 def inbox(user: User) -> list[int]:
     """The ids of the memos waiting for ``user``, as their inbox lists them."""
     return [item.memo.id or 0 for item in queries.list_memos(principal_for(db.session, user),
-                                                           "inbox")]
+                                                             "inbox")]
 
 
 def steps_of(memo: Memo) -> list[str]:

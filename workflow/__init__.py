@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import secrets
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -29,6 +31,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.getLogger("transitions").setLevel(logging.WARNING)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
+    # Imported here, not at the top: ``import workflow`` must stay cheap and free of the
+    # app's parts, because every module below imports the ``workflow`` package first.
     from . import cli, web
     from .api import bp as api_bp
     from .extensions import csrf, db, limiter, login_manager
@@ -82,7 +86,7 @@ def _check_config(app: Flask) -> None:
                 "for a local run."
             )
     if not app.config.get("RATELIMIT_STORAGE_URI"):
-        from .jobs import limiter_url
+        from .jobs import limiter_url  # here for the same reason as create_app's imports
 
         redis_url = app.config.get("REDIS_URL")
         app.config["RATELIMIT_STORAGE_URI"] = limiter_url(redis_url) if redis_url else "memory://"
@@ -93,9 +97,6 @@ def _check_config(app: Flask) -> None:
 
 def _development_secret(app: Flask) -> str:
     """A per-checkout secret kept under instance/, so development sessions survive restarts."""
-    import secrets
-    from pathlib import Path
-
     path = Path(app.instance_path) / "secret_key"
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():

@@ -65,7 +65,7 @@ def create_admin_command(username: str, full_name: str, email: str, office: str)
         "รหัสผ่าน (password)", hide_input=True, confirmation_prompt=True)
     try:
         setup.create_admin(username=username, full_name=full_name, email=email,
-                              password=password, office=office)
+                           password=password, office=office)
     except WorkflowError as exc:
         raise click.ClickException(f"{exc.message} ({exc.message_en})") from None
     click.echo(f"สร้างผู้ดูแลระบบ {username} แล้ว (admin created)")

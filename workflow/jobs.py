@@ -6,6 +6,8 @@ tasks; ``celery_worker.py`` exposes the same Celery app to the worker and beat.
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +28,27 @@ def limiter_url(redis_url: str) -> str:
     if redis_url.startswith("unix://"):
         return "redis+unix://" + redis_url[len("unix://"):]
     return redis_url
+
+
+class BrokerCircuit:
+    """After the broker fails, skip it for a while: one slow connect per outage, not one per
+    click. One per app (so per process in production, per test in the tests)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open_until = 0.0
+
+    def is_open(self) -> bool:
+        with self._lock:
+            return time.monotonic() < self._open_until
+
+    def trip(self, seconds: float) -> None:
+        with self._lock:
+            self._open_until = time.monotonic() + seconds
+
+    def reset(self) -> None:
+        with self._lock:
+            self._open_until = 0.0
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -53,8 +76,11 @@ def celery_init_app(app: Flask) -> Celery:
         # Publishing must not hold up a signer's click when Redis is down: fail fast,
         # the periodic sweep sends what could not be queued.
         task_publish_retry=False,
-        broker_connection_timeout=2,
-        broker_transport_options={"socket_connect_timeout": 2, "socket_timeout": 5},
+        broker_connection_timeout=float(config["BROKER_CONNECT_TIMEOUT"]),
+        broker_transport_options={
+            "socket_connect_timeout": float(config["BROKER_CONNECT_TIMEOUT"]),
+            "socket_timeout": 5,
+        },
         broker_connection_retry_on_startup=True,
         timezone=config["TIMEZONE"],
         enable_utc=True,
@@ -76,4 +102,5 @@ def celery_init_app(app: Flask) -> Celery:
     )
     celery_app.set_default()
     app.extensions["celery"] = celery_app
+    app.extensions["broker_circuit"] = BrokerCircuit()
     return celery_app

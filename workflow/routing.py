@@ -251,8 +251,9 @@ def _transitions_for(step_count: int) -> list[dict[str, Any]]:
 
 
 def _log_transition(event: EventData) -> None:
+    # DEBUG: the service logs each action once at INFO, with the memo it happened to.
     act: Act = event.kwargs["act"]
-    _LOGGER.info(
+    _LOGGER.debug(
         "%s: %s -> %s by user %s",
         event.event.name if event.event else "?",
         event.transition.source if event.transition else "?",

@@ -220,7 +220,7 @@ def _template_globals() -> dict[str, Any]:
 
 class BoundedIntConverter(IntegerConverter):
     """``<int:…>`` limited to what an INTEGER column holds: a larger id is a 404, not a 500.
-    ASCII digits only, as ``queryargs.parse_id`` rules for forms: werkzeug's ``\\d`` would
+    ASCII digits only, as ``validation.parse_id`` rules for forms: werkzeug's ``\\d`` would
     also take "๑" or "²" as a path id."""
 
     regex = r"[0-9]{1,10}"

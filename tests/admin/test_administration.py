@@ -596,7 +596,7 @@ def test_route_and_position_ids_are_checked_against_the_office(
         principal = principal_for(db.session, admin)
         with pytest.raises(NotFound, match="User not found"):
             positions.save_position(principal=principal, position_id=None, title="ใหม่",
-                                 holder_id=987654)
+                                    holder_id=987654)
         assert db.session.exec(select(Position).where(Position.title == "ใหม่")).first() is None
 
 

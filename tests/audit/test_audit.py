@@ -98,7 +98,7 @@ def do(app: Flask, demo: dict[str, int], memo_id: int, username: str, trigger: s
     """Take ``trigger`` on the memo as ``username`` through the service, as the views do."""
     with app.app_context():
         actions.perform(trigger, memo_id=memo_id, actor_id=demo[f"user_{username}"],
-                      comment=comment, request_info=info(username))
+                        comment=comment, request_info=info(username))
 
 
 def open_memo(app: Flask, demo: dict[str, int], memo_id: int, username: str) -> None:
@@ -107,7 +107,7 @@ def open_memo(app: Flask, demo: dict[str, int], memo_id: int, username: str) -> 
         user = db.session.get(User, demo[f"user_{username}"])
         assert user is not None
         commands.mark_opened(memo_id=memo_id, principal=principal_for(db.session, user),
-                          request_info=info(username))
+                             request_info=info(username))
 
 
 def draft(app: Flask, demo: dict[str, int], username: str, subject: str) -> int:
@@ -769,8 +769,8 @@ def offices(app: Flask, demo: dict[str, int]) -> Offices:
         elsewhere = make_memo(session, drafter=outsider, route=route,
                               subject="บันทึกของอีกสำนักงาน", addressee="นายกเทศมนตรี")
         record(session, Entry(AuditAction.MEMO_CREATED, org_id=other.id,
-                                          actor_id=outsider.id, actor_name=outsider.full_name,
-                                          memo_id=elsewhere.id, state_after="draft"))
+                              actor_id=outsider.id, actor_name=outsider.full_name,
+                              memo_id=elsewhere.id, state_after="draft"))
         ids = (clerk2.id, elsewhere.id)
     colleague = draft(app, demo, "clerk", "ร่างของเพื่อนร่วมงาน")
     with app.app_context(), db.write() as session:  # hand the draft over to clerk2
@@ -803,8 +803,8 @@ def test_search_access_on_the_page_and_the_api(
     """Only overseers search the whole trail; others see one memo's trail, and only if theirs."""
     with app.app_context():  # the seed memo has a trail of its own
         commands.update_memo(memo_id=offices.seed, actor_id=demo["user_clerk"],
-                          memo_update=MemoUpdate(urgency=Urgency.URGENT),
-                          request_info=info("clerk"))
+                             memo_update=MemoUpdate(urgency=Urgency.URGENT),
+                             request_info=info("clerk"))
     memo_ids = {"seed": offices.seed, "colleague_draft": offices.colleague_draft,
                 "elsewhere": offices.elsewhere, "missing": 999_999}
     for who, memo, allowed in ACCESS:
@@ -857,7 +857,7 @@ def test_csv_and_json_exports_carry_every_event_intact(
     do(app, demo, seed, "deputy", routing.APPROVE, TO_CHIEF)
     with app.app_context(), db.write() as session:  # more events than one export page (500)
         record(session, *(Entry(AuditAction.LOGIN_FAILED, org_id=demo["org_id"],
-                                             details={"username": f"guess{n}"})
+                                details={"username": f"guess{n}"})
                                  for n in range(520)))
     auth.login("auditor")
 
@@ -972,9 +972,9 @@ def big_trail(app: Flask, demo: dict[str, int], runner: Any, days: int) -> BigTr
         for day in range(days):
             clock.set_now(at(2026, 1, 1) + timedelta(days=day))
             entries = [Entry(AuditAction.MEMO_REJECTED, org_id=demo["org_id"],
-                                   actor_id=demo["user_admin"], actor_name=NAMES["admin"],
-                                   memo_id=old, state_before="pending_1", state_after="rejected",
-                                   text="ไม่อนุมัติ") for _ in range(RARE if day == 0 else 0)]
+                             actor_id=demo["user_admin"], actor_name=NAMES["admin"],
+                             memo_id=old, state_before="pending_1", state_after="rejected",
+                             text="ไม่อนุมัติ") for _ in range(RARE if day == 0 else 0)]
             for n in range(EVENTS_PER_DAY - len(entries)):
                 action, before, after = kinds[n % len(kinds)] if n % 97 else sent_back
                 who = busy[(n + day) % len(busy)]

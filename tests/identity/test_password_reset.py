@@ -75,7 +75,7 @@ def set_password(client: FlaskClient, token: str, password: str = NEW,
     """POST the new-password form of a reset link."""
     return client.post(f"/password/reset/{token}", data={
         "new_password": password, "confirm": password if confirm is None else confirm},
-        **kwargs)
+                       **kwargs)
 
 
 def logs_in(app: Flask, username: str, password: str) -> bool:

@@ -76,7 +76,7 @@ def make_memo(app: Any, drafter_id: int, **overrides: Any) -> int:
     """Create a draft through the service (a factory for tests that are not about creating)."""
     with app.app_context():
         memo = commands.create_memo(actor_id=drafter_id,
-                                 memo_create=MemoCreate(**{**MEMO_FIELDS, **overrides}))
+                                    memo_create=MemoCreate(**{**MEMO_FIELDS, **overrides}))
     assert memo.id is not None
     return memo.id
 

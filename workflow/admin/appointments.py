@@ -209,7 +209,7 @@ def create(*, principal: Principal, position_id: int, acting_user_id: int, capac
         # In force already: what waits at the post is theirs now, so they hear of it now
         # rather than at the next reminder.
         announced = (announce_waiting(session, position_id=position_id,
-                                                    recipient=acting)
+                                      recipient=acting)
                      if _status(appointment, office_today()) == "in_force" else [])
     dispatch(announced)
     return appointment

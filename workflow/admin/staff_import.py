@@ -270,7 +270,7 @@ def _confirm(principal: Principal, preview: ImportPreview, unusable: str,
             session.flush()
             # The invitation is written with the account: all of the import, or none of it.
             invitations.append(issue_invitation(session, user, request_info,
-                                                          invited_by=principal))
+                                                invited_by=principal))
             if row.position:
                 position = positions.get(row.position)
                 if position is None:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import and_, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from ..extensions import db
@@ -56,31 +58,24 @@ def _in_force(today: date) -> Any:
             col(Appointment.ended_at).is_(None))
 
 
-def acting_roles(session: Session, user_id: int, today: date | None = None) -> list[ActingRole]:
-    """The appointments in force today under which ``user_id`` acts for a position."""
-    today = today or office_today()
+def roles_and_absences(session: Session, user_id: int, held: frozenset[int],
+                       today: date) -> tuple[list[ActingRole], frozenset[int]]:
+    """In one query: the appointments in force under which ``user_id`` acts for a position,
+    and which of the positions they hold (``held``) an appointment marks as away."""
+    concerns = [col(Appointment.acting_user_id) == user_id]
+    if held:
+        concerns.append(and_(col(Appointment.holder_absent) == True,  # noqa: E712
+                             col(Appointment.position_id).in_(held)))
     rows = session.exec(
         select(Appointment, Position.title)
         .join(Position, Position.id == Appointment.position_id)  # type: ignore[arg-type]
-        .where(Appointment.acting_user_id == user_id, *_in_force(today))
+        .where(or_(*concerns), *_in_force(today))
         .order_by(col(Appointment.id))
     ).all()
-    return [ActingRole(a.id or 0, a.position_id, title, a.capacity, a.order_no, a.starts_on,
-                       a.ends_on) for a, title in rows]
-
-
-def absent_from(session: Session, position_ids: frozenset[int],
-                today: date | None = None) -> frozenset[int]:
-    """Which of these positions have their holder marked away by an appointment in force."""
-    if not position_ids:
-        return frozenset()
-    today = today or office_today()
-    rows = session.exec(
-        select(Appointment.position_id)
-        .where(col(Appointment.position_id).in_(position_ids), Appointment.holder_absent == True,  # noqa: E712
-               *_in_force(today))
-    ).all()
-    return frozenset(rows)
+    roles = [ActingRole(a.id or 0, a.position_id, title, a.capacity, a.order_no, a.starts_on,
+                        a.ends_on) for a, title in rows if a.acting_user_id == user_id]
+    away = frozenset(a.position_id for a, _ in rows if a.holder_absent and a.position_id in held)
+    return roles, away
 
 
 @dataclass(frozen=True)
@@ -106,39 +101,35 @@ def answerers(session: Session, position_id: int, today: date | None = None, *,
 
 def answerers_for(session: Session, position_ids: set[int] | frozenset[int],
                   today: date) -> dict[int, list[Answerer]]:
-    """Who answers for each of ``position_ids`` today, in two queries however many there are:
+    """Who answers for each of ``position_ids`` today, in one query however many there are:
     the one rule behind the inbox, the actions on offer, arrival emails, reminders and the
     route card."""
     if not position_ids:
         return {}
-    holders = session.exec(
-        select(Position, User)
-        .outerjoin(User, User.id == Position.holder_id)  # type: ignore[arg-type]
+    holder, officer = aliased(User), aliased(User)
+    rows = session.exec(
+        select(Position, holder, Appointment, officer)
+        .outerjoin(holder, col(holder.id) == col(Position.holder_id))
+        .outerjoin(Appointment, and_(col(Appointment.position_id) == col(Position.id),
+                                     *_in_force(today)))
+        .outerjoin(officer, col(officer.id) == col(Appointment.acting_user_id))
         .where(col(Position.id).in_(position_ids))
+        .order_by(col(Position.id), col(Appointment.id))
     ).all()
-    appointments = session.exec(
-        select(Appointment, User)
-        .join(User, User.id == Appointment.acting_user_id)  # type: ignore[arg-type]
-        .where(col(Appointment.position_id).in_(position_ids), *_in_force(today))
-        .order_by(col(Appointment.id))
-    ).all()
-    away = {a.position_id for a, _ in appointments if a.holder_absent}
+    away = {a.position_id for _, _, a, _ in rows if a is not None and a.holder_absent}
     found: dict[int, list[Answerer]] = {}
-    titles: dict[int, str] = {}
-    for position, holder in holders:
+    for position, held_by, appointment, acting_user in rows:
         assert position.id is not None
-        titles[position.id] = position.title
-        found[position.id] = ([Answerer(holder)] if holder is not None and holder.is_active
-                              and position.id not in away else [])
-    for appointment, user in appointments:
-        answering = found.get(appointment.position_id)
-        if answering is None or not user.is_active or any(a.user.id == user.id
-                                                          for a in answering):
+        answering = found.setdefault(position.id, [])
+        if (not answering and held_by is not None and held_by.is_active
+                and position.id not in away):
+            answering.append(Answerer(held_by))
+        if appointment is None or acting_user is None or not acting_user.is_active or any(
+                a.user.id == acting_user.id for a in answering):
             continue
-        answering.append(Answerer(user, ActingRole(
-            appointment.id or 0, appointment.position_id, titles[appointment.position_id],
-            appointment.capacity, appointment.order_no, appointment.starts_on,
-            appointment.ends_on)))
+        answering.append(Answerer(acting_user, ActingRole(
+            appointment.id or 0, position.id, position.title, appointment.capacity,
+            appointment.order_no, appointment.starts_on, appointment.ends_on)))
     return found
 
 

@@ -95,7 +95,7 @@ def _issue(session: Session, user: User, *, now: datetime, minutes: int,
     # Only the newest link works: the ones sent before it expire now. A "forgot password"
     # asked by anyone must not cut short a new colleague's week-long invitation, though.
     expire_open_links(session, user.id, now,
-                        only_before=None if invitation else now + timedelta(minutes=minutes))
+                      only_before=None if invitation else now + timedelta(minutes=minutes))
     token = secrets.token_urlsafe(32)
     reset = PasswordReset(user_id=user.id, token_hash=token_digest(token),
                           created_at=now, expires_at=now + timedelta(minutes=minutes),

@@ -18,6 +18,7 @@ from ..models import (
     Role,
     User,
 )
+from ..office.calendar import office_today
 from . import acting
 from .acting import ActingRole
 
@@ -87,14 +88,17 @@ class Principal:
 
 
 def principal_for(session: Session, user: User, token: str = "",
-                  today: date | None = None) -> Principal:
-    """Build the principal of ``user`` with the positions they hold and act for right now."""
-
-    positions = session.exec(
-        select(Position).where(Position.holder_id == user.id).order_by(col(Position.id))
-    ).all()
+                  today: date | None = None, *,
+                  positions: list[Position] | None = None) -> Principal:
+    """Build the principal of ``user`` with the positions they hold (``positions``, when the
+    caller loaded them already) and the appointments in force today (one more query)."""
+    if positions is None:
+        positions = list(session.exec(
+            select(Position).where(Position.holder_id == user.id).order_by(col(Position.id))
+        ).all())
     assert user.id is not None
     held = frozenset(p.id for p in positions if p.id is not None)
+    roles, away = acting.roles_and_absences(session, user.id, held, today or office_today())
     return Principal(
         user_id=user.id,
         org_id=user.org_id,
@@ -105,27 +109,32 @@ def principal_for(session: Session, user: User, token: str = "",
         position_ids=held,
         position_titles=tuple(p.title for p in positions),
         token=token,
-        acting=tuple(acting.acting_roles(session, user.id, today)),
-        absent_from=acting.absent_from(session, held, today),
+        acting=tuple(roles),
+        absent_from=away,
     )
 
 
 def load_principal(token: str, kind: str) -> Principal | None:
-    """The principal of a live session or token, or None if revoked, expired or deactivated."""
+    """The principal of a live session or token, or None if revoked, expired or deactivated.
+    Two queries on every request: the session with its user and the positions they hold,
+    then the appointments in force."""
     if not token:
         return None
     session = db.session
-    row = session.exec(
-        select(AuthSession, User)
+    rows = session.exec(
+        select(AuthSession, User, Position)
         .join(User, User.id == AuthSession.user_id)  # type: ignore[arg-type]
+        .outerjoin(Position, Position.holder_id == User.id)  # type: ignore[arg-type]
         .where(AuthSession.token_hash == token_digest(token), AuthSession.kind == kind)
-    ).first()
-    if row is None:
+        .order_by(col(Position.id))
+    ).all()
+    if not rows:
         return None
-    auth, user = row
+    auth, user, _ = rows[0]
     if auth.revoked_at is not None or auth.expires_at <= clock.now() or not user.is_active:
         return None
-    return principal_for(session, user, token)
+    positions = [position for _, _, position in rows if position is not None]
+    return principal_for(session, user, token, positions=positions)
 
 
 def require_admin(principal: Principal) -> None:

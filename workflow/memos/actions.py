@@ -11,10 +11,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
 from .. import clock, routing
-from ..errors import Invalid
+from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..identity.access import require_view
 from ..identity.acting import ActingRole, snapshot_json
@@ -31,11 +32,11 @@ from ..models import (
 )
 from ..outbox.queue import dispatch
 from ..trail.chain import CHAIN_ACTIONS, Entry, RequestInfo, record
-from .locking import actor_in, check_version, lock_memo
+from .locking import actor_in, check_version
 from .notices import on_transition
 from .register import issue_number
 from .routes import positions_for
-from .versions import latest, snapshot
+from .versions import snapshot
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ def perform(
     comment: str = "",
     expected_version: int | None = None,
     request_info: RequestInfo | None = None,
+    principal: Principal | None = None,
 ) -> Memo:
     """Take ``trigger`` (one of ``routing.TRIGGERS``: submit, approve, send_back, resubmit,
     reject, withdraw) on a memo, as one all-or-nothing unit of work.
@@ -98,16 +100,18 @@ def perform(
     """
     comment = _checked_request(trigger, comment)
     with db.write() as session:
-        memo = lock_memo(session, memo_id)
-        actor = actor_in(session, actor_id)
-        require_view(session, actor, memo)
+        memo, org, latest_version = _lock_with_office(session, memo_id)
+        # The request's principal, built once from the database for this request, is the
+        # actor; a caller without one (a script, a test) has it loaded here.
+        actor = (principal if principal is not None and principal.user_id == actor_id
+                 else actor_in(session, actor_id))
+        steps = _current_steps(session, memo)
+        require_view(session, actor, memo, steps)
         check_version(memo, expected_version)
-        org = session.get(Organization, memo.org_id)
-        assert org is not None
 
-        move = _judge(session, memo, actor, org, trigger, comment)
+        move = _judge(session, memo, actor, org, trigger, comment, steps)
         _move_steps(move, actor.user_id)
-        version = _keep_content(session, memo, move, actor.user_id)
+        version = _keep_content(session, memo, move, actor.user_id) or latest_version
         number = _issue_number_if_due(session, memo, org, move)
         decided_version = memo.version
         memo.state = move.state_after
@@ -162,8 +166,25 @@ def _checked_request(trigger: str, comment: str) -> str:
     return comment
 
 
+def _lock_with_office(session: Session,
+                      memo_id: int) -> tuple[Memo, Organization, MemoVersion | None]:
+    """The memo, held until commit, with its office and its latest submitted version, in one
+    statement: every read comes before the first write, so the writes go out together."""
+    row = session.exec(
+        select(Memo, Organization, MemoVersion)
+        .join(Organization, col(Organization.id) == col(Memo.org_id))
+        .outerjoin(MemoVersion, and_(col(MemoVersion.memo_id) == col(Memo.id),
+                                     col(MemoVersion.revision) == col(Memo.revision)))
+        .where(Memo.id == memo_id)
+        .with_for_update(of=Memo)  # type: ignore[arg-type]
+    ).first()
+    if row is None:
+        raise NotFound("ไม่พบบันทึกข้อความนี้", "Memo not found.", code="memo_not_found")
+    return row
+
+
 def _judge(session: Session, memo: Memo, actor: Principal, org: Organization, trigger: str,
-           comment: str) -> _Move:
+           comment: str, steps: list[MemoStep]) -> _Move:
     """Ask the route's machine whether the actor may take ``trigger`` now (else it raises
     403, 409 or 422), against the steps of this round, or of the round a (re)submission
     opens."""
@@ -173,11 +194,9 @@ def _judge(session: Session, memo: Memo, actor: Principal, org: Organization, tr
         # Judge against the steps the new round would have, then lay them.
         memo.round += 1
         steps = _lay_steps(session, memo)
-    else:
-        steps = _current_steps(session, memo)
-        if not steps:  # never submitted: the machine still needs a route to judge by
-            steps = [MemoStep(memo_id=memo.id or 0, round=0, step_no=1, position_id=0,
-                              position_title="")]
+    elif not steps:  # never submitted: the machine still needs a route to judge by
+        steps = [MemoStep(memo_id=memo.id or 0, round=0, step_no=1, position_id=0,
+                          position_title="")]
     act = routing.Act(
         actor_id=actor.user_id,
         drafter_id=memo.drafter_id,
@@ -206,11 +225,12 @@ def _move_steps(move: _Move, actor_id: int) -> None:
 
 def _keep_content(session: Session, memo: Memo, move: _Move,
                   actor_id: int) -> MemoVersion | None:
-    """On (re)submission keep the content as a version; return the version decided on."""
-    if move.trigger in (routing.SUBMIT, routing.RESUBMIT):
-        memo.submitted_at = memo.submitted_at or move.now
-        snapshot(session, memo=memo, actor_id=actor_id, now=move.now)
-    return latest(session, memo.id or 0) if memo.revision else None
+    """On (re)submission keep the content as a version and return it (the version decided
+    on); otherwise None, and the latest version stands."""
+    if move.trigger not in (routing.SUBMIT, routing.RESUBMIT):
+        return None
+    memo.submitted_at = memo.submitted_at or move.now
+    return snapshot(session, memo=memo, actor_id=actor_id, now=move.now)
 
 
 def _issue_number_if_due(session: Session, memo: Memo, org: Organization,
@@ -251,7 +271,8 @@ def _record_decision(session: Session, memo: Memo, actor: Principal, move: _Move
             created_at=move.now,
         )
     )
-    session.flush()  # the new steps need ids before notifications point at them
+    if any(step.id is None for step in move.steps):
+        session.flush()  # a new round's steps need ids before its emails point at them
 
 
 def _record_audit(session: Session, memo: Memo, actor: Principal, move: _Move,

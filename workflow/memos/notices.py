@@ -131,7 +131,8 @@ def _arrival(session: Session, ctx: MemoContext, step: MemoStep,
     elif not recipient.notify_arrivals:
         skip = "ผู้รับปิดการแจ้งเตือนเรื่องเข้า"
     return queue_memo_email(session, kind=NotificationKind.ARRIVAL, ctx=ctx, recipient=recipient,
-                dedupe_key=f"arrival:{step.id}:{recipient.id}", step=step, skip_reason=skip)
+                            dedupe_key=f"arrival:{step.id}:{recipient.id}", step=step,
+                            skip_reason=skip)
 
 
 def announce_waiting(session: Session, *, position_id: int, recipient: User) -> list[int]:
@@ -171,20 +172,25 @@ def on_transition(
     ctx = MemoContext(memo, org, actor_name, actor_position, comment)
     rows: list[Notification | None] = []
     step_no = routing.step_of(memo.state)
+    recipients: list[User] = []
+    # Read what the emails need before the first write: each step's reminder time then goes
+    # out in the same UPDATE as its new status, not in one of its own.
+    with session.no_autoflush:
+        if step_no is not None:
+            step = steps[step_no - 1]
+            calendar = calendar_for(session, org.id or 0)
+            step.next_reminder_at = calendar.add(
+                now, reminder_delay(calendar, org, memo.urgency, first=True))
+            recipients = recipients_at(session, memo, step.position_id, now)
+            if not recipients:
+                _LOGGER.warning("memo %s waits at position %s, which nobody answers for",
+                                memo.id, step.position_id)
+        for other in steps:
+            if other.status != StepStatus.PENDING:
+                other.next_reminder_at = None
     if step_no is not None:
-        step = steps[step_no - 1]
-        calendar = calendar_for(session, org.id or 0)
-        step.next_reminder_at = calendar.add(
-            now, reminder_delay(calendar, org, memo.urgency, first=True))
-        recipients = recipients_at(session, memo, step.position_id, now)
         for recipient in recipients:
-            rows.append(_arrival(session, ctx, step, recipient))
-        if not recipients:
-            _LOGGER.warning("memo %s waits at position %s, which nobody answers for", memo.id,
-                            step.position_id)
-    for step in steps:
-        if step.status != StepStatus.PENDING:
-            step.next_reminder_at = None
+            rows.append(_arrival(session, ctx, steps[step_no - 1], recipient))
     outcome = {routing.SEND_BACK: NotificationKind.SENT_BACK,
                routing.REJECT: NotificationKind.REJECTED}.get(trigger)
     if memo.state == routing.APPROVED:
@@ -193,5 +199,5 @@ def on_transition(
         drafter = session.get(User, memo.drafter_id)
         if drafter is not None and drafter.is_active:
             rows.append(queue_memo_email(session, kind=outcome, ctx=ctx, recipient=drafter,
-                             dedupe_key=f"{outcome}:{memo.id}:{memo.round}:{memo.version}"))
+                                         dedupe_key=f"{outcome}:{memo.id}:{memo.round}:{memo.version}"))
     return [r for r in rows if r is not None]

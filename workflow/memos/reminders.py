@@ -78,8 +78,8 @@ def queue_reminders(now: datetime | None = None) -> list[int]:
                 drafter = session.get(User, memo.drafter_id)
                 if drafter is not None and drafter.is_active:
                     row = queue_memo_email(session, kind=NotificationKind.ESCALATION, ctx=ctx,
-                               recipient=drafter, dedupe_key=f"escalation:{step.id}", step=step,
-                               position=step.position_title)
+                                           recipient=drafter, dedupe_key=f"escalation:{step.id}",
+                                           step=step, position=step.position_title)
                     if row is not None:
                         queued.append(row)
                 step.next_reminder_at = None  # escalated: the drafter takes it from here

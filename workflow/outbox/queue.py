@@ -7,10 +7,12 @@ import logging
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from ..extensions import db
+from ..jobs import BrokerCircuit
 from ..models import (
     Notification,
     NotificationKind,
@@ -48,11 +50,16 @@ DELIVER_TASK = "workflow.tasks.deliver_notification"
 def enqueue(session: Session, row: Notification) -> Notification | None:
     """Add one email to the outbox in the caller's transaction, unless the same one (by its
     ``dedupe_key``) is already there: no race of web processes, beat schedulers or workers
-    queues an email twice. Returns the row, or None if it was a duplicate."""
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
+    queues an email twice. One ``INSERT … ON CONFLICT DO NOTHING`` (both databases speak
+    it), rather than a savepoint around an insert that may fail. Returns the row with its
+    id, or None if it was a duplicate."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (insert(Notification).values(**row.model_dump(exclude={"id"}))
+                 .on_conflict_do_nothing(index_elements=["dedupe_key"])
+                 .returning(col(Notification.id)))
+    row.id = session.execute(statement).scalar_one_or_none()
+    if row.id is None:
         _LOGGER.info("notification %s already queued", row.dedupe_key)
         return None
     return row
@@ -62,16 +69,25 @@ def dispatch(notification_ids: list[int]) -> None:
     """Hand freshly committed rows to the worker; if the broker is down, the sweep will.
 
     The task is named, not imported: the outbox sits below the tasks that call into it."""
-    if not notification_ids or not current_app.config.get("REDIS_URL"):
+    config = current_app.config
+    if not notification_ids or not config.get("REDIS_URL"):
+        return
+    circuit: BrokerCircuit = current_app.extensions["broker_circuit"]
+    if circuit.is_open():
+        _LOGGER.info("broker marked down; %d notification(s) left for the sweep",
+                     len(notification_ids))
         return
     celery = current_app.extensions["celery"]
     for notification_id in notification_ids:
         try:
             celery.send_task(DELIVER_TASK, args=[notification_id])
         except Exception:  # noqa: BLE001 - any broker failure: the row stays pending
-            _LOGGER.warning("broker unavailable; notification %s left for the sweep",
-                            notification_id, exc_info=True)
+            circuit.trip(float(config["BROKER_CIRCUIT_SECONDS"]))
+            _LOGGER.warning("broker unavailable; notification %s left for the sweep, broker "
+                            "skipped for %.0f s", notification_id,
+                            float(config["BROKER_CIRCUIT_SECONDS"]), exc_info=True)
             return
+    circuit.reset()
 
 
 @dataclass(frozen=True)

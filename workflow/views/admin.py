@@ -40,7 +40,7 @@ def retry(notification_id: int) -> Any:
     form = PostForm()
     if form.validate_on_submit():
         outbox_admin.retry(notification_id=notification_id,
-                            principal=current_user)  # type: ignore[arg-type]
+                           principal=current_user)  # type: ignore[arg-type]
         flash("นำกลับเข้าคิวส่งใหม่แล้ว", "success")
     return redirect(url_for("admin.outbox", status="failed"))
 
@@ -59,8 +59,8 @@ def office_days() -> Any:
             status = 422
         else:
             days_admin.add_day(principal=current_user, day=day,  # type: ignore[arg-type]
-                           is_holiday=form.kind.data == "holiday", note=form.note.data or "",
-                           request_info=request_info())
+                               is_holiday=form.kind.data == "holiday", note=form.note.data or "",
+                               request_info=request_info())
             flash("เพิ่มวันแล้ว", "success")
             return redirect(url_for("admin.office_days"))
     elif request.method == "POST":
@@ -76,7 +76,7 @@ def delete_office_day(day_id: int) -> Any:
     """Remove one exception."""
     if PostForm().validate_on_submit():
         days_admin.remove_day(principal=current_user, day_id=day_id,  # type: ignore[arg-type]
-                          request_info=request_info())
+                              request_info=request_info())
         flash("ลบแล้ว", "success")
     return redirect(url_for("admin.office_days"))
 
@@ -139,7 +139,7 @@ def office_settings() -> Any:
         return _settings_page(current, form, error="ข้อมูลไม่ถูกต้อง", status=422)
     try:
         changed = settings_admin.update_settings(principal=principal(), changes=_changes(form),
-                                         request_info=request_info(), seen=form.seen.data)
+                                                 request_info=request_info(), seen=form.seen.data)
     except Conflict as exc:  # another admin saved meanwhile: show what is stored now
         fresh = settings_admin.settings(principal())
         return _settings_page(fresh, OfficeSettingsForm(formdata=None, data=_settings_data(fresh)),
@@ -165,7 +165,7 @@ def upload_garuda() -> Any:
         return redirect(url_for("admin.office_settings"))
     try:
         garuda_admin.set_garuda(principal(), request.files.get("garuda"),
-                                  request_info=request_info())
+                                request_info=request_info())
     except Invalid as exc:
         form = OfficeSettingsForm(formdata=None, data=_settings_data(current))
         return _settings_page(current, form, garuda_error=exc.message, status=exc.status)

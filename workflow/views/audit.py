@@ -29,7 +29,7 @@ def search() -> str:
     """Search the trail; every filter is in the URL, so a search can be shared."""
     audit_filter, before, limit = queryargs.audit_filter_from_args(request.args)
     page = audit_search.search(current_user, audit_filter, before=before,  # type: ignore[arg-type]
-                        limit=limit)
+                               limit=limit)
     return render_template("audit/search.html", page=page, audit_filter=audit_filter,
                            query=audit_filter.as_query(), args=request.args,
                            labels=AUDIT_ACTION_LABELS, states=STATES)

@@ -70,7 +70,7 @@ def new() -> Any:
         return _editor(form, memo_view=None, errors=field_errors(exc), status=422)
     try:
         memo = commands.create_memo(actor_id=current_user.user_id, memo_create=memo_create,
-                                 request_info=request_info())
+                                    request_info=request_info())
     except WorkflowError as exc:
         return _editor(form, memo_view=None, errors={"form": exc.message}, status=exc.status)
     assert memo.id is not None
@@ -91,7 +91,7 @@ def edit(memo_id: int) -> Any:
         memo_update = MemoUpdate.model_validate(
             {**_form_fields(form), "version": (form.version.data or "").strip() or None})
         commands.update_memo(memo_id=memo_id, actor_id=current_user.user_id,
-                          memo_update=memo_update, request_info=request_info())
+                             memo_update=memo_update, request_info=request_info())
     except ValidationError as exc:
         return _editor(form, memo_view=view, errors=field_errors(exc), status=422)
     except WorkflowError as exc:
@@ -116,7 +116,7 @@ def _after_save(memo_id: int, *, submit: bool) -> Response:
         return redirect(url_for("memos.edit", memo_id=memo_id))
     try:
         memo = commands.send_up(memo_id=memo_id, actor_id=current_user.user_id,
-                             request_info=request_info())
+                                request_info=request_info())
     except WorkflowError as exc:
         flash(f"บันทึกร่างแล้ว แต่ยังเสนอไม่ได้: {exc.message}", "error")
         return redirect(url_for("memos.edit", memo_id=memo_id))
@@ -161,6 +161,7 @@ def act(memo_id: int) -> Any:
             action,
             memo_id=memo_id,
             actor_id=current_user.user_id,
+            principal=principal(),
             comment=form.comment.data or "",
             expected_version=form.version.data,
             request_info=request_info(),

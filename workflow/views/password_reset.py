@@ -77,7 +77,7 @@ def reset(token: str) -> Any:
     if form.validate_on_submit():
         try:
             links.reset_password(token=token, new_password=form.new_password.data or "",
-                                     request_info=request_info())
+                                 request_info=request_info())
         except WorkflowError as exc:
             if exc.code == "reset_link_invalid":
                 return render_template("password_reset.html", form=form, ticket=None,

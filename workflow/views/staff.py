@@ -29,7 +29,7 @@ from ..identity import acting
 from ..identity.principal import require_admin
 from ..memos import routes
 from ..models import CAPACITY_LABELS
-from ..queryargs import parse_id
+from ..validation import parse_id
 from ..web import request_info
 from .util import principal
 
@@ -162,7 +162,7 @@ def _holder_choices(me: Any, include_none: bool = True) -> list[SelectChoice]:
 
 def _optional_int(value: str | None) -> int | None:
     """A chosen id, or None when nothing was chosen; anything else is refused (422) by the
-    one id rule of ``queryargs.parse_id``."""
+    one id rule of ``validation.parse_id``."""
     return parse_id(value, field="choice", label="ค่าที่เลือก")
 
 
@@ -185,9 +185,9 @@ def positions(position_id: int | None = None) -> Any:
 
     def save() -> str:
         position_admin.save_position(principal=me, position_id=position_id,
-                             title=form.title.data or "",
-                             holder_id=_optional_int(form.holder_id.data),
-                             seen=form.seen.data, request_info=request_info())
+                                     title=form.title.data or "",
+                                     holder_id=_optional_int(form.holder_id.data),
+                                     seen=form.seen.data, request_info=request_info())
         return "บันทึกตำแหน่งแล้ว"
 
     outcome = _submit(form, save, "staff.positions")
@@ -277,10 +277,10 @@ def route_edit(route_id: int | None = None) -> Any:
 
     def save() -> str:
         route_admin.save_route(principal=me, route_id=route_id, name=form.name.data or "",
-                          memo_type=form.memo_type.data or "",
-                          position_ids=[_optional_int(v) or 0 for v in chosen],
-                          is_default=bool(form.is_default.data), seen=form.seen.data,
-                          request_info=request_info())
+                               memo_type=form.memo_type.data or "",
+                               position_ids=[_optional_int(v) or 0 for v in chosen],
+                               is_default=bool(form.is_default.data), seen=form.seen.data,
+                               request_info=request_info())
         return "บันทึกสายการเสนอแล้ว เรื่องที่เสนอไปแล้วยังคงใช้สายเดิม"
 
     outcome = _submit(form, save, "staff.route_list")
@@ -300,7 +300,7 @@ def route_active(route_id: int, verb: str) -> Any:
     if not PostForm().validate_on_submit():
         abort(400)
     route_admin.set_route_active(principal=principal(), route_id=route_id, active=verb == "restore",
-                            request_info=request_info())
+                                 request_info=request_info())
     flash("ยกเลิกการใช้สายการเสนอแล้ว" if verb == "retire" else "นำกลับมาใช้แล้ว", "success")
     return redirect(url_for("staff.route_list"))
 
