@@ -1,9 +1,20 @@
-"""Checks on typed input shared by every domain, and pydantic's errors as one Thai refusal."""
+"""Checks on typed input shared by every domain, and pydantic's errors as one Thai refusal.
+
+One rule for ids in forms, query strings and JSON: an id is a run of ASCII digits from 1 to
+2**31 - 1 (what an INTEGER column holds). "²", Thai digits and "1e3" are not ids, and each
+is refused with a Thai 422 rather than read as something else or raising a 500 (path
+segments follow the same rule through the ``int`` converter in ``workflow.web``). Counts
+and dates that people type may use Thai digits.
+"""
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 from pydantic import ValidationError
 
+from . import thai
 from .errors import Invalid
 
 FIELD_LABELS = {
@@ -88,3 +99,53 @@ def one_line(value: str, *, label: str, field: str, maximum: int, required: bool
         raise Invalid(f"{label}ยาวเกินไป (ไม่เกิน {maximum} ตัวอักษร)", f"{field} is too long.",
                       code=f"{field}_too_long", details={"field": field})
     return value
+
+
+# -- ids, counts and dates as people and programs type them --------------------------------
+
+ID_MAX = 2**31 - 1
+_ID = re.compile(r"[0-9]{1,10}", re.ASCII)
+
+
+def parse_id(raw: object, *, field: str = "id", label: str = "รหัสที่ระบุ") -> int | None:
+    """An id from a form or query string; None when empty; else a Thai 422."""
+    text = raw.strip() if isinstance(raw, str) else "" if raw is None else str(raw)
+    if not text:
+        return None
+    if not _ID.fullmatch(text) or not 1 <= int(text) <= ID_MAX:
+        raise Invalid(f"{label}ไม่ถูกต้อง", f"{field} must be a whole number from 1 "
+                      f"to {ID_MAX}.", code="bad_id", details={"field": field})
+    return int(text)
+
+
+def parse_count(raw: str | None, *, field: str, default: int | None, low: int = 0,
+                high: int = ID_MAX) -> int | None:
+    """A whole number a person typed (Thai or Arabic digits) within ``[low, high]``."""
+    text = (raw or "").strip()
+    if not text:
+        return default
+    try:
+        value = int(thai.arabic_digits(text)) if text.isascii() or text.isdecimal() else -1
+    except ValueError:
+        value = -1
+    if not low <= value <= high:
+        raise Invalid(f"{field} ต้องเป็นจำนวนเต็มตั้งแต่ {thai.thai_digits(low)} ถึง "
+                      f"{thai.thai_digits(high)}", f"{field} must be an integer from {low} to "
+                      f"{high}.", code="bad_number", details={"field": field})
+    return value
+
+
+def parse_day(raw: str | None) -> date | None:
+    """A date typed in the Buddhist era (๑/๔/๒๕๖๕) or as an ISO date; None when empty."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    try:
+        parsed = thai.parse_date(text)
+        if not 1900 <= parsed.year <= 2500:
+            raise ValueError(text)
+        return parsed
+    except ValueError:
+        raise Invalid(f"วันที่ \"{text}\" ไม่ถูกต้อง ตัวอย่าง ๑/๔/๒๕๖๕",
+                      f"Bad date {text!r}; use d/m/yyyy (Buddhist era) or yyyy-mm-dd.",
+                      code="bad_date") from None

@@ -15,7 +15,7 @@ from sqlmodel import func, select
 
 from workflow.extensions import db
 from workflow.models import Memo
-from workflow.queryargs import parse_id
+from workflow.validation import parse_id
 
 
 @pytest.mark.parametrize("raw", ["²", "๑", "١", "1e3", "-1", "0", "2147483648", "1.0", " 1 2 "])

@@ -20,6 +20,7 @@ from ..models import (
     MemoUpdate,
     StepPublic,
 )
+from ..queryargs import memo_search_from_args
 from ..validation import invalid_from
 from ..web import request_info, send_attachment, send_pdf
 from .blueprint import bp
@@ -71,8 +72,11 @@ def list_memos() -> Any:
     except ValueError:
         raise Invalid("limit ต้องเป็นตัวเลข", "limit must be an integer.",
                       code="invalid_limit") from None
-    items = queries.list_memos(g.principal, box, limit=limit)
-    return jsonify({"box": box, "items": [_summary(i) for i in items]})
+    page = queries.page_memos(g.principal, box, limit=limit,
+                              before=request.args.get("before") or None,
+                              search=memo_search_from_args(request.args))
+    return jsonify({"box": box, "items": [_summary(i) for i in page.items],
+                    "next_before": page.next_before})
 
 
 @bp.route("/memos", methods=["POST"])
@@ -80,9 +84,9 @@ def create_memo() -> Any:
     """Create a draft."""
     memo_create = _parse(MemoCreate, json_body())
     memo = commands.create_memo(actor_id=g.principal.user_id, memo_create=memo_create,
-                             request_info=request_info())
+                                request_info=request_info())
     assert memo.id is not None
-    return jsonify(_public(queries.get_memo(g.principal, memo.id))), 201
+    return jsonify(_public(queries.get_memo(g.principal, memo.id, for_page=False))), 201
 
 
 @bp.route("/memos/<int:memo_id>", methods=["GET"])
@@ -98,8 +102,8 @@ def update_memo(memo_id: int) -> Any:
     """Edit a draft or a returned memo (drafter only)."""
     memo_update = _parse(MemoUpdate, json_body())
     commands.update_memo(memo_id=memo_id, actor_id=g.principal.user_id, memo_update=memo_update,
-                      request_info=request_info())
-    return jsonify(_public(queries.get_memo(g.principal, memo_id)))
+                         request_info=request_info())
+    return jsonify(_public(queries.get_memo(g.principal, memo_id, for_page=False)))
 
 
 @bp.route("/memos/<int:memo_id>/actions", methods=["POST"])
@@ -110,11 +114,12 @@ def act(memo_id: int) -> Any:
         action.action,
         memo_id=memo_id,
         actor_id=g.principal.user_id,
+        principal=g.principal,
         comment=action.comment,
         expected_version=action.version,
         request_info=request_info(),
     )
-    return jsonify(_public(queries.get_memo(g.principal, memo_id)))
+    return jsonify(_public(queries.get_memo(g.principal, memo_id, for_page=False)))
 
 
 @bp.route("/memos/<int:memo_id>/attachments", methods=["POST"])

@@ -109,13 +109,25 @@ def document() -> dict[str, Any]:
                                                                   "enum": list(BOXES)}},
                         {"name": "limit", "in": "query", "schema": {"type": "integer",
                                                                     "maximum": 500}},
+                        {"name": "before", "in": "query", "schema": {"type": "string"},
+                         "description": "keyset cursor: next_before of the previous page"},
+                        *({"name": name, "in": "query", "schema": {"type": "string"},
+                           "description": text} for name, text in (
+                            ("q", "words of the subject; searches every memo you may open"),
+                            ("number", "document number (ที่), Thai or Arabic digits"),
+                            ("from", "memo date from: d/m/yyyy (Buddhist era) or yyyy-mm-dd"),
+                            ("to", "memo date to, inclusive"),
+                            ("state", "draft, pending, returned, approved, rejected, withdrawn"),
+                            ("drafter", "part of the drafter's name, or their username"),
+                            ("urgency", "normal, urgent, very_urgent, most_urgent"))),
                     ],
                     "responses": {"200": {"description": "memos", "content": {
                         "application/json": {"schema": {"type": "object", "properties": {
                             "box": {"type": "string"},
                             "items": {"type": "array",
                                       "items": {"$ref": _REF.format(model="MemoSummary")}},
-                        }}}}}, **_errors(401, 422)},
+                            "next_before": {"type": "string", "nullable": True},
+                        }}}}}, **_errors(400, 401, 422)},
                 },
                 "post": {
                     "summary": "Create a draft memo",

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, func, literal, or_, tuple_
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from .. import routing
+from ..dbtypes import UTCDateTime
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..identity.access import require_view
@@ -29,8 +31,10 @@ from ..models import (
 )
 from ..office.calendar import office_today
 from ..outbox import queue
+from ..validation import parse_count
 from . import attachments
 from .routes import positions_for
+from .search import MemoSearch, conditions
 from .versions import VersionDiff, diff_for
 
 BOXES = ("inbox", "mine", "decided", "all")
@@ -44,64 +48,130 @@ class MemoListItem:
     acting_as: str = ""  # "รักษาราชการแทน…" when it waits for the reader as an acting officer
 
 
+@dataclass(frozen=True)
+class MemoPage:
+    """One page of a list, and the cursor of the next (None on the last page)."""
+
+    items: list[MemoListItem]
+    next_before: str | None = None
+
+
 def list_memos(principal: Principal, box: str, *, limit: int = 100) -> list[MemoListItem]:
-    """The memos of one inbox tab, as the principal may see them."""
-    session = db.session
+    """The first page of one inbox tab, as the principal may see it."""
+    return page_memos(principal, box, limit=limit).items
+
+
+def page_memos(principal: Principal, box: str, *, limit: int = 100, before: str | None = None,
+               search: MemoSearch | None = None) -> MemoPage:
+    """One page of an inbox tab (or, with ``search``, of every memo the principal may open
+    that matches it), after the keyset cursor ``before``. Keyset, not offset: a page costs
+    the same at the 100,000th memo as at the first, and memos arriving meanwhile neither
+    push one onto the next page twice nor make one skip."""
+    if box not in BOXES:
+        raise Invalid("ไม่รู้จักกล่องนี้", f"Unknown box {box!r}; expected one of "
+                      f"{', '.join(BOXES)}.", code="unknown_box")
     base = (
         select(Memo, User.full_name)
         .join(User, User.id == Memo.drafter_id)  # type: ignore[arg-type]
         .where(Memo.org_id == principal.org_id)
     )
+    if search is not None and not search.is_empty:
+        box = "all"  # a search looks through everything the reader may open
+        base = base.where(*conditions(search.checked()))
     if box == "inbox":
-        if not principal.answers_for:
-            return []
-        rows = session.exec(  # type: ignore[call-overload]
-            base.add_columns(col(MemoStep.arrived_at), col(MemoStep.position_id))
-            .join(MemoStep, current_round())
-            .where(waiting_at(principal.answers_for))
-            .order_by(col(MemoStep.arrived_at).asc())
-            .limit(limit)
-        ).all()
-        return [MemoListItem(m, name, arrived, _acting_line(principal, position_id))
-                for m, name, arrived, position_id in rows]
+        return _inbox_page(principal, base, limit, before)
+    if box == "decided":
+        return _decided_page(principal, base, limit, before)
     if box == "mine":
-        query = base.where(Memo.drafter_id == principal.user_id).order_by(
-            col(Memo.updated_at).desc())
-    elif box == "decided":
-        mine = (
-            select(Decision.memo_id, func.max(Decision.id).label("last"))
-            .where(Decision.actor_id == principal.user_id,
-                   col(Decision.action).in_(routing.SIGNER_TRIGGERS))
-            .group_by(col(Decision.memo_id))
-            .subquery()
-        )
-        query = base.join(mine, mine.c.memo_id == Memo.id).order_by(mine.c.last.desc())
-    elif box == "all":
-        if not principal.oversees:
-            # The same people can_view lets in: drafter, route, past deciders, and
-            # acting officers for what waits at their position now.
-            on_route = select(MemoStep.memo_id).where(
-                col(MemoStep.position_id).in_(principal.position_ids or {0}))
-            decided = select(Decision.memo_id).where(Decision.actor_id == principal.user_id)
-            current = aliased(Memo)  # not correlated with the outer Memo
-            acting = select(MemoStep.memo_id).join(current, current_round(current)).where(
-                waiting_at({a.position_id for a in principal.acting} or {0}))
-            query = base.where(or_(
-                col(Memo.drafter_id) == principal.user_id,
-                and_(col(Memo.round) > 0, col(Memo.id).in_(on_route)),
-                col(Memo.id).in_(decided),
-                col(Memo.id).in_(acting),
-            ))
-        else:
-            query = base
-        query = query.order_by(col(Memo.updated_at).desc())
+        query = base.where(Memo.drafter_id == principal.user_id)
     else:
-        raise Invalid(
-            "ไม่รู้จักกล่องนี้",
-            f"Unknown box {box!r}; expected one of {', '.join(BOXES)}.",
-            code="unknown_box",
-        )
-    return [MemoListItem(m, name) for m, name in session.exec(query.limit(limit)).all()]
+        query = base.where(_may_open(principal)) if not principal.oversees else base
+    if before:
+        updated, memo_id = _cursor(before)
+        query = query.where(tuple_(col(Memo.updated_at), col(Memo.id))
+                            < tuple_(literal(updated, UTCDateTime()), literal(memo_id)))
+    rows = db.session.exec(
+        query.order_by(col(Memo.updated_at).desc(), col(Memo.id).desc()).limit(limit + 1)
+    ).all()
+    items = [MemoListItem(m, name) for m, name in rows[:limit]]
+    last = items[-1].memo if len(rows) > limit else None
+    return MemoPage(items, _cursor_of(last.updated_at, last.id) if last else None)
+
+
+def _inbox_page(principal: Principal, base: Any, limit: int, before: str | None) -> MemoPage:
+    """What waits for the principal, oldest first (the cursor is the last one shown)."""
+    if not principal.answers_for:
+        return MemoPage([])
+    query = (base.add_columns(col(MemoStep.arrived_at), col(MemoStep.position_id))
+             .join(MemoStep, current_round())
+             .where(waiting_at(principal.answers_for)))
+    if before:
+        arrived, memo_id = _cursor(before)
+        query = query.where(tuple_(col(MemoStep.arrived_at), col(Memo.id))
+                            > tuple_(literal(arrived, UTCDateTime()), literal(memo_id)))
+    rows = db.session.exec(
+        query.order_by(col(MemoStep.arrived_at).asc(), col(Memo.id).asc()).limit(limit + 1)
+    ).all()
+    items = [MemoListItem(m, name, arrived, _acting_line(principal, position_id))
+             for m, name, arrived, position_id in rows[:limit]]
+    last = items[-1] if len(rows) > limit else None
+    return MemoPage(items, _cursor_of(last.waiting_since, last.memo.id)
+                    if last and last.waiting_since else None)
+
+
+def _decided_page(principal: Principal, base: Any, limit: int, before: str | None) -> MemoPage:
+    """What the principal decided on, by their latest decision first."""
+    mine = (
+        select(Decision.memo_id, func.max(Decision.id).label("last"))
+        .where(Decision.actor_id == principal.user_id,
+               col(Decision.action).in_(routing.SIGNER_TRIGGERS))
+        .group_by(col(Decision.memo_id))
+        .subquery()
+    )
+    query = base.add_columns(mine.c.last).join(mine, mine.c.memo_id == Memo.id)
+    if before:
+        query = query.where(mine.c.last < parse_count(before, field="before", default=0))
+    rows = db.session.exec(query.order_by(mine.c.last.desc()).limit(limit + 1)).all()
+    items = [MemoListItem(m, name) for m, name, _ in rows[:limit]]
+    return MemoPage(items, str(rows[limit - 1][2]) if len(rows) > limit else None)
+
+
+def _may_open(principal: Principal) -> Any:
+    """As SQL, who ``access.can_view`` lets in besides overseers: the drafter, people on the
+    route, past deciders, and acting officers for what waits at their position now."""
+    on_route = select(MemoStep.memo_id).where(
+        col(MemoStep.position_id).in_(principal.position_ids or {0}))
+    decided = select(Decision.memo_id).where(Decision.actor_id == principal.user_id)
+    current = aliased(Memo)  # not correlated with the outer Memo
+    acting = select(MemoStep.memo_id).join(current, current_round(current)).where(
+        waiting_at({a.position_id for a in principal.acting} or {0}))
+    return or_(
+        col(Memo.drafter_id) == principal.user_id,
+        and_(col(Memo.round) > 0, col(Memo.id).in_(on_route)),
+        col(Memo.id).in_(decided),
+        col(Memo.id).in_(acting),
+    )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _cursor_of(moment: datetime, memo_id: int | None) -> str:
+    """A keyset cursor, URL-safe: microseconds since 1970 and the memo id."""
+    return f"{(moment - _EPOCH) // timedelta(microseconds=1)}.{memo_id}"
+
+
+def _cursor(raw: str) -> tuple[datetime, int]:
+    """A (time, memo id) keyset cursor as ``page_memos`` hands it out; a 422 otherwise."""
+    micros, _, memo_id = raw.partition(".")
+    if not (micros.isascii() and micros.isdigit() and len(micros) <= 17):
+        raise Invalid("ตำแหน่งหน้าถัดไปไม่ถูกต้อง", "The before cursor is not one we handed out.",
+                      code="bad_cursor")
+    number = parse_count(memo_id, field="before", default=None)
+    if number is None:
+        raise Invalid("ตำแหน่งหน้าถัดไปไม่ถูกต้อง", "The before cursor is not one we handed out.",
+                      code="bad_cursor")
+    return _EPOCH + timedelta(microseconds=int(micros)), number
 
 
 def _acting_line(principal: Principal, position_id: int) -> str:
@@ -160,19 +230,22 @@ def _step_view(memo: Memo, step_no: int, position_id: int, title: str, status: s
     return RouteStepView(step_no, title, "", status, opened_at)
 
 
-def get_memo(principal: Principal, memo_id: int) -> MemoView:
-    """One memo as the principal may see it, with its route, decisions and the actions on offer."""
+def get_memo(principal: Principal, memo_id: int, *, for_page: bool = True) -> MemoView:
+    """One memo as the principal may see it, with its route, decisions and the actions on offer.
+    ``for_page`` adds what only the memo page shows: its emails and the version diff."""
     session = db.session
-    memo = session.get(Memo, memo_id)
-    if memo is None:
+    first_post = (
+        select(Position.title).where(col(Position.holder_id) == col(Memo.drafter_id))
+        .order_by(col(Position.id)).limit(1).scalar_subquery())
+    row = session.exec(
+        select(Memo, Organization, User, first_post)
+        .join(Organization, col(Organization.id) == col(Memo.org_id))
+        .join(User, col(User.id) == col(Memo.drafter_id))
+        .where(Memo.id == memo_id)
+    ).first()
+    if row is None:
         raise NotFound("ไม่พบบันทึกข้อความนี้", "Memo not found.", code="memo_not_found")
-    require_view(session, principal, memo)
-    org = session.get(Organization, memo.org_id)
-    drafter = session.get(User, memo.drafter_id)
-    assert org is not None and drafter is not None
-    drafter_position = session.exec(
-        select(Position.title).where(Position.holder_id == drafter.id).order_by(col(Position.id))
-    ).first() or ""
+    memo, org, drafter, position_title = row
     # (step_no, position_id, title, status, who decided, opened_at) of each step shown
     laid: list[tuple[int, int, str, str, str | None, datetime | None]]
     if memo.round > 0:
@@ -182,9 +255,11 @@ def get_memo(principal: Principal, memo_id: int) -> MemoView:
             .where(MemoStep.memo_id == memo.id, MemoStep.round == memo.round)
             .order_by(col(MemoStep.step_no))
         ).all()
+        require_view(session, principal, memo, [s for s, _ in step_rows])
         laid = [(s.step_no, s.position_id, s.position_title, s.status, decider, s.opened_at)
                 for s, decider in step_rows]
     else:
+        require_view(session, principal, memo)
         laid = [(n, p.id or 0, p.title, StepStatus.WAITING, None, None)
                 for n, p in enumerate(positions_for(session, memo), start=1)]
     position_ids = tuple(position_id for _, position_id, *_ in laid)
@@ -203,12 +278,12 @@ def get_memo(principal: Principal, memo_id: int) -> MemoView:
         memo=memo,
         org=org,
         drafter_name=drafter.full_name,
-        drafter_position=drafter_position,
+        drafter_position=position_title or "",
         steps=steps,
         decisions=decisions,
         allowed=routing.allowed_triggers(memo.state, act),
         current_step=routing.step_of(memo.state),
-        notifications=queue.for_memo(memo_id),
+        notifications=queue.for_memo(memo_id) if for_page else [],
         attachments=attachments.of_memo(session, memo_id),
-        diff=diff_for(session, memo, principal),
+        diff=diff_for(session, memo, principal) if for_page else None,
     )

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from ..memos import queries
+from ..models import Urgency
+from ..queryargs import memo_search_from_args
 
 bp = Blueprint("inbox", __name__)
+
+PAGE_SIZE = 50
 
 TABS = {
     "waiting": ("inbox", "รอฉันพิจารณา"),
@@ -30,5 +36,13 @@ def inbox() -> str:
     tab = request.args.get("tab", "")
     if tab not in TABS:
         tab = "waiting" if current_user.answers_for else "mine"
-    items = queries.list_memos(current_user, TABS[tab][0])  # type: ignore[arg-type]
-    return render_template("inbox.html", tab=tab, tabs=TABS, items=items)
+    search = memo_search_from_args(request.args)
+    page = queries.page_memos(current_user, TABS[tab][0],  # type: ignore[arg-type]
+                              before=request.args.get("before") or None, limit=PAGE_SIZE,
+                              search=search)
+    # The next page keeps the tab and the search; only the cursor moves on.
+    kept: dict[str, Any] = {k: v for k, v in request.args.items() if k != "before" and v}
+    next_url = (url_for("inbox.inbox", **kept, before=page.next_before)
+                if page.next_before else None)
+    return render_template("inbox.html", tab=tab, tabs=TABS, items=page.items,
+                           search=search, next_url=next_url, URGENCY_CHOICES=Urgency)

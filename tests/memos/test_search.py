@@ -1,0 +1,178 @@
+"""Keyset paging of every list, and the memo search over what each reader may open (#11)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlmodel import select
+
+from tests.factories import make_position, make_user
+from workflow import clock
+from workflow.extensions import db
+from workflow.models import Appointment, Organization, User
+from workflow.office.calendar import office_today
+
+PHRASE = "เพื่อโปรดพิจารณา"
+
+
+def create(api: Any, subject: str, username: str = "clerk") -> int:
+    response = api.call("POST", "/memos", username,
+                        json={"subject": subject, "addressee": "นายก", "body": "<p>x</p>"})
+    assert response.status_code == 201, response.json
+    return int(response.json["id"])
+
+
+def walk(api: Any, path: str, username: str, limit: int, before: str = "") -> list[list[int]]:
+    """Every page of a list from the cursor ``before``, following next_before (at most 50)."""
+    pages: list[list[int]] = []
+    for _ in range(50):
+        response = api.call("GET", f"{path}&limit={limit}" + (f"&before={before}" if before else
+                                                               ""), username)
+        assert response.status_code == 200, response.json
+        pages.append([item["id"] for item in response.json["items"]])
+        before = response.json["next_before"]
+        if not before:
+            return pages
+    raise AssertionError(f"the pages never end: {pages[:5]}")
+
+
+def test_pages_neither_skip_nor_repeat_while_new_memos_arrive(
+        app: Flask, demo: dict[str, int], api: Any) -> None:
+    first = [create(api, f"บันทึกที่ {n}") for n in range(7)]
+    page1 = api.call("GET", "/memos?box=mine&limit=3", "clerk").json
+    later = [create(api, f"บันทึกใหม่ {n}") for n in range(2)]  # arrive between pages
+    seen = page1["items"]
+    before = page1["next_before"]
+    while before:
+        page = api.call("GET", f"/memos?box=mine&limit=3&before={before}", "clerk").json
+        seen += page["items"]
+        before = page["next_before"]
+    ids = [item["id"] for item in seen]
+    assert len(ids) == len(set(ids)), "a memo was shown twice"
+    assert set(first) | {demo["memo_id"]} == set(ids), "a memo was skipped"
+    assert not set(later) & set(ids)  # the newer ones head a fresh first page instead
+    assert set(later) <= {i["id"] for i in api.call("GET", "/memos?box=mine", "clerk")
+                          .json["items"]}
+
+
+def test_the_inbox_pages_oldest_first_and_new_arrivals_come_last(
+        app: Flask, demo: dict[str, int], api: Any) -> None:
+    memos = [create(api, f"รอหัวหน้า {n}") for n in range(5)]
+    for memo_id in memos:
+        assert api.act(memo_id, "clerk", "submit").status_code == 200
+    page1 = api.call("GET", "/memos?box=inbox&limit=2", "head").json
+    late = create(api, "มาทีหลัง")
+    api.act(late, "clerk", "submit")
+    rest = walk(api, "/memos?box=inbox", "head", 2, before=page1["next_before"])
+    shown = [item["id"] for item in page1["items"]] + [i for page in rest for i in page]
+    assert shown == memos + [late]
+
+
+def test_the_web_inbox_has_a_next_link_that_keeps_the_tab(
+        app: Flask, demo: dict[str, int], api: Any, auth: Any, client: Any) -> None:
+    for n in range(55):
+        create(api, f"หน้าสอง {n}")
+    auth.login("clerk")
+    page = client.get("/inbox?tab=mine").get_data(as_text=True)
+    assert 'rel="next"' in page and "tab=mine" in page
+    link = page.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    second = client.get(link).get_data(as_text=True)
+    assert second.count('class="memo-item"') == 56 - 50
+
+
+def search(api: Any, username: str, query: str) -> Any:
+    return api.call("GET", f"/memos?{query}", username)
+
+
+def found(api: Any, username: str, query: str) -> set[int]:
+    response = search(api, username, query)
+    assert response.status_code == 200, response.json
+    return {item["id"] for item in response.json["items"]}
+
+
+def test_search_by_words_number_date_state_drafter_and_urgency(
+        app: Flask, demo: dict[str, int], api: Any) -> None:
+    seed = demo["memo_id"]
+    budget = create(api, "ขออนุมัติงบประมาณซ่อมถนน")
+    assert found(api, "clerk", "q=ความก้าวหน้า") == {seed}
+    assert found(api, "clerk", "q=งบประมาณ ถนน") == {budget}
+    assert found(api, "clerk", "q=100%25") == set()  # % is a character, not a wildcard
+    assert found(api, "clerk", "drafter=พิมพ์ชนก") == {seed, budget}
+    assert found(api, "clerk", "drafter=clerk&state=draft") == {seed, budget}
+    assert found(api, "clerk", "urgency=most_urgent") == set()
+    with app.app_context():
+        today = office_today()
+    be = f"{today.day}/{today.month}/{today.year + 543}"
+    assert budget in found(api, "clerk", f"from={be}&to={be}")
+    # The seed memo's number, once issued at final approval, is found in either digits.
+    api.act(seed, "clerk", "submit")
+    for username in ("head", "deputy", "permsec", "chief"):
+        assert api.act(seed, username, "approve", PHRASE).status_code == 200
+    number = api.call("GET", f"/memos/{seed}", "clerk").json["number"]
+    digits = number.split(" ")[-1]  # ๓๔๕๐๑/๑
+    assert found(api, "clerk", f"number={digits}") == {seed}
+    arabic = digits.translate(str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789"))
+    assert found(api, "clerk", f"number={arabic}") == {seed}
+    mixed = arabic[:2] + digits[2:]  # "34๕๐๑/๑"
+    assert found(api, "clerk", f"number={mixed}") == {seed}
+    assert found(api, "clerk", "state=approved") == {seed}
+
+
+def test_search_never_returns_a_memo_the_reader_could_not_open(
+        app: Flask, demo: dict[str, int], api: Any) -> None:
+    seed = demo["memo_id"]
+    draft = create(api, "ร่างลับของผู้ร่าง ความก้าวหน้า")
+    with app.app_context(), db.write() as session:
+        office = session.exec(select(Organization)).first()
+        assert office is not None
+        outsider = make_user(session, office=office, username="finance", roles="signer")
+        make_position(session, office=office, holder=outsider, title="ผู้อำนวยการกองคลัง")
+    query = "q=ความก้าวหน้า"
+    assert found(api, "clerk", query) == {seed, draft}  # the drafter
+    assert found(api, "auditor", query) == {seed, draft}  # oversees the office
+    assert found(api, "head", query) == set()  # a draft is not the signers' yet
+    api.act(seed, "clerk", "submit")
+    assert found(api, "head", query) == {seed}  # on the route now
+    assert found(api, "finance", query) == set()  # a signer of no step of it
+
+    # An acting officer for the deputy reads what waits at the post while appointed.
+    api.act(seed, "head", "approve", PHRASE)
+    with app.app_context(), db.write() as session:
+        finance = session.exec(select(User).where(User.username == "finance")).one()
+        deputy_post = session.exec(select(User).where(User.username == "deputy")).one()
+        from workflow.models import Position
+
+        post = session.exec(select(Position).where(Position.holder_id == deputy_post.id)).one()
+        appointment = Appointment(org_id=post.org_id, position_id=post.id or 0,
+                                  acting_user_id=finance.id or 0, starts_on=office_today(),
+                                  ends_on=office_today() + timedelta(days=3), order_no="๑/๒๕๖๙",
+                                  created_by_id=deputy_post.id or 0)
+        session.add(appointment)
+    assert found(api, "finance", query) == {seed}
+    with app.app_context(), db.write() as session:
+        row = session.get(Appointment, appointment.id)
+        assert row is not None
+        row.ended_at = clock.now()
+        row.ends_on = office_today() - timedelta(days=1)
+    assert found(api, "finance", query) == set()
+
+
+@pytest.mark.parametrize(("query", "status"), [
+    ("from=1/1/99999", 422), ("to=31/2/2569", 422), ("q=" + "ก" * 10_000, 422),
+    ("number=" + "๑" * 300, 422), ("state=nonsense", 422), ("urgency=fast", 422),
+    ("q=%00", 400), ("before=not-a-cursor", 422), ("before=1700000000000000.x", 422),
+    ("from=1/6/2569&to=1/1/2569", 422),
+])
+def test_bad_search_input_is_refused_in_thai(app: Flask, demo: dict[str, int], api: Any,
+                                             auth: Any, client: Any, query: str,
+                                             status: int) -> None:
+    response = search(api, "clerk", query)
+    assert response.status_code == status, response.json
+    assert response.json["message"] and response.json["message_en"]
+    auth.login("clerk")
+    page = client.get(f"/inbox?{query}")
+    assert page.status_code == status
+    assert "Traceback" not in page.get_data(as_text=True)
