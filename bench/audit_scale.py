@@ -23,7 +23,8 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import PG_ADMIN_URL, TEST_CONFIG  # noqa: E402
+from tests.conftest import TEST_CONFIG  # noqa: E402
+from tests.support.database import PG_ADMIN_URL  # noqa: E402
 from workflow import create_app  # noqa: E402
 from workflow.audit import search as audit_search  # noqa: E402
 from workflow.cli import upgrade_database  # noqa: E402

@@ -25,13 +25,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import (  # noqa: E402
-    PG_ADMIN_URL,
     TEST_CONFIG,
     ApiClient,
     CeleryProcesses,
     RedisServer,
     SmtpSink,
 )
+from tests.support.database import PG_ADMIN_URL  # noqa: E402
 from workflow import create_app  # noqa: E402
 from workflow.cli import upgrade_database  # noqa: E402
 

@@ -15,7 +15,7 @@ from flask import current_app, render_template
 from sqlmodel import Session, col, select
 
 from .. import routing
-from ..identity.acting import answerers
+from ..identity.acting import Answerer, answerers_for
 from ..models import (
     URGENCY_LABELS,
     Memo,
@@ -114,12 +114,14 @@ def queue_memo_email(
     return enqueue(session, row)
 
 
-def recipients_at(session: Session, memo: Memo, position_id: int, now: datetime) -> list[User]:
+def recipients_at(session: Session, memo: Memo, position_id: int, now: datetime,
+                  answering: dict[int, list[Answerer]] | None = None) -> list[User]:
     """Who is told that a memo waits at a position: its holder unless away, and every
-    officer acting for it on that office day; never the memo's own drafter."""
-
-    today = now.astimezone(office_tz()).date()
-    return [a.user for a in answerers(session, position_id, today, drafter_id=memo.drafter_id)]
+    officer acting for it on that office day; never the memo's own drafter. A sweep over
+    many steps passes ``answering``, looked up once for all their positions."""
+    if answering is None:
+        answering = answerers_for(session, {position_id}, now.astimezone(office_tz()).date())
+    return [a.user for a in answering.get(position_id, []) if a.user.id != memo.drafter_id]
 
 
 def _arrival(session: Session, ctx: MemoContext, step: MemoStep,

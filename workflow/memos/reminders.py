@@ -9,6 +9,7 @@ from sqlmodel import col, select
 
 from .. import clock, thai
 from ..extensions import db
+from ..identity.acting import answerers_for
 from ..identity.principal import principal_for
 from ..models import (
     URGENCY_LABELS,
@@ -43,8 +44,14 @@ def queue_reminders(now: datetime | None = None) -> list[int]:
             .limit(500)
             .with_for_update(skip_locked=True)
         ).all()
+        # What every due step needs, read once per sweep rather than once per step: the
+        # memos, and who answers for their positions today.
+        memos = {m.id: m for m in session.exec(
+            select(Memo).where(col(Memo.id).in_({s.memo_id for s in due_steps}))).all()}
+        answering = answerers_for(session, {s.position_id for s in due_steps},
+                                  now.astimezone(office_tz()).date())
         for step in due_steps:
-            memo = session.get(Memo, step.memo_id)
+            memo = memos.get(step.memo_id)
             if memo is None or memo.round != step.round:
                 step.next_reminder_at = None
                 continue
@@ -65,7 +72,7 @@ def queue_reminders(now: datetime | None = None) -> list[int]:
             ctx = MemoContext(memo, org)
             # The reminder goes to whoever answers for the position today: after an
             # acting officer is appointed, the next reminder is theirs.
-            for recipient in recipients_at(session, memo, step.position_id, now):
+            for recipient in recipients_at(session, memo, step.position_id, now, answering):
                 row = queue_memo_email(
                     session, kind=NotificationKind.REMINDER, ctx=ctx, recipient=recipient,
                     dedupe_key=f"reminder:{step.id}:{number}:{recipient.id}", step=step,
