@@ -176,3 +176,15 @@ def test_bad_search_input_is_refused_in_thai(app: Flask, demo: dict[str, int], a
     page = client.get(f"/inbox?{query}")
     assert page.status_code == status
     assert "Traceback" not in page.get_data(as_text=True)
+
+
+def test_a_number_is_found_as_printed_even_in_mixed_digits(
+        app: Flask, demo: dict[str, int], api: Any) -> None:
+    """An office numbering in Arabic digits under a Thai-digit prefix prints "สป ๓๔๕๐๑/1"."""
+    from workflow.models import Memo
+
+    with app.app_context(), db.write() as session:
+        memo = session.get(Memo, demo["memo_id"])
+        assert memo is not None
+        memo.number = "สป ๓๔๕๐๑/1"
+    assert found(api, "clerk", "number=สป ๓๔๕๐๑/1") == {demo["memo_id"]}

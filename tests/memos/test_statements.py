@@ -14,13 +14,14 @@ import pytest
 from flask import Flask
 from sqlalchemy import event
 
-# Where the statements go today (20): the bearer token with its user and positions, and the
-# appointments in force (2); the memo locked with its office and version, this round's
-# steps, the office days, who answers for the next step (4); the decision, the memo, the two
-# steps, the arrival email (5); the audit head, the memo's last event, the event, the head
-# (4); the memo JSON: the memo with its office and drafter, steps, who answers, decisions,
-# attachments (5).
-APPROVAL_STATEMENTS = 20
+# Where the statements go today (23): the bearer token with its user and positions, and the
+# appointments in force (2); the memo locked with its office and version, the actor reloaded
+# under the lock (user, positions, appointments: a deactivation between sign-in and the
+# click counts), this round's steps, the office days, who answers for the next step (7); the
+# decision, the memo, the two steps, the arrival email (5); the audit head, the memo's last
+# event, the event, the head (4); the memo JSON: the memo with its office and drafter,
+# steps, who answers, decisions, attachments (5).
+APPROVAL_STATEMENTS = 23
 
 
 @pytest.mark.postgres_only

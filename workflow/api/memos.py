@@ -114,7 +114,6 @@ def act(memo_id: int) -> Any:
         action.action,
         memo_id=memo_id,
         actor_id=g.principal.user_id,
-        principal=g.principal,
         comment=action.comment,
         expected_version=action.version,
         request_info=request_info(),

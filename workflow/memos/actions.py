@@ -89,7 +89,6 @@ def perform(
     comment: str = "",
     expected_version: int | None = None,
     request_info: RequestInfo | None = None,
-    principal: Principal | None = None,
 ) -> Memo:
     """Take ``trigger`` (one of ``routing.TRIGGERS``: submit, approve, send_back, resubmit,
     reject, withdraw) on a memo, as one all-or-nothing unit of work.
@@ -101,10 +100,9 @@ def perform(
     comment = _checked_request(trigger, comment)
     with db.write() as session:
         memo, org, latest_version = _lock_with_office(session, memo_id)
-        # The request's principal, built once from the database for this request, is the
-        # actor; a caller without one (a script, a test) has it loaded here.
-        actor = (principal if principal is not None and principal.user_id == actor_id
-                 else actor_in(session, actor_id))
+        # The actor as the database knows them now, under the lock: a deactivation, an
+        # ended appointment or a post given away between sign-in and this click counts.
+        actor = actor_in(session, actor_id)
         steps = _current_steps(session, memo)
         require_view(session, actor, memo, steps)
         check_version(memo, expected_version)

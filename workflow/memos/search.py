@@ -73,7 +73,7 @@ def conditions(search: MemoSearch) -> list[Any]:
         number = search.number.strip()
         # The register prints Thai or Arabic digits as the office chose; find either.
         found.append(or_(*(col(Memo.number).ilike(_like(variant), escape="\\") for variant in
-                           {thai.arabic_digits(number), thai.thai_digits(number)})))
+                           {number, thai.arabic_digits(number), thai.thai_digits(number)})))
     if search.date_from:
         found.append(col(Memo.memo_date) >= search.date_from)
     if search.date_to:
