@@ -13,20 +13,18 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, insert, text
+from sqlalchemy import func, insert
 from sqlmodel import select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import TEST_CONFIG  # noqa: E402
-from tests.support.database import PG_ADMIN_URL  # noqa: E402
+from tests.support.database import create_database, drop_database  # noqa: E402
 from workflow import clock, create_app  # noqa: E402
-from workflow.cli import upgrade_database  # noqa: E402
 from workflow.demo.seed import seed_demo  # noqa: E402
 from workflow.extensions import db  # noqa: E402
 from workflow.memos import reminders  # noqa: E402
@@ -68,13 +66,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10_000)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
-    name = f"saraban_reminders_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    url = create_database("postgresql", Path("."))  # the folder is for SQLite only
     try:
-        upgrade_database(url)
         app = create_app({**TEST_CONFIG, "DATABASE_URL": url, "REDIS_URL": ""})
         started = time.perf_counter()
         fill(app, args.steps)
@@ -100,9 +93,7 @@ def main() -> None:
         assert rows == queued == once == args.steps, "not exactly once"
     finally:
         if not args.keep:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+            drop_database(url)
 
 
 if __name__ == "__main__":
