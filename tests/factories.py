@@ -176,7 +176,7 @@ def _act(memo: Memo, trigger: str, comment: str) -> Memo:
         raise ValueError(f"nobody answers for step {step.step_no} ({step.position_title}) "
                          f"of memo {memo.id}: give the position a holder")
     return actions.perform(trigger, memo_id=memo.id or 0, actor_id=signers[0].user.id or 0,
-                           comment=comment)
+                           comment=comment).memo
 
 
 __all__ = ["make_memo", "make_office", "make_position", "make_route", "make_user"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
+from uuid import uuid4
 
 from pydantic import AfterValidator
 from sqlalchemy import ColumnElement, Index, Text, UniqueConstraint, and_
@@ -96,6 +97,10 @@ class Organization(SQLModel, table=True):
     garuda_file: str = Field(default="", max_length=80)
     # Whether a position's holder may appoint their own acting officer (not only an admin).
     holders_may_appoint: bool = False
+    # A new value whenever the office's own days change (office/calendar.py does it on every
+    # flush that touches them), so each process may keep the calendar in memory and still
+    # see a holiday declared by another.
+    calendar_stamp: str = Field(default_factory=lambda: uuid4().hex, max_length=32)
     created_at: datetime = _moment()
 
 

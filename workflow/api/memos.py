@@ -110,15 +110,19 @@ def update_memo(memo_id: int) -> Any:
 def act(memo_id: int) -> Any:
     """Submit, approve, send back, resubmit, reject or withdraw."""
     action = _parse(ActionRequest, json_body())
-    actions.perform(
+    done = actions.perform(
         action.action,
         memo_id=memo_id,
         actor_id=g.principal.user_id,
+        principal=g.principal,
         comment=action.comment,
         expected_version=action.version,
         request_info=request_info(),
     )
-    return jsonify(_public(queries.get_memo(g.principal, memo_id, for_page=False)))
+    # The actor was cleared to see the memo under its lock, and whoever decided on a memo
+    # keeps reading it: the reply is built from what the action loaded, not read back.
+    return jsonify(_public(queries.memo_view(g.principal, done.loaded, answering=done.answering,
+                                             for_page=False)))
 
 
 @bp.route("/memos/<int:memo_id>/attachments", methods=["POST"])

@@ -4,6 +4,7 @@ plus every officer acting for it (รักษาราชการแทน / �
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -58,24 +59,37 @@ def _in_force(today: date) -> Any:
             col(Appointment.ended_at).is_(None))
 
 
-def roles_and_absences(session: Session, user_id: int, held: frozenset[int],
-                       today: date) -> tuple[list[ActingRole], frozenset[int]]:
-    """In one query: the appointments in force under which ``user_id`` acts for a position,
-    and which of the positions they hold (``held``) an appointment marks as away."""
-    concerns = [col(Appointment.acting_user_id) == user_id]
-    if held:
-        concerns.append(and_(col(Appointment.holder_absent) == True,  # noqa: E712
-                             col(Appointment.position_id).in_(held)))
-    rows = session.exec(
-        select(Appointment, Position.title)
-        .join(Position, Position.id == Appointment.position_id)  # type: ignore[arg-type]
-        .where(or_(*concerns), *_in_force(today))
-        .order_by(col(Appointment.id))
-    ).all()
+def concerning(user_id: Any, held: Any, today: date) -> Any:
+    """The appointments in force that concern a person: those under which ``user_id`` acts,
+    and those marking one of the positions they hold (``held``: ids, or a subquery) away."""
+    return and_(or_(col(Appointment.acting_user_id) == user_id,
+                    and_(col(Appointment.holder_absent) == True,  # noqa: E712
+                         col(Appointment.position_id).in_(held))),
+                *_in_force(today))
+
+
+def read_roles(rows: Iterable[tuple[Appointment, str]], user_id: int,
+               held: frozenset[int]) -> tuple[list[ActingRole], frozenset[int]]:
+    """From the appointments ``concerning`` a person (each with its position's title), the
+    roles they act in and the held positions they are away from."""
+    rows = list(rows)
     roles = [ActingRole(a.id or 0, a.position_id, title, a.capacity, a.order_no, a.starts_on,
                         a.ends_on) for a, title in rows if a.acting_user_id == user_id]
     away = frozenset(a.position_id for a, _ in rows if a.holder_absent and a.position_id in held)
     return roles, away
+
+
+def roles_and_absences(session: Session, user_id: int, held: frozenset[int],
+                       today: date) -> tuple[list[ActingRole], frozenset[int]]:
+    """In one query: the appointments in force under which ``user_id`` acts for a position,
+    and which of the positions they hold (``held``) an appointment marks as away."""
+    rows = session.exec(
+        select(Appointment, Position.title)
+        .join(Position, Position.id == Appointment.position_id)  # type: ignore[arg-type]
+        .where(concerning(user_id, held, today))
+        .order_by(col(Appointment.id))
+    ).all()
+    return read_roles(rows, user_id, held)
 
 
 @dataclass(frozen=True)
@@ -99,6 +113,10 @@ def answerers(session: Session, position_id: int, today: date | None = None, *,
     return [a for a in found.get(position_id, []) if a.user.id != drafter_id]
 
 
+# Built once: an alias costs a copy of the table's columns, on every call otherwise.
+_HOLDER, _OFFICER = aliased(User, name="holder"), aliased(User, name="officer")
+
+
 def answerers_for(session: Session, position_ids: set[int] | frozenset[int],
                   today: date) -> dict[int, list[Answerer]]:
     """Who answers for each of ``position_ids`` today, in one query however many there are:
@@ -106,13 +124,12 @@ def answerers_for(session: Session, position_ids: set[int] | frozenset[int],
     route card."""
     if not position_ids:
         return {}
-    holder, officer = aliased(User), aliased(User)
     rows = session.exec(
-        select(Position, holder, Appointment, officer)
-        .outerjoin(holder, col(holder.id) == col(Position.holder_id))
+        select(Position, _HOLDER, Appointment, _OFFICER)
+        .outerjoin(_HOLDER, col(_HOLDER.id) == col(Position.holder_id))
         .outerjoin(Appointment, and_(col(Appointment.position_id) == col(Position.id),
                                      *_in_force(today)))
-        .outerjoin(officer, col(officer.id) == col(Appointment.acting_user_id))
+        .outerjoin(_OFFICER, col(_OFFICER.id) == col(Appointment.acting_user_id))
         .where(col(Position.id).in_(position_ids))
         .order_by(col(Position.id), col(Appointment.id))
     ).all()
@@ -142,8 +159,8 @@ class Unanswered:
 
 
 def unanswered(org_id: int, today: date | None = None) -> list[Unanswered]:
-    """Positions with waiting memos that nobody can decide today (holder deactivated,
-    away or missing, no acting officer, or only the memo's own drafter): the chain is stuck
+    """Positions with waiting memos that nobody can decide today (_HOLDER deactivated,
+    away or missing, no acting _OFFICER, or only the memo's own drafter): the chain is stuck
     there until an administrator appoints someone."""
     session = db.session
     today = today or office_today()

@@ -7,12 +7,14 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from .. import clock
 from ..errors import Forbidden
 from ..extensions import db
 from ..models import (
+    Appointment,
     AuthSession,
     Position,
     Role,
@@ -99,6 +101,12 @@ def principal_for(session: Session, user: User, token: str = "",
     assert user.id is not None
     held = frozenset(p.id for p in positions if p.id is not None)
     roles, away = acting.roles_and_absences(session, user.id, held, today or office_today())
+    return _principal(user, token, positions, roles, away)
+
+
+def _principal(user: User, token: str, positions: list[Position], roles: list[ActingRole],
+               away: frozenset[int]) -> Principal:
+    assert user.id is not None
     return Principal(
         user_id=user.id,
         org_id=user.org_id,
@@ -106,7 +114,7 @@ def principal_for(session: Session, user: User, token: str = "",
         full_name=user.full_name,
         email=user.email,
         roles=user.role_set(),
-        position_ids=held,
+        position_ids=frozenset(p.id for p in positions if p.id is not None),
         position_titles=tuple(p.title for p in positions),
         token=token,
         acting=tuple(roles),
@@ -114,27 +122,38 @@ def principal_for(session: Session, user: User, token: str = "",
     )
 
 
+# Built once: an alias costs a copy of the table's columns, on every request otherwise.
+_HELD, _APPOINTED = aliased(Position, name="held"), aliased(Position, name="appointed")
+
+
 def load_principal(token: str, kind: str) -> Principal | None:
     """The principal of a live session or token, or None if revoked, expired or deactivated.
-    Two queries on every request: the session with its user and the positions they hold,
-    then the appointments in force."""
+    One query on every request: the session, its user, the positions they hold and the
+    appointments in force that concern them (a few rows: posts x appointments)."""
     if not token:
         return None
     session = db.session
+    held_ids = select(_HELD.id).where(_HELD.holder_id == User.id).correlate(User)
     rows = session.exec(
-        select(AuthSession, User, Position)
+        select(AuthSession, User, Position, Appointment, _APPOINTED.title)  # type: ignore[call-overload]
         .join(User, User.id == AuthSession.user_id)  # type: ignore[arg-type]
         .outerjoin(Position, Position.holder_id == User.id)  # type: ignore[arg-type]
+        .outerjoin(Appointment, acting.concerning(User.id, held_ids, office_today()))
+        .outerjoin(_APPOINTED, _APPOINTED.id == Appointment.position_id)  # type: ignore[arg-type]
         .where(AuthSession.token_hash == token_digest(token), AuthSession.kind == kind)
-        .order_by(col(Position.id))
+        .order_by(col(Position.id), col(Appointment.id))
     ).all()
     if not rows:
         return None
-    auth, user, _ = rows[0]
+    auth, user = rows[0][0], rows[0][1]
     if auth.revoked_at is not None or auth.expires_at <= clock.now() or not user.is_active:
         return None
-    positions = [position for _, _, position in rows if position is not None]
-    return principal_for(session, user, token, positions=positions)
+    positions = list({p.id: p for _, _, p, _, _ in rows if p is not None}.values())
+    concerning = {a.id: (a, title) for _, _, _, a, title in rows if a is not None}
+    held_now = frozenset(p.id for p in positions if p.id is not None)
+    roles, away = acting.read_roles(sorted(concerning.values(), key=lambda r: r[0].id or 0),
+                                    user.id or 0, held_now)
+    return _principal(user, token, positions, roles, away)
 
 
 def require_admin(principal: Principal) -> None:

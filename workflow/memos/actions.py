@@ -11,14 +11,15 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_
-from sqlmodel import Session, col, select
+from sqlalchemy import inspect
+from sqlalchemy.orm.attributes import flag_modified
+from sqlmodel import Session
 
 from .. import clock, routing
-from ..errors import Invalid, NotFound
+from ..errors import Forbidden, Invalid
 from ..extensions import db
 from ..identity.access import require_view
-from ..identity.acting import ActingRole, snapshot_json
+from ..identity.acting import ActingRole, Answerer, answerers_for, snapshot_json
 from ..identity.principal import Principal
 from ..models import (
     COMMENT_MAX,
@@ -30,8 +31,10 @@ from ..models import (
     Organization,
     StepStatus,
 )
+from ..office.calendar import office_tz
 from ..outbox.queue import dispatch
 from ..trail.chain import CHAIN_ACTIONS, Entry, RequestInfo, record
+from .loaded import LoadedMemo, load_memo
 from .locking import actor_in, check_version
 from .notices import on_transition
 from .register import issue_number
@@ -71,14 +74,14 @@ def _lay_steps(session: Session, memo: Memo) -> list[MemoStep]:
     return steps
 
 
-def _current_steps(session: Session, memo: Memo) -> list[MemoStep]:
-    return list(
-        session.exec(
-            select(MemoStep)
-            .where(MemoStep.memo_id == memo.id, MemoStep.round == memo.round)
-            .order_by(col(MemoStep.step_no))
-        ).all()
-    )
+@dataclass
+class Done:
+    """What an action leaves: the memo as committed, what was loaded to decide it (updated),
+    and who answers for its steps; enough to show the memo again without reading it back."""
+
+    memo: Memo
+    loaded: LoadedMemo
+    answering: dict[int, list[Answerer]]
 
 
 def perform(
@@ -86,12 +89,15 @@ def perform(
     *,
     memo_id: int,
     actor_id: int,
+    principal: Principal | None = None,
     comment: str = "",
     expected_version: int | None = None,
     request_info: RequestInfo | None = None,
-) -> Memo:
+) -> Done:
     """Take ``trigger`` (one of ``routing.TRIGGERS``: submit, approve, send_back, resubmit,
-    reject, withdraw) on a memo, as one all-or-nothing unit of work.
+    reject, withdraw) on a memo, as one all-or-nothing unit of work. ``principal``, the
+    request's own (built from the database when the request began), saves loading the actor
+    again; a script or a task passes only ``actor_id``.
 
     Read top to bottom, this is the path of one approval: lock the memo, let the route's
     machine judge, move the steps, keep the content that was decided on, write the decision,
@@ -99,17 +105,20 @@ def perform(
     """
     comment = _checked_request(trigger, comment)
     with db.write() as session:
-        memo, org, latest_version = _lock_with_office(session, memo_id)
-        # The actor as the database knows them now, under the lock: a deactivation, an
-        # ended appointment or a post given away between sign-in and this click counts.
-        actor = actor_in(session, actor_id)
-        steps = _current_steps(session, memo)
-        require_view(session, actor, memo, steps)
+        loaded = load_memo(session, memo_id, lock=True, actor_id=actor_id)
+        memo, org = loaded.memo, loaded.org
+        actor = _actor(session, actor_id, principal, loaded)
+        require_view(session, actor, memo, loaded.steps)
         check_version(memo, expected_version)
 
-        move = _judge(session, memo, actor, org, trigger, comment, steps)
+        move = _judge(session, memo, actor, org, trigger, comment, loaded.steps)
+        # Who answers for each step, looked up once: for the arrival email and the reply.
+        with session.no_autoflush:
+            answering = answerers_for(session, {s.position_id for s in move.steps},
+                                      move.now.astimezone(office_tz()).date())
         _move_steps(move, actor.user_id)
-        version = _keep_content(session, memo, move, actor.user_id) or latest_version
+        _as_one_update(move.steps)
+        version = _keep_content(session, memo, move, actor.user_id) or loaded.latest_version
         number = _issue_number_if_due(session, memo, org, move)
         decided_version = memo.version
         memo.state = move.state_after
@@ -119,14 +128,34 @@ def perform(
         signed_as = " ".join(signature.lines)[:200] if move.signed else "ผู้ร่าง"
         _record_decision(session, memo, actor, move, signature, decided_version, version)
         queued = on_transition(
-            session, memo=memo, trigger=trigger, steps=move.steps, actor_name=actor.full_name,
-            actor_position=signed_as, comment=comment, now=move.now)
+            session, memo=memo, org=org, trigger=trigger, steps=move.steps,
+            answering=answering, actor_name=actor.full_name, actor_position=signed_as,
+            comment=comment, now=move.now)
         session.flush()
         _record_audit(session, memo, actor, move, signature, signed_as, decided_version,
                       number, request_info)
     # Only now is the action committed: hand the emails to the worker.
-    dispatch([n.id for n in queued if n.id is not None])
-    return memo
+    dispatch(queued)
+    same_round = move.steps is loaded.steps
+    loaded.deciders = {**(loaded.deciders if same_round else {}),
+                       **{s.id or 0: actor.full_name for s in move.signed}}
+    loaded.steps = move.steps
+    if version is not None:
+        loaded.latest_version = version
+    return Done(memo, loaded, answering)
+
+
+def _actor(session: Session, actor_id: int, principal: Principal | None,
+           loaded: LoadedMemo) -> Principal:
+    """The actor, as of this request. The request's principal was read from the database
+    when the request began; under the lock we check again only that the account is still
+    active. A post or an appointment changed in the instant between is no different from one
+    changed just after this commit: the action is simply ordered before the change."""
+    if principal is None or principal.user_id != actor_id:
+        return actor_in(session, actor_id)
+    if not loaded.actor_active:
+        raise Forbidden("บัญชีผู้ใช้นี้ถูกระงับ", "This account is not active.", code="inactive")
+    return principal
 
 
 @dataclass
@@ -162,23 +191,6 @@ def _checked_request(trigger: str, comment: str) -> str:
             code="comment_too_long",
         )
     return comment
-
-
-def _lock_with_office(session: Session,
-                      memo_id: int) -> tuple[Memo, Organization, MemoVersion | None]:
-    """The memo, held until commit, with its office and its latest submitted version, in one
-    statement: every read comes before the first write, so the writes go out together."""
-    row = session.exec(
-        select(Memo, Organization, MemoVersion)
-        .join(Organization, col(Organization.id) == col(Memo.org_id))
-        .outerjoin(MemoVersion, and_(col(MemoVersion.memo_id) == col(Memo.id),
-                                     col(MemoVersion.revision) == col(Memo.revision)))
-        .where(Memo.id == memo_id)
-        .with_for_update(of=Memo)  # type: ignore[arg-type]
-    ).first()
-    if row is None:
-        raise NotFound("ไม่พบบันทึกข้อความนี้", "Memo not found.", code="memo_not_found")
-    return row
 
 
 def _judge(session: Session, memo: Memo, actor: Principal, org: Organization, trigger: str,
@@ -219,6 +231,22 @@ def _move_steps(move: _Move, actor_id: int) -> None:
     if step_after is not None:
         move.steps[step_after - 1].status = StepStatus.PENDING
         move.steps[step_after - 1].arrived_at = move.now
+
+
+# Every column an action may change on a step. Writing all of them on each step it changed
+# gives those steps one parameter shape, so the flush sends them as a single executemany.
+_STEP_COLUMNS = ("status", "arrived_at", "decided_at", "decided_by_id", "next_reminder_at")
+
+
+def _as_one_update(steps: list[MemoStep]) -> None:
+    """The closed step and the opened one go to the database as one statement, not two.
+    Called once the steps have moved: what is set later (their reminder time) is written in
+    the same statement."""
+    for step in steps:
+        state = inspect(step)
+        if state.persistent and state.modified:
+            for key in _STEP_COLUMNS:
+                flag_modified(step, key)
 
 
 def _keep_content(session: Session, memo: Memo, move: _Move,

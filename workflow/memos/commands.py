@@ -78,7 +78,7 @@ def send_up(*, memo_id: int, actor_id: int, request_info: RequestInfo | None = N
     memo = db.session.get(Memo, memo_id)
     returned = memo is not None and memo.state == routing.RETURNED
     return perform(routing.RESUBMIT if returned else routing.SUBMIT, memo_id=memo_id,
-                   actor_id=actor_id, request_info=request_info)
+                   actor_id=actor_id, request_info=request_info).memo
 
 
 def update_memo(

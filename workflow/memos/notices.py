@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app
 from sqlmodel import Session, col, select
 
 from .. import routing
@@ -20,7 +20,6 @@ from ..models import (
     URGENCY_LABELS,
     Memo,
     MemoStep,
-    Notification,
     NotificationKind,
     NotificationStatus,
     Organization,
@@ -31,7 +30,7 @@ from ..models import (
     waiting_at,
 )
 from ..office.calendar import calendar_for, office_tz, reminder_delay
-from ..outbox.queue import enqueue
+from ..outbox.queue import enqueue_many, new_row
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -78,12 +77,20 @@ def _render(
         "link": f"{current_app.config['BASE_URL'].rstrip('/')}/memos/{ctx.memo.id}",
         "org_name": ctx.org.name,
     }
-    return (subject, render_template("email/notification.txt", **values),
-            render_template("email/notification.html", **values))
+    # Straight from the Jinja environment: an email needs none of a page's context, and a
+    # sweep renders thousands.
+    env = current_app.jinja_env
+    return (subject, env.get_template("email/notification.txt").render(values),
+            env.get_template("email/notification.html").render(values))
 
 
-def queue_memo_email(
-    session: Session,
+def queue_memo_email(session: Session, **email: Any) -> int | None:
+    """Queue one email (see ``memo_email``), unless the same one (by ``dedupe_key``) is
+    already queued; its id, or None."""
+    return next(iter(enqueue_many(session, [memo_email(**email)])), None)
+
+
+def memo_email(
     *,
     kind: NotificationKind,
     ctx: MemoContext,
@@ -93,10 +100,10 @@ def queue_memo_email(
     reminder_no: int | None = None,
     skip_reason: str = "",
     **extra: Any,
-) -> Notification | None:
-    """Queue one email, unless the same one (by ``dedupe_key``) is already queued."""
+) -> dict[str, Any]:
+    """One email about a memo, rendered for ``recipient``: the values of its outbox row."""
     subject, text, html = _render(kind, ctx, recipient, **extra)
-    row = Notification(
+    return new_row(
         org_id=ctx.memo.org_id,
         memo_id=ctx.memo.id,
         memo_step_id=step.id if step else None,
@@ -111,7 +118,6 @@ def queue_memo_email(
         status=NotificationStatus.SKIPPED if skip_reason else NotificationStatus.PENDING,
         last_error=skip_reason,
     )
-    return enqueue(session, row)
 
 
 def recipients_at(session: Session, memo: Memo, position_id: int, now: datetime,
@@ -124,17 +130,16 @@ def recipients_at(session: Session, memo: Memo, position_id: int, now: datetime,
     return [a.user for a in answering.get(position_id, []) if a.user.id != memo.drafter_id]
 
 
-def _arrival(session: Session, ctx: MemoContext, step: MemoStep,
-             recipient: User) -> Notification | None:
+def _arrival(ctx: MemoContext, step: MemoStep, recipient: User) -> dict[str, Any]:
     """The "a memo waits for you" email, once per step and person, unless they opted out."""
     skip = ""
     if recipient.daily_digest:
         skip = "ผู้รับเลือกรับสรุปรายวันแทน"
     elif not recipient.notify_arrivals:
         skip = "ผู้รับปิดการแจ้งเตือนเรื่องเข้า"
-    return queue_memo_email(session, kind=NotificationKind.ARRIVAL, ctx=ctx, recipient=recipient,
-                            dedupe_key=f"arrival:{step.id}:{recipient.id}", step=step,
-                            skip_reason=skip)
+    return memo_email(kind=NotificationKind.ARRIVAL, ctx=ctx, recipient=recipient,
+                      dedupe_key=f"arrival:{step.id}:{recipient.id}", step=step,
+                      skip_reason=skip)
 
 
 def announce_waiting(session: Session, *, position_id: int, recipient: User) -> list[int]:
@@ -146,33 +151,32 @@ def announce_waiting(session: Session, *, position_id: int, recipient: User) -> 
         .where(waiting_at({position_id}), Memo.drafter_id != recipient.id)
         .order_by(col(MemoStep.arrived_at))
     ).all()
-    queued = []
+    emails = []
     for step, memo in rows:
         org = session.get(Organization, memo.org_id)
         assert org is not None
-        row = _arrival(session, MemoContext(memo, org), step, recipient)
-        if row is not None:
-            queued.append(row)
-    session.flush()
-    return [row.id for row in queued if row.id is not None]
+        emails.append(_arrival(MemoContext(memo, org), step, recipient))
+    return enqueue_many(session, emails)
 
 
 def on_transition(
     session: Session,
     *,
     memo: Memo,
+    org: Organization,
     trigger: str,
     steps: list[MemoStep],
+    answering: dict[int, list[Answerer]],
     actor_name: str,
     actor_position: str,
     comment: str,
     now: datetime,
-) -> list[Notification]:
-    """Queue what a transition tells people; called by the approval services before commit."""
-    org = session.get(Organization, memo.org_id)
-    assert org is not None
+) -> list[int]:
+    """Queue what a transition tells people; called by the approval services before commit,
+    with who answers for the memo's steps (``answering``) already looked up. Returns the ids
+    of the emails queued, to dispatch after commit."""
     ctx = MemoContext(memo, org, actor_name, actor_position, comment)
-    rows: list[Notification | None] = []
+    emails: list[dict[str, Any]] = []
     step_no = routing.step_of(memo.state)
     recipients: list[User] = []
     # Read what the emails need before the first write: each step's reminder time then goes
@@ -183,7 +187,7 @@ def on_transition(
             calendar = calendar_for(session, org.id or 0)
             step.next_reminder_at = calendar.add(
                 now, reminder_delay(calendar, org, memo.urgency, first=True))
-            recipients = recipients_at(session, memo, step.position_id, now)
+            recipients = recipients_at(session, memo, step.position_id, now, answering)
             if not recipients:
                 _LOGGER.warning("memo %s waits at position %s, which nobody answers for",
                                 memo.id, step.position_id)
@@ -192,7 +196,7 @@ def on_transition(
                 other.next_reminder_at = None
     if step_no is not None:
         for recipient in recipients:
-            rows.append(_arrival(session, ctx, steps[step_no - 1], recipient))
+            emails.append(_arrival(ctx, steps[step_no - 1], recipient))
     outcome = {routing.SEND_BACK: NotificationKind.SENT_BACK,
                routing.REJECT: NotificationKind.REJECTED}.get(trigger)
     if memo.state == routing.APPROVED:
@@ -200,6 +204,7 @@ def on_transition(
     if outcome is not None:
         drafter = session.get(User, memo.drafter_id)
         if drafter is not None and drafter.is_active:
-            rows.append(queue_memo_email(session, kind=outcome, ctx=ctx, recipient=drafter,
-                                         dedupe_key=f"{outcome}:{memo.id}:{memo.round}:{memo.version}"))
-    return [r for r in rows if r is not None]
+            emails.append(memo_email(
+                kind=outcome, ctx=ctx, recipient=drafter,
+                dedupe_key=f"{outcome}:{memo.id}:{memo.round}:{memo.version}"))
+    return enqueue_many(session, emails)

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from .. import routing
 from ..dbtypes import UTCDateTime
-from ..errors import Invalid, NotFound
+from ..errors import Invalid
 from ..extensions import db
 from ..identity.access import require_view
 from ..identity.acting import Answerer, answerers_for
@@ -23,7 +23,6 @@ from ..models import (
     Memo,
     MemoStep,
     Organization,
-    Position,
     StepStatus,
     User,
     current_round,
@@ -33,6 +32,7 @@ from ..office.calendar import office_today
 from ..outbox import queue
 from ..validation import parse_count
 from . import attachments
+from .loaded import LoadedMemo, load_memo
 from .routes import positions_for
 from .search import MemoSearch, conditions
 from .versions import VersionDiff, diff_for
@@ -234,36 +234,29 @@ def get_memo(principal: Principal, memo_id: int, *, for_page: bool = True) -> Me
     """One memo as the principal may see it, with its route, decisions and the actions on offer.
     ``for_page`` adds what only the memo page shows: its emails and the version diff."""
     session = db.session
-    first_post = (
-        select(Position.title).where(col(Position.holder_id) == col(Memo.drafter_id))
-        .order_by(col(Position.id)).limit(1).scalar_subquery())
-    row = session.exec(
-        select(Memo, Organization, User, first_post)
-        .join(Organization, col(Organization.id) == col(Memo.org_id))
-        .join(User, col(User.id) == col(Memo.drafter_id))
-        .where(Memo.id == memo_id)
-    ).first()
-    if row is None:
-        raise NotFound("ไม่พบบันทึกข้อความนี้", "Memo not found.", code="memo_not_found")
-    memo, org, drafter, position_title = row
+    loaded = load_memo(session, memo_id)
+    require_view(session, principal, loaded.memo, loaded.steps)
+    return memo_view(principal, loaded, for_page=for_page)
+
+
+def memo_view(principal: Principal, loaded: LoadedMemo, *,
+              answering: dict[int, list[Answerer]] | None = None,
+              for_page: bool = True) -> MemoView:
+    """The view of a memo already loaded and cleared for ``principal``: by ``get_memo``, or by
+    an action, which passes who answers for the steps it looked up for its emails."""
+    session = db.session
+    memo = loaded.memo
     # (step_no, position_id, title, status, who decided, opened_at) of each step shown
     laid: list[tuple[int, int, str, str, str | None, datetime | None]]
     if memo.round > 0:
-        step_rows = session.exec(
-            select(MemoStep, User.full_name)
-            .outerjoin(User, User.id == MemoStep.decided_by_id)  # type: ignore[arg-type]
-            .where(MemoStep.memo_id == memo.id, MemoStep.round == memo.round)
-            .order_by(col(MemoStep.step_no))
-        ).all()
-        require_view(session, principal, memo, [s for s, _ in step_rows])
-        laid = [(s.step_no, s.position_id, s.position_title, s.status, decider, s.opened_at)
-                for s, decider in step_rows]
-    else:
-        require_view(session, principal, memo)
+        laid = [(s.step_no, s.position_id, s.position_title, s.status,
+                 loaded.deciders.get(s.id or 0), s.opened_at) for s in loaded.steps]
+    else:  # never submitted: the route it would take
         laid = [(n, p.id or 0, p.title, StepStatus.WAITING, None, None)
                 for n, p in enumerate(positions_for(session, memo), start=1)]
     position_ids = tuple(position_id for _, position_id, *_ in laid)
-    answering = answerers_for(session, set(position_ids), office_today())
+    if answering is None:
+        answering = answerers_for(session, set(position_ids), office_today())
     steps = [_step_view(memo, *row, answering=answering) for row in laid]
     decisions = list(
         session.exec(select(Decision).where(Decision.memo_id == memo.id).order_by(col(Decision.id)))
@@ -274,11 +267,12 @@ def get_memo(principal: Principal, memo_id: int, *, for_page: bool = True) -> Me
         step_position_ids=position_ids or (0,),
         actor_position_ids=principal.answers_for,
     )
+    memo_id = memo.id or 0
     return MemoView(
         memo=memo,
-        org=org,
-        drafter_name=drafter.full_name,
-        drafter_position=position_title or "",
+        org=loaded.org,
+        drafter_name=loaded.drafter_name,
+        drafter_position=loaded.drafter_position,
         steps=steps,
         decisions=decisions,
         allowed=routing.allowed_triggers(memo.state, act),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask import current_app, render_template
 from sqlmodel import col, select
@@ -26,14 +27,14 @@ from ..models import (
 )
 from ..office.calendar import calendar_for, escalation_of, office_tz, reminder_delay
 from ..officetime import OfficeCalendar
-from ..outbox.queue import enqueue
-from .notices import MemoContext, queue_memo_email, recipients_at
+from ..outbox.queue import enqueue, enqueue_many
+from .notices import MemoContext, memo_email, recipients_at
 
 
 def queue_reminders(now: datetime | None = None) -> list[int]:
     """Queue one reminder for each pending step whose reminder is due; escalate after N."""
     now = now or clock.now()
-    queued: list[Notification] = []
+    emails: list[dict[str, Any]] = []
     calendars: dict[int, OfficeCalendar] = {}
     with db.write() as session:
         due_steps = session.exec(
@@ -73,28 +74,26 @@ def queue_reminders(now: datetime | None = None) -> list[int]:
             # The reminder goes to whoever answers for the position today: after an
             # acting officer is appointed, the next reminder is theirs.
             for recipient in recipients_at(session, memo, step.position_id, now, answering):
-                row = queue_memo_email(
-                    session, kind=NotificationKind.REMINDER, ctx=ctx, recipient=recipient,
+                emails.append(memo_email(
+                    kind=NotificationKind.REMINDER, ctx=ctx, recipient=recipient,
                     dedupe_key=f"reminder:{step.id}:{number}:{recipient.id}", step=step,
-                    reminder_no=number, n=thai.thai_digits(number))
-                if row is not None:
-                    queued.append(row)
+                    reminder_no=number, n=thai.thai_digits(number)))
             step.reminders_sent = number
             step.last_reminded_at = now
             if number >= escalation_of(org):  # the office's, else ESCALATE_AFTER
                 drafter = session.get(User, memo.drafter_id)
                 if drafter is not None and drafter.is_active:
-                    row = queue_memo_email(session, kind=NotificationKind.ESCALATION, ctx=ctx,
-                                           recipient=drafter, dedupe_key=f"escalation:{step.id}",
-                                           step=step, position=step.position_title)
-                    if row is not None:
-                        queued.append(row)
+                    emails.append(memo_email(
+                        kind=NotificationKind.ESCALATION, ctx=ctx, recipient=drafter,
+                        dedupe_key=f"escalation:{step.id}", step=step,
+                        position=step.position_title))
                 step.next_reminder_at = None  # escalated: the drafter takes it from here
             else:
                 step.next_reminder_at = calendar.add(
                     now, reminder_delay(calendar, org, memo.urgency, first=False))
+        # The sweep's emails in a few multi-row inserts, and its steps in one executemany.
+        ids = enqueue_many(session, emails)
         session.flush()
-        ids = [row.id for row in queued if row.id is not None]
     return ids
 
 

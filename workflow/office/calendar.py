@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 import logging
 from datetime import date, time, timedelta
+from typing import Any
+from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from .. import clock
@@ -102,6 +105,13 @@ def escalation_of(org: Organization) -> int:
     return int(current_app.config["ESCALATE_AFTER"])
 
 
+# The office's own days by (office, calendar stamp): every memo's arrival and every reminder
+# needs them, and they change a few times a year. A new stamp means a new key, so no entry is
+# ever stale; the bound keeps a long-lived process from growing with offices x changes.
+_DAYS: dict[tuple[int, str], tuple[frozenset[date], frozenset[date]]] = {}
+_DAYS_BOUND = 4096
+
+
 def calendar_for(session: Session, org_id: int) -> OfficeCalendar:
     """The office's calendar: its hours (else the server's), extra holidays and working days."""
     org = session.get(Organization, org_id)
@@ -110,14 +120,37 @@ def calendar_for(session: Session, org_id: int) -> OfficeCalendar:
     else:
         opens, closes = (time.fromisoformat(current_app.config["OFFICE_OPENS"]),
                          time.fromisoformat(current_app.config["OFFICE_CLOSES"]))
-    days = session.exec(select(OfficeDay).where(OfficeDay.org_id == org_id)).all()
+    key = (org_id, org.calendar_stamp if org is not None else "")
+    days = _DAYS.get(key)
+    if days is None:
+        rows = session.exec(select(OfficeDay).where(OfficeDay.org_id == org_id)).all()
+        days = (frozenset(d.day for d in rows if d.is_holiday),
+                frozenset(d.day for d in rows if not d.is_holiday))
+        if org is not None:
+            if len(_DAYS) >= _DAYS_BOUND:
+                _DAYS.clear()
+            # Under the stamp as it is now: the query may have flushed a change of this
+            # session's, which restamped the office.
+            _DAYS[(org_id, org.calendar_stamp)] = days
     return OfficeCalendar(
         tz=office_tz(),
         opens=opens,
         closes=closes,
-        extra_holidays=frozenset(d.day for d in days if d.is_holiday),
-        extra_working_days=frozenset(d.day for d in days if not d.is_holiday),
+        extra_holidays=days[0],
+        extra_working_days=days[1],
     )
+
+
+@event.listens_for(Session, "before_flush")
+def _restamp_calendars(session: Session, _context: Any, _instances: Any) -> None:
+    """Give an office a new calendar stamp in the same flush that adds, changes or removes
+    one of its days, so that every process reads its calendar again."""
+    touched = {row.org_id for row in (*session.new, *session.dirty, *session.deleted)
+               if isinstance(row, OfficeDay)}
+    for org_id in touched:
+        org = session.get(Organization, org_id)
+        if org is not None:
+            org.calendar_stamp = uuid4().hex
 
 
 def reminder_delay(calendar: OfficeCalendar, org: Organization, urgency: str, *,

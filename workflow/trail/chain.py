@@ -71,17 +71,37 @@ def _details(details: dict[str, Any] | None) -> str:
                       default=str)
 
 
-def _head(session: Session) -> AuditHead:
-    head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
-    if head is not None:
-        return head
-    try:
-        with session.begin_nested():
-            session.add(AuditHead(id=1, seq=0, hash=GENESIS))
-    except IntegrityError:
-        pass  # another transaction made it first; lock theirs
-    head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
-    return head
+# How many memos' last events the head's statement reads along with it; an append of more
+# memos at once (rare) looks the others up one by one.
+_MEMOS_WITH_HEAD = 8
+
+
+def _head(session: Session, memo_ids: list[int]) -> tuple[AuditHead, dict[int, str]]:
+    """Lock the chain's head and read, in the same statement, the last hash of each memo's
+    own chain for ``memo_ids`` (the first few of them)."""
+    read_along = memo_ids[:_MEMOS_WITH_HEAD]
+    lasts = [_last_hash(memo_id).scalar_subquery() for memo_id in read_along]
+    statement = (select(AuditHead, *lasts)  # type: ignore[call-overload]
+                 .where(AuditHead.id == 1).with_for_update(of=AuditHead))
+    row = session.exec(statement).first()
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(AuditHead(id=1, seq=0, hash=GENESIS))
+        except IntegrityError:
+            pass  # another transaction made it first; lock theirs
+        row = session.exec(statement).one()
+    if not lasts:  # the head alone comes back as the entity, not as a row
+        return row, {}
+    head, *hashes = row
+    return head, {memo_id: last or GENESIS
+                  for memo_id, last in zip(read_along, hashes, strict=True)}
+
+
+def _last_hash(memo_id: int) -> Any:
+    """The hash of the memo's latest event: where its own chain continues."""
+    return (select(AuditEvent.hash).where(AuditEvent.memo_id == memo_id)
+            .order_by(col(AuditEvent.seq).desc()).limit(1))
 
 
 @dataclass(frozen=True)
@@ -106,21 +126,19 @@ def record(session: Session, *entries: Entry) -> list[AuditEvent]:
     if not entries:
         return []
     session.flush()  # everything else first, so the head lock is held for the least time
-    head = _head(session)
+    head, memo_heads = _head(session, list(dict.fromkeys(
+        entry.memo_id for entry in entries if entry.memo_id is not None)))
     now = clock.now()
     if head.last_at is not None and head.last_at > now:
         now = head.last_at  # another server's clock ran ahead: never go back in time
     events = []
-    memo_heads: dict[int, str] = {}
     for entry in entries:
         info = entry.request_info or RequestInfo()
         memo_prev = ""
         if entry.memo_id is not None:
             if entry.memo_id not in memo_heads:
-                memo_heads[entry.memo_id] = session.exec(
-                    select(AuditEvent.hash).where(AuditEvent.memo_id == entry.memo_id)
-                    .order_by(col(AuditEvent.seq).desc()).limit(1)
-                ).first() or GENESIS
+                memo_heads[entry.memo_id] = (
+                    session.exec(_last_hash(entry.memo_id)).first() or GENESIS)
             memo_prev = memo_heads[entry.memo_id]
         event = AuditEvent(
             seq=head.seq + 1, created_at=now, org_id=entry.org_id, actor_id=entry.actor_id,

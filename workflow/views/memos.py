@@ -161,6 +161,7 @@ def act(memo_id: int) -> Any:
             action,
             memo_id=memo_id,
             actor_id=current_user.user_id,
+            principal=principal(),
             comment=form.comment.data or "",
             expected_version=form.version.data,
             request_info=request_info(),
