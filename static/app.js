@@ -47,6 +47,39 @@
     });
   });
 
+  // A table wider than the screen scrolls sideways in its own box. A keyboard user reaches
+  // such a box with Tab and scrolls it with the arrow keys, so it takes the focus (and a
+  // name to announce) only while it is narrower than its table.
+  var scrollers = document.querySelectorAll(".table-wrap, .memo-body table");
+  function nameOf(box) {
+    var section = box.closest("section, article");
+    var heading = section && section.querySelector("h1, h2");
+    var what = box.tagName === "TABLE" ? "ตารางในบันทึก" : "ตาราง" + (heading ? " " + heading.textContent.trim() : "");
+    return what + " (เลื่อนซ้าย–ขวาเพื่อดูทั้งหมด)";
+  }
+  function markScrollers() {
+    scrollers.forEach(function (box) {
+      var scrolls = box.scrollWidth > box.clientWidth + 1;
+      if (scrolls && !box.hasAttribute("tabindex")) {
+        box.setAttribute("tabindex", "0");
+        if (box.tagName !== "TABLE") box.setAttribute("role", "region");
+        box.dataset.scrollFocus = box.hasAttribute("aria-label") ? "kept" : "named";
+        if (box.dataset.scrollFocus === "named") box.setAttribute("aria-label", nameOf(box));
+      } else if (!scrolls && box.dataset.scrollFocus) {
+        box.removeAttribute("tabindex");
+        if (box.tagName !== "TABLE") box.removeAttribute("role");
+        if (box.dataset.scrollFocus === "named") box.removeAttribute("aria-label");
+        delete box.dataset.scrollFocus;
+      }
+    });
+  }
+  markScrollers();
+  var resizing = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(markScrollers, 150);
+  });
+
   // The body editor: a contenteditable view over the HTML textarea the server reads.
   function syncEditor(form) {
     var editor = form && form.querySelector("[data-editor]");
