@@ -26,6 +26,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlmodel import col, select
 
 from tests.browser import axe
+from tests.browser.test_memo_route import APPROVE, DESKTOP, PHONE
 from tests.support.clients import ApiClient
 from workflow.demo.seed import SEED_SUBJECT
 from workflow.extensions import db
@@ -33,16 +34,7 @@ from workflow.models import Memo, MemoVersion, Notification
 
 pytestmark = pytest.mark.browser
 
-DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}, "locale": "th-TH"}
-PHONE: dict[str, Any] = {
-    "viewport": {"width": 360, "height": 740},
-    "is_mobile": True,
-    "has_touch": True,
-    "device_scale_factor": 2,
-    "locale": "th-TH",
-}
 SCREENS = {"desktop": DESKTOP, "phone": PHONE}
-APPROVE = "ลงนาม/เห็นชอบ"
 CHIEF = "นายกองค์การบริหารส่วนตำบลท่าตูม"
 APPROVED_SUBJECT = "ขออนุมัติจัดซื้อวัสดุสำนักงาน"
 RETURNED_SUBJECT = "ขอความเห็นชอบแผนการฝึกอบรมบุคลากร ประจำปี ๒๕๖๙"
