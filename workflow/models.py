@@ -22,6 +22,7 @@ from .dbtypes import UTCDateTime, ValueEnum
 from .validation import text_problem
 
 SUBJECT_MAX = 300
+CODE_MAX = 32  # an office's sign-in code
 ADDRESSEE_MAX = 200
 UNIT_LINE_MAX = 300
 BODY_MAX = 500_000
@@ -38,6 +39,7 @@ class Role(StrEnum):
     SIGNER = "signer"
     ADMIN = "admin"
     AUDITOR = "auditor"
+    PLATFORM = "platform"  # runs the installation: creates, suspends and reactivates offices
 
 
 ROLE_LABELS = {
@@ -45,7 +47,11 @@ ROLE_LABELS = {
     Role.SIGNER: "ผู้ลงนาม",
     Role.ADMIN: "ผู้ดูแลระบบ",
     Role.AUDITOR: "ผู้ตรวจสอบ",
+    Role.PLATFORM: "ผู้ดูแลระบบกลาง",
 }
+# The roles an office's administrator may give; PLATFORM is given only from the shell
+# (``create-platform-admin``), to people of the installation's own office.
+OFFICE_ROLES = (Role.CLERK, Role.SIGNER, Role.ADMIN, Role.AUDITOR)
 
 
 class Urgency(StrEnum):
@@ -75,10 +81,18 @@ class StepStatus(StrEnum):
 
 
 class Organization(SQLModel, table=True):
-    """An office (ส่วนราชการ) with its own staff, routes and document numbers."""
+    """An office (ส่วนราชการ) with its own staff, routes and document numbers: one tenant of
+    the installation."""
 
     id: int | None = Field(default=None, primary_key=True)
+    # What people type to sign in (``thatoom``): lower-case Latin letters, digits and hyphens.
+    code: str = Field(max_length=CODE_MAX, unique=True)
     name: str = Field(max_length=200, unique=True)
+    # The installation's own office, where platform administrators sign in; never a tenant.
+    is_platform: bool = False
+    # A suspended office keeps everything; nobody signs in and nothing is sent until it is
+    # reactivated.
+    suspended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     unit_line: str = Field(max_length=UNIT_LINE_MAX)  # the ส่วนราชการ line of a memo
     phone: str = Field(default="", max_length=100)
     doc_prefix: str = Field(default="", max_length=50)  # e.g. สป ๓๔๕๐๑
@@ -108,8 +122,11 @@ class User(SQLModel, table=True):
     """A person who signs in: clerk, signer, admin or auditor (roles combine)."""
 
     id: int | None = Field(default=None, primary_key=True)
+    # Unique within the office, not the installation: every อบต. may have its ``clerk``.
+    __table_args__ = (UniqueConstraint("org_id", "username", name="uq_user_org_username"),)
+
     org_id: int = Field(foreign_key="organization.id", index=True)
-    username: str = Field(max_length=64, unique=True)
+    username: str = Field(max_length=64)
     full_name: str = Field(max_length=200)  # with title: นางสาวอิสริย์ ผดุงทศ
     email: str = Field(max_length=254)
     password_hash: str = Field(max_length=255)
@@ -557,9 +574,11 @@ class AuditAction(StrEnum):
     NOTIFICATION_SENT = "notification_sent"
     NOTIFICATION_FAILED = "notification_failed"
     ADMIN_CHANGE = "admin_change"
+    PLATFORM_CHANGE = "platform_change"  # an office created, suspended or reactivated
 
 
 AUDIT_ACTION_LABELS = {
+    AuditAction.PLATFORM_CHANGE: "งานของผู้ดูแลระบบกลาง",
     AuditAction.LOGIN_SUCCEEDED: "เข้าสู่ระบบ",
     AuditAction.LOGIN_FAILED: "เข้าสู่ระบบไม่สำเร็จ",
     AuditAction.LOGOUT: "ออกจากระบบ",

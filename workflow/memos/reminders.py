@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, render_template
+from sqlalchemy import exists
 from sqlmodel import col, select
 
 from .. import clock, thai
@@ -40,7 +41,11 @@ def queue_reminders(now: datetime | None = None) -> list[int]:
         due_steps = session.exec(
             select(MemoStep)
             .where(MemoStep.status == StepStatus.PENDING,
-                   col(MemoStep.next_reminder_at) <= now)
+                   col(MemoStep.next_reminder_at) <= now,
+                   # A suspended office's memos wait, reminders and all, until it is back.
+                   ~exists().where(col(Memo.id) == col(MemoStep.memo_id),
+                                   col(Organization.id) == col(Memo.org_id),
+                                   col(Organization.suspended_at).is_not(None)))
             .order_by(col(MemoStep.next_reminder_at))
             .limit(500)
             .with_for_update(skip_locked=True)
@@ -104,8 +109,10 @@ def queue_digests(now: datetime | None = None) -> list[int]:
     today = now.astimezone(tz).date()
     ids: list[int] = []
     with db.write() as session:
-        users = session.exec(select(User).where(User.daily_digest == True,  # noqa: E712
-                                                User.is_active == True)).all()  # noqa: E712
+        users = session.exec(
+            select(User).join(Organization, col(Organization.id) == col(User.org_id))
+            .where(User.daily_digest == True, User.is_active == True,  # noqa: E712
+                   col(Organization.suspended_at).is_(None))).all()
         for user in users:
             if not calendar_for(session, user.org_id).is_working_day(today):
                 continue
