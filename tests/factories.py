@@ -110,7 +110,8 @@ def make_route(session: Session, *, office: Organization, positions: Sequence[Po
         "org_id": office.id, "name": name or f"สายการเสนอทดสอบที่ {next(_counter)}",
         "is_default": is_default,
     }, overrides))
-    session.add_all(RouteStep(route_id=route.id, step_no=number, position_id=position.id or 0)
+    session.add_all(RouteStep(org_id=route.org_id, route_id=route.id, step_no=number,
+                              position_id=position.id or 0)
                     for number, position in enumerate(positions, start=1))
     session.flush()
     return route

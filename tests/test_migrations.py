@@ -29,13 +29,13 @@ def test_a_database_of_one_office_upgrades_and_its_people_sign_in_as_before(
     """From the schema before offices had codes (revision 0009), with data: the office gets
     a code, usernames stay, and everyone signs in without naming the office."""
     from alembic import command
+    from argon2 import PasswordHasher
     from sqlalchemy import create_engine, text
 
     from tests.conftest import TEST_CONFIG
     from tests.support.database import PG_ADMIN_URL, drop_database
     from workflow import create_app
     from workflow.cli import alembic_config
-    from argon2 import PasswordHasher
 
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
@@ -61,7 +61,8 @@ def test_a_database_of_one_office_upgrades_and_its_people_sign_in_as_before(
                 "INSERT INTO \"user\" (org_id, username, full_name, email, password_hash, "
                 "is_active, roles, notify_arrivals, daily_digest, created_at) VALUES "
                 "(1, 'clerk', 'นางสาวเดิม ใช้งาน', 'c@example.com', :hash, true, 'clerk', "
-                "true, false, CURRENT_TIMESTAMP)"), {"hash": PasswordHasher().hash("เดิม-รหัสผ่าน-2569")})
+                "true, false, CURRENT_TIMESTAMP)"),
+                {"hash": PasswordHasher().hash("เดิม-รหัสผ่าน-2569")})
         engine.dispose()
         command.upgrade(alembic_config(url), "head")
         engine = make_engine(url)

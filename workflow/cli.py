@@ -19,7 +19,9 @@ from .errors import WorkflowError
 from .extensions import db
 from .office.tenants import PLATFORM_CODE, checked_code
 from .platform import offices
-from .trail.verify import verify_chain, verify_memo
+from .storage import anchor_folder
+from .trail.anchors import anchor_heads, check_anchors, read_anchors
+from .trail.verify import Verdict, chains, office_codes, verify_chain, verify_memo
 
 
 def alembic_config(url: str) -> AlembicConfig:
@@ -130,19 +132,58 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 
 
 @audit_cli.command("verify")
+@click.option("--office", "code", default=None,
+              help="Check this office's chain only (its code; 'platform' for the platform's).")
 @click.option("--memo", "memo_id", type=int, default=None, help="Check one memo's trail only.")
-def audit_verify_command(memo_id: int | None) -> None:
-    """Check the hash chain; exit 1 naming the first broken event."""
+@click.option("--against", "anchor_file", type=click.Path(exists=True, dir_okay=False),
+              default=None, help="Also check the heads anchored in this file of heads.")
+def audit_verify_command(code: str | None, memo_id: int | None,
+                         anchor_file: str | None) -> None:
+    """Check the hash chains (every office's, or one); exit 1 naming the first broken event."""
     session = db.session
-    verdict = verify_memo(session, memo_id) if memo_id else verify_chain(session)
+    if memo_id:
+        if not _report(f"memo {memo_id}", verify_memo(session, memo_id)):
+            raise SystemExit(1)
+        return
+    if code:
+        try:
+            wanted = [offices.office_by_code(code).id or 0]
+        except WorkflowError as exc:
+            raise click.ClickException(f"{exc.message} ({exc.message_en})") from None
+    else:
+        wanted = chains(session)
+    try:
+        anchors = read_anchors(Path(anchor_file)) if anchor_file else []
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    codes = office_codes(session)
+    broken = False
+    for chain in wanted:
+        verdict = verify_chain(session, chain)
+        if verdict.ok and anchor_file:
+            verdict = check_anchors(session, chain, anchors)
+        label = f"office {codes[chain]}" if chain in codes else f"chain {chain} (installation)"
+        broken |= not _report(label, verdict)
+    if broken:
+        raise SystemExit(1)
+
+
+def _report(what: str, verdict: Verdict) -> bool:
     if verdict.ok:
         click.echo(f"OK: {verdict.checked} events verified, the chain is intact "
-                   "(ตรวจสอบแล้ว ไม่มีการแก้ไข)")
-        return
+                   f"(ตรวจสอบแล้ว ไม่มีการแก้ไข) [{what}]")
+        return True
     where = f"event #{verdict.seq}" if verdict.seq else "the memo's trail"
     click.echo(f"BROKEN at {where}: {verdict.reason_en} ({verdict.reason}); "
-               f"{verdict.checked} events verified before it", err=True)
-    raise SystemExit(1)
+               f"{verdict.checked} events verified before it [{what}]", err=True)
+    return False
+
+
+@audit_cli.command("anchor")
+def audit_anchor_command() -> None:
+    """Append every chain's head to this month's file of heads now (the beat does it daily)."""
+    path = anchor_heads(db.session, anchor_folder())
+    click.echo(f"บันทึกยืนยันท้ายสายแล้วที่ {path} (heads anchored)")
 
 
 def init_app(app: Flask) -> None:

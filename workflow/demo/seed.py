@@ -89,7 +89,8 @@ def seed_demo(code: str | None = None) -> dict[str, int]:
         route = _get_or_add(session, Route, {"is_default": True}, org_id=org.id,
                             name="สายการเสนอปกติ (หัวหน้าสำนักปลัด → รองปลัด → ปลัด → นายก)")
         for step_no, username in enumerate(ROUTE, start=1):
-            _get_or_add(session, RouteStep, {"position_id": positions[username].id},
+            _get_or_add(session, RouteStep, {"position_id": positions[username].id,
+                                             "org_id": org.id},
                         route_id=route.id, step_no=step_no)
         memo = session.exec(select(Memo).where(Memo.subject == SEED_SUBJECT,
                                                Memo.org_id == org.id)).first()

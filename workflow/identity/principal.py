@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from .. import clock
+from ..db import scope_to_office
 from ..errors import Forbidden
 from ..extensions import db
 from ..models import (
@@ -158,7 +159,11 @@ def load_principal(token: str, kind: str) -> Principal | None:
     held_now = frozenset(p.id for p in positions if p.id is not None)
     roles, away = acting.read_roles(sorted(concerning.values(), key=lambda r: r[0].id or 0),
                                     user.id or 0, held_now)
-    return _principal(user, token, positions, roles, away)
+    principal = _principal(user, token, positions, roles, away)
+    # From here on this request sees its own office's records only; the installation's
+    # own administrators run every office and are not limited to one.
+    scope_to_office(None if principal.has_role(Role.PLATFORM) else principal.org_id)
+    return principal
 
 
 def require_admin(principal: Principal) -> None:

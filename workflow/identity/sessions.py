@@ -56,10 +56,14 @@ def authenticate(
                   else "office_suspended")
         with db.write() as session:
             record(session, Entry(
-                AuditAction.LOGIN_FAILED, org_id=org.id if org else None,
+                # On the account's office's trail; an attempt at no known account names
+                # none and goes on the installation's.
+                AuditAction.LOGIN_FAILED, org_id=user.org_id if user else None,
                 actor_id=user.id if user else None, actor_name=user.full_name if user else "",
                 details={"username": username, "reason": reason, "kind": kind,
-                         "office": normalized_code(office)[:CODE_MAX]},
+                         # The code typed, when it named no office (the event then has none).
+                         **({"office": normalized_code(office)[:CODE_MAX]}
+                            if org is None and office.strip() else {})},
                 request_info=info))
         if reason == "office_suspended":
             raise Forbidden(SUSPENDED_MESSAGE, "This office is suspended.",
