@@ -99,6 +99,8 @@ class Config:
     # Attachments (สิ่งที่ส่งมาด้วย): stored outside the web root, each at most this size.
     ATTACHMENT_MAX_MB = _int("ATTACHMENT_MAX_MB", 20)
     ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR", "")  # default: instance/attachments
+    # Where each audit chain's head is appended once a day (default: instance/anchors).
+    AUDIT_ANCHOR_DIR = os.environ.get("AUDIT_ANCHOR_DIR", "")
 
     # PDF rendering runs in a child process held to these limits (workflow/pdf.py): a memo
     # body that needs more gets a Thai message and stays as it is.

@@ -54,7 +54,8 @@ def fill(app, steps: int) -> None:
                      for n in range(steps)]
         memo_ids = session.execute(insert(Memo).returning(Memo.id), memo_rows).scalars().all()
         session.execute(insert(MemoStep), [
-            {"memo_id": memo_id, "round": 1, "step_no": 1, "position_id": first.position_id,
+            {"org_id": base.org_id, "memo_id": memo_id, "round": 1, "step_no": 1,
+             "position_id": first.position_id,
              "position_title": "หัวหน้าสำนักปลัด", "status": StepStatus.PENDING,
              "arrived_at": now - timedelta(days=7), "next_reminder_at": now - timedelta(hours=1)}
             for memo_id in memo_ids])

@@ -66,11 +66,13 @@ def _add(session: Session, row: Any) -> Any:
 
 
 def make_office(session: Session, **overrides: Any) -> Organization:
-    """An office (Organization) with a unique name, unit line and document-number prefix."""
+    """An office (Organization) with a unique code, name, unit line and document-number
+    prefix."""
     n = next(_counter)
     name = overrides.get("name", f"องค์การบริหารส่วนตำบลทดสอบ{n}")
     return _add(session, _row(Organization, {
-        "name": name, "unit_line": f"สำนักงานปลัด {name}", "phone": "๐-๓๖๗๑-๕๖๒๓",
+        "code": f"office-{n}", "name": name, "unit_line": f"สำนักงานปลัด {name}",
+        "phone": "๐-๓๖๗๑-๕๖๒๓",
         "doc_prefix": f"ทส {thai_digits(str(n))}",
     }, overrides))
 
@@ -108,7 +110,8 @@ def make_route(session: Session, *, office: Organization, positions: Sequence[Po
         "org_id": office.id, "name": name or f"สายการเสนอทดสอบที่ {next(_counter)}",
         "is_default": is_default,
     }, overrides))
-    session.add_all(RouteStep(route_id=route.id, step_no=number, position_id=position.id or 0)
+    session.add_all(RouteStep(org_id=route.org_id, route_id=route.id, step_no=number,
+                              position_id=position.id or 0)
                     for number, position in enumerate(positions, start=1))
     session.flush()
     return route

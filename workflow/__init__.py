@@ -46,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         documents,
         inbox,
         memos,
+        platform,
         register,
         staff,
     )
@@ -64,6 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(memos.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(platform.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(devmail.bp)
     app.register_blueprint(audit.bp)

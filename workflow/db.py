@@ -10,12 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 from sqlmodel import Session
+
+from .models import OfficeScoped
+
+# Execution option of the rare query that must read every office while a request acts for
+# one (checking the installation-wide audit chain): ``.execution_options(all_offices=True)``.
+ALL_OFFICES = "all_offices"
 
 
 def normalise_url(url: str) -> str:
@@ -52,6 +60,44 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def scope_to_office(org_id: int | None) -> None:
+    """Until the app context ends, every ORM query of office data (``OfficeScoped`` tables)
+    sees only office ``org_id``'s rows; None lifts it (the installation's own people)."""
+    g.office_scope = org_id
+
+
+def office_scope() -> int | None:
+    """The office this app context is limited to, if any (none in tasks and commands)."""
+    return g.get("office_scope") if has_app_context() else None
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _limit_to_office(state: ORMExecuteState) -> None:
+    """The one place office isolation is enforced: add "this office's rows only" to every
+    SELECT, UPDATE and DELETE of office data, joins and subqueries included, so that a
+    query written tomorrow cannot leak another office's records by forgetting a filter."""
+    org_id = office_scope()
+    if (org_id is None or state.is_column_load or state.is_relationship_load
+            or state.execution_options.get(ALL_OFFICES)):
+        return
+    if state.is_select or state.is_update or state.is_delete:
+        state.statement = state.statement.options(*(
+            with_loader_criteria(table, lambda cls: cls.org_id == org_id, include_aliases=True)
+            for table in _scoped_tables()))
+
+
+@cache
+def _scoped_tables() -> tuple[type, ...]:
+    """Every mapped table marked ``OfficeScoped``, found once."""
+    found, todo = [], list(OfficeScoped.__subclasses__())
+    while todo:
+        table = todo.pop()
+        todo.extend(table.__subclasses__())
+        if hasattr(table, "__table__"):
+            found.append(table)
+    return tuple(sorted(set(found), key=lambda t: t.__name__))
 
 
 class Database:

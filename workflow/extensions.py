@@ -21,14 +21,15 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 def username_key() -> str:
     """Rate-limit key for login attempts against one account, whoever sends them."""
-    name = ""
+    name, office = "", ""
     if request.is_json:
         payload = request.get_json(silent=True)
         if isinstance(payload, dict):
-            name = str(payload.get("username", ""))
+            name, office = str(payload.get("username", "")), str(payload.get("office", ""))
     else:
-        name = request.form.get("username", "")
-    return "user:" + name.strip().lower()[:64]
+        name, office = request.form.get("username", ""), request.form.get("office", "")
+    # One account is a username within an office: every office's "clerk" has its own limit.
+    return f"user:{office.strip().lower()[:32]}:{name.strip().lower()[:64]}"
 
 
 def _username_limits() -> str:

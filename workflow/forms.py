@@ -18,10 +18,21 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from .models import ADDRESSEE_MAX, CAPACITY_LABELS, ROLE_LABELS, SUBJECT_MAX, URGENCY_LABELS
+from .models import (
+    ADDRESSEE_MAX,
+    CAPACITY_LABELS,
+    CODE_MAX,
+    OFFICE_ROLES,
+    ROLE_LABELS,
+    SUBJECT_MAX,
+    URGENCY_LABELS,
+)
 
 
 class LoginForm(FlaskForm):
+    # Checked by the sign-in itself: an unknown code is answered like a wrong password.
+    office = StringField("รหัสหน่วยงาน", validators=[Length(max=CODE_MAX,
+                                                              message="รหัสหน่วยงานยาวเกินไป")])
     username = StringField("ชื่อผู้ใช้", validators=[DataRequired("กรุณากรอกชื่อผู้ใช้"),
                                                     Length(max=64, message="ชื่อผู้ใช้ยาวเกินไป")])
     password = PasswordField("รหัสผ่าน", validators=[DataRequired("กรุณากรอกรหัสผ่าน"),
@@ -62,6 +73,22 @@ class OfficeDayForm(FlaskForm):
     kind = SelectField("ประเภท", choices=[SelectChoice("holiday", "วันหยุดเพิ่มเติม"),
                                           SelectChoice("working", "วันทำงานเพิ่มเติม")])
     note = StringField("หมายเหตุ", validators=[Length(max=200, message="หมายเหตุยาวเกิน ๒๐๐ ตัวอักษร")])
+
+
+class OfficeForm(FlaskForm):
+    """A new office and its first administrator, as the platform administrator types it;
+    the platform service judges every value."""
+
+    code = StringField("รหัสหน่วยงาน (อักษรอังกฤษตัวเล็ก เช่น thatoom)",
+                       render_kw={"maxlength": CODE_MAX, "autocapitalize": "off",
+                                  "spellcheck": "false"})
+    name = StringField("ชื่อหน่วยงาน", render_kw={"maxlength": 200})
+    admin_username = StringField("ชื่อผู้ใช้ของผู้ดูแลระบบหน่วยงาน",
+                                 render_kw={"maxlength": 64, "autocapitalize": "off"})
+    admin_full_name = StringField("ชื่อ-สกุลของผู้ดูแลระบบ (พร้อมคำนำหน้า)",
+                                  render_kw={"maxlength": 200})
+    admin_email = StringField("อีเมลของผู้ดูแลระบบ (ระบบจะส่งลิงก์เชิญตั้งรหัสผ่าน)",
+                              render_kw={"maxlength": 254, "inputmode": "email"})
 
 
 class PasswordForm(FlaskForm):
@@ -113,7 +140,8 @@ class PersonForm(FlaskForm):
     full_name = StringField("ชื่อ-สกุล (พร้อมคำนำหน้า)", render_kw={"maxlength": 200})
     email = StringField("อีเมล", render_kw={"maxlength": 254, "inputmode": "email"})
     roles = SelectMultipleField("บทบาท", validate_choice=False,
-                                choices=[SelectChoice(k.value, v) for k, v in ROLE_LABELS.items()])
+                                choices=[SelectChoice(role.value, ROLE_LABELS[role])
+                                         for role in OFFICE_ROLES])
     password = PasswordField("รหัสผ่าน (เว้นว่างไว้ได้: ระบบจะส่งลิงก์ให้ผู้ใช้ตั้งเองทางอีเมล)",
                              render_kw={"autocomplete": "new-password"})
     seen = HiddenField()  # the record as this form showed it: a stale tab is refused

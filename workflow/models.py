@@ -22,6 +22,7 @@ from .dbtypes import UTCDateTime, ValueEnum
 from .validation import text_problem
 
 SUBJECT_MAX = 300
+CODE_MAX = 32  # an office's sign-in code
 ADDRESSEE_MAX = 200
 UNIT_LINE_MAX = 300
 BODY_MAX = 500_000
@@ -38,6 +39,7 @@ class Role(StrEnum):
     SIGNER = "signer"
     ADMIN = "admin"
     AUDITOR = "auditor"
+    PLATFORM = "platform"  # runs the installation: creates, suspends and reactivates offices
 
 
 ROLE_LABELS = {
@@ -45,7 +47,11 @@ ROLE_LABELS = {
     Role.SIGNER: "ผู้ลงนาม",
     Role.ADMIN: "ผู้ดูแลระบบ",
     Role.AUDITOR: "ผู้ตรวจสอบ",
+    Role.PLATFORM: "ผู้ดูแลระบบกลาง",
 }
+# The roles an office's administrator may give; PLATFORM is given only from the shell
+# (``create-platform-admin``), to people of the installation's own office.
+OFFICE_ROLES = (Role.CLERK, Role.SIGNER, Role.ADMIN, Role.AUDITOR)
 
 
 class Urgency(StrEnum):
@@ -74,11 +80,25 @@ class StepStatus(StrEnum):
     CANCELLED = "cancelled"  # the memo was withdrawn or sent back before reaching it
 
 
+class OfficeScoped:
+    """A table of one office's data, marked by its ``org_id``. While a request acts for an
+    office, every ORM query of these tables is limited to that office's rows in one place
+    (``db.scope_to_office``), so a query cannot forget the filter."""
+
+
 class Organization(SQLModel, table=True):
-    """An office (ส่วนราชการ) with its own staff, routes and document numbers."""
+    """An office (ส่วนราชการ) with its own staff, routes and document numbers: one tenant of
+    the installation."""
 
     id: int | None = Field(default=None, primary_key=True)
+    # What people type to sign in (``thatoom``): lower-case Latin letters, digits and hyphens.
+    code: str = Field(max_length=CODE_MAX, unique=True)
     name: str = Field(max_length=200, unique=True)
+    # The installation's own office, where platform administrators sign in; never a tenant.
+    is_platform: bool = False
+    # A suspended office keeps everything; nobody signs in and nothing is sent until it is
+    # reactivated.
+    suspended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     unit_line: str = Field(max_length=UNIT_LINE_MAX)  # the ส่วนราชการ line of a memo
     phone: str = Field(default="", max_length=100)
     doc_prefix: str = Field(default="", max_length=50)  # e.g. สป ๓๔๕๐๑
@@ -104,12 +124,15 @@ class Organization(SQLModel, table=True):
     created_at: datetime = _moment()
 
 
-class User(SQLModel, table=True):
+class User(OfficeScoped, SQLModel, table=True):
     """A person who signs in: clerk, signer, admin or auditor (roles combine)."""
 
     id: int | None = Field(default=None, primary_key=True)
+    # Unique within the office, not the installation: every อบต. may have its ``clerk``.
+    __table_args__ = (UniqueConstraint("org_id", "username", name="uq_user_org_username"),)
+
     org_id: int = Field(foreign_key="organization.id", index=True)
-    username: str = Field(max_length=64, unique=True)
+    username: str = Field(max_length=64)
     full_name: str = Field(max_length=200)  # with title: นางสาวอิสริย์ ผดุงทศ
     email: str = Field(max_length=254)
     password_hash: str = Field(max_length=255)
@@ -124,7 +147,7 @@ class User(SQLModel, table=True):
         return frozenset(self.roles.split())
 
 
-class Position(SQLModel, table=True):
+class Position(OfficeScoped, SQLModel, table=True):
     """An office post such as หัวหน้าสำนักปลัด, held by one user at a time."""
 
     __table_args__ = (UniqueConstraint("org_id", "title"),)
@@ -135,7 +158,7 @@ class Position(SQLModel, table=True):
     holder_id: int | None = Field(default=None, foreign_key="user.id", index=True)
 
 
-class Route(SQLModel, table=True):
+class Route(OfficeScoped, SQLModel, table=True):
     """A สายการเสนอ: the ordered positions a memo goes up."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -148,10 +171,12 @@ class Route(SQLModel, table=True):
     is_active: bool = True
 
 
-class RouteStep(SQLModel, table=True):
+class RouteStep(OfficeScoped, SQLModel, table=True):
     __table_args__ = (UniqueConstraint("route_id", "step_no"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    # Its memo's (or route's) office, kept on the row so that office scoping needs no join.
+    org_id: int = Field(foreign_key="organization.id")
     route_id: int = Field(foreign_key="route.id")
     step_no: int
     position_id: int = Field(foreign_key="position.id")
@@ -167,7 +192,7 @@ class MemoBase(SQLModel):
     body: str = Field(default="", sa_column_kwargs={"nullable": False}, sa_type=Text)
 
 
-class Memo(MemoBase, table=True):
+class Memo(OfficeScoped, MemoBase, table=True):
     """A บันทึกข้อความ and where it stands on its route."""
 
     __table_args__ = (
@@ -243,7 +268,7 @@ class MemoUpdate(SQLModel):
     version: RecordId | None = None  # the version the editor started from
 
 
-class MemoStep(SQLModel, table=True):
+class MemoStep(OfficeScoped, SQLModel, table=True):
     """One step of one memo's route in one round (a resubmission starts a new round)."""
 
     __table_args__ = (
@@ -253,6 +278,8 @@ class MemoStep(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    # Its memo's (or route's) office, kept on the row so that office scoping needs no join.
+    org_id: int = Field(foreign_key="organization.id")
     memo_id: int = Field(foreign_key="memo.id")
     round: int
     step_no: int
@@ -283,7 +310,7 @@ def waiting_at(position_ids: Any) -> ColumnElement[bool]:
                 col(MemoStep.position_id).in_(position_ids))
 
 
-class Decision(SQLModel, table=True):
+class Decision(OfficeScoped, SQLModel, table=True):
     """One action on a memo's route, with the endorsement (เกษียน) or reason verbatim.
 
     Names and titles are copied in, because the record must read as it was
@@ -296,6 +323,8 @@ class Decision(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    # Its memo's (or route's) office, kept on the row so that office scoping needs no join.
+    org_id: int = Field(foreign_key="organization.id")
     memo_id: int = Field(foreign_key="memo.id")
     memo_step_id: int | None = Field(default=None, foreign_key="memostep.id")
     round: int
@@ -356,7 +385,7 @@ CAPACITY_LABELS = {
 }
 
 
-class Appointment(SQLModel, table=True):
+class Appointment(OfficeScoped, SQLModel, table=True):
     """An acting appointment: who answers for a position, in which capacity, from when to
     when (office dates, both inclusive), and the order (คำสั่ง) that made it."""
 
@@ -488,7 +517,7 @@ class NotificationStatus(StrEnum):
     SKIPPED = "skipped"  # not sent, by the recipient's own settings
 
 
-class Notification(SQLModel, table=True):
+class Notification(OfficeScoped, SQLModel, table=True):
     """The outbox: one email to one person, written in the same transaction as its cause.
 
     ``dedupe_key`` is unique, so the same arrival, the same reminder number of
@@ -523,7 +552,7 @@ class Notification(SQLModel, table=True):
     created_at: datetime = _moment()
 
 
-class OfficeDay(SQLModel, table=True):
+class OfficeDay(OfficeScoped, SQLModel, table=True):
     """An office's own exception to the calendar: an extra holiday or an extra working day."""
 
     __table_args__ = (UniqueConstraint("org_id", "day"),)
@@ -557,9 +586,11 @@ class AuditAction(StrEnum):
     NOTIFICATION_SENT = "notification_sent"
     NOTIFICATION_FAILED = "notification_failed"
     ADMIN_CHANGE = "admin_change"
+    PLATFORM_CHANGE = "platform_change"  # an office created, suspended or reactivated
 
 
 AUDIT_ACTION_LABELS = {
+    AuditAction.PLATFORM_CHANGE: "งานของผู้ดูแลระบบกลาง",
     AuditAction.LOGIN_SUCCEEDED: "เข้าสู่ระบบ",
     AuditAction.LOGIN_FAILED: "เข้าสู่ระบบไม่สำเร็จ",
     AuditAction.LOGOUT: "ออกจากระบบ",
@@ -584,15 +615,18 @@ AUDIT_ACTION_LABELS = {
 }
 
 
-class AuditEvent(SQLModel, table=True):
+class AuditEvent(OfficeScoped, SQLModel, table=True):
     """One line of the audit trail. Append-only: PostgreSQL refuses UPDATE and DELETE.
 
-    ``seq`` numbers the events 1, 2, 3 … without gaps; ``hash`` is SHA-256 of
-    ``prev_hash`` and the event's canonical content, so changing, deleting,
-    inserting or reordering any event breaks the chain from there on.
+    Each office has its own chain (``chain`` is its id; 0 holds the installation's events
+    that name no office, such as a sign-in to an unknown office code). ``seq`` numbers a
+    chain's events 1, 2, 3 … without gaps; ``hash`` is SHA-256 of ``prev_hash`` and the
+    event's canonical content, so changing, deleting, inserting or reordering any event
+    breaks its chain from there on, and verifying one office needs no other's.
     """
 
     __table_args__ = (
+        UniqueConstraint("chain", "seq", name="uq_auditevent_chain_seq"),
         Index("ix_audit_org_seq", "org_id", "seq"),
         Index("ix_audit_memo_seq", "memo_id", "seq"),
         Index("ix_audit_actor_seq", "actor_id", "seq"),
@@ -602,7 +636,8 @@ class AuditEvent(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    seq: int = Field(unique=True)
+    chain: int = 0
+    seq: int
     created_at: datetime = _moment()
     org_id: int | None = Field(default=None, foreign_key="organization.id")
     actor_id: int | None = Field(default=None, foreign_key="user.id")
@@ -624,7 +659,9 @@ class AuditEvent(SQLModel, table=True):
 
 
 class AuditHead(SQLModel, table=True):
-    """The end of the chain: one row, locked only for the instant an event is appended."""
+    """The end of one chain (``id`` is the chain's: the office's id, 0 for the
+    installation's), locked only for the instant an event is appended to it: offices do not
+    wait for each other."""
 
     id: int | None = Field(default=None, primary_key=True)
     seq: int = 0
@@ -641,7 +678,7 @@ class NumberingPoint(StrEnum):
     SUBMISSION = "submission"
 
 
-class RegisterCounter(SQLModel, table=True):
+class RegisterCounter(OfficeScoped, SQLModel, table=True):
     """The last number issued in one office's outgoing register (ทะเบียนหนังสือส่ง) for a year.
 
     Locked while a number is issued, so numbers run without gaps even under
@@ -656,7 +693,7 @@ class RegisterCounter(SQLModel, table=True):
     last_number: int = 0
 
 
-class RegisterEntry(SQLModel, table=True):
+class RegisterEntry(OfficeScoped, SQLModel, table=True):
     """One number issued: which memo got it, when, and the subject it bore."""
 
     __table_args__ = (UniqueConstraint("org_id", "year", "number"),)
@@ -671,7 +708,7 @@ class RegisterEntry(SQLModel, table=True):
     issued_at: datetime = _moment()
 
 
-class MemoVersion(SQLModel, table=True):
+class MemoVersion(OfficeScoped, SQLModel, table=True):
     """The memo's content as it was submitted: revision 1, and one more per changed resubmission.
 
     ``content_hash`` is SHA-256 of the canonical content; each decision records the
@@ -681,6 +718,8 @@ class MemoVersion(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("memo_id", "revision"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    # Its memo's (or route's) office, kept on the row so that office scoping needs no join.
+    org_id: int = Field(foreign_key="organization.id")
     memo_id: int = Field(foreign_key="memo.id")
     revision: int
     subject: str = Field(max_length=SUBJECT_MAX)
@@ -693,13 +732,15 @@ class MemoVersion(SQLModel, table=True):
     created_at: datetime = _moment()
 
 
-class Attachment(SQLModel, table=True):
+class Attachment(OfficeScoped, SQLModel, table=True):
     """สิ่งที่ส่งมาด้วย: a file attached to a memo, stored outside the web root under a
     server-generated name, with the SHA-256 of its bytes."""
 
     __table_args__ = (Index("ix_attachment_memo", "memo_id", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    # Its memo's (or route's) office, kept on the row so that office scoping needs no join.
+    org_id: int = Field(foreign_key="organization.id")
     memo_id: int = Field(foreign_key="memo.id")
     filename: str = Field(max_length=200)  # as the uploader named it, checked, for display
     stored_name: str = Field(max_length=64, unique=True)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from . import storage
+from .extensions import db
 from .memos import reminders
 from .outbox import delivery, queue
+from .trail import anchors
 
 
 @shared_task(name="workflow.tasks.deliver_notification")
@@ -28,6 +31,12 @@ def queue_reminders() -> int:
     queued = reminders.queue_reminders()
     queue.dispatch(queued)
     return len(queued)
+
+
+@shared_task(name="workflow.tasks.anchor_audit_heads")
+def anchor_audit_heads() -> str:
+    """Write every audit chain's head outside the database (once a day)."""
+    return str(anchors.anchor_heads(db.session, storage.anchor_folder()))
 
 
 @shared_task(name="workflow.tasks.send_digests")

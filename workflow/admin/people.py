@@ -20,6 +20,7 @@ from ..identity.passwords import check_new_password, hash_password
 from ..identity.principal import Principal, require_admin
 from ..identity.revocation import expire_links, revoke_all
 from ..models import (
+    OFFICE_ROLES,
     ROLE_LABELS,
     AuthSession,
     Position,
@@ -62,8 +63,8 @@ def check_email(value: str) -> str:
 
 
 def check_roles(values: list[str]) -> str:
-    known = {r.value for r in Role}
-    labels = {label: role.value for role, label in ROLE_LABELS.items()}
+    known = {r.value for r in OFFICE_ROLES}
+    labels = {ROLE_LABELS[role]: role.value for role in OFFICE_ROLES}
     roles: list[str] = []
     for value in values:
         value = value.strip()
@@ -117,8 +118,10 @@ def _person_dict(user: User) -> dict[str, Any]:
             "roles": user.roles, "is_active": user.is_active}
 
 
-def username_taken(session: Session, username: str) -> bool:
-    return session.exec(select(User.id).where(User.username == username)).first() is not None
+def username_taken(session: Session, org_id: int, username: str) -> bool:
+    """Whether the office already has someone of that username (other offices may)."""
+    return session.exec(select(User.id).where(
+        User.org_id == org_id, User.username == username)).first() is not None
 
 
 def create_person(*, principal: Principal, username: str, full_name: str, email: str,
@@ -139,7 +142,7 @@ def create_person(*, principal: Principal, username: str, full_name: str, email:
     invitations: list[int] = []
     try:
         with db.write() as session:
-            if username_taken(session, username):
+            if username_taken(session, principal.org_id, username):
                 raise _taken(username)
             user = User(org_id=principal.org_id, username=username, full_name=full_name,
                         email=email, roles=role_text, password_hash=password_hash)

@@ -80,7 +80,7 @@ def save_route(*, principal: Principal, route_id: int | None, name: str, memo_ty
         session.flush()
         session.exec(delete(RouteStep).where(col(RouteStep.route_id) == route.id))  # type: ignore[call-overload]
         for number, position_id in enumerate(position_ids, start=1):
-            session.add(RouteStep(route_id=route.id or 0, step_no=number,
+            session.add(RouteStep(org_id=route.org_id, route_id=route.id or 0, step_no=number,
                                   position_id=position_id))
         after = _route_dict(route, position_ids)
         if before != after:

@@ -155,7 +155,8 @@ def preview_import(principal: Principal, data: bytes) -> ImportPreview:
         preview.errors.append((0, f"นำเข้าได้ครั้งละไม่เกิน {thai_digits(IMPORT_MAX_ROWS)} คน"))
         return preview
     session = db.session
-    existing_users = set(session.exec(select(User.username)).all())
+    existing_users = set(session.exec(
+        select(User.username).where(User.org_id == principal.org_id)).all())
     positions = {p.title: p for p in session.exec(
         select(Position).where(Position.org_id == principal.org_id)).all()}
     seen_users: dict[str, int] = {}
@@ -259,7 +260,7 @@ def _confirm(principal: Principal, preview: ImportPreview, unusable: str,
             select(Position).where(Position.org_id == principal.org_id)).all()}
         for row in preview.rows:
             # Checked again inside the transaction: someone may have taken a name meanwhile.
-            if username_taken(session, row.username):
+            if username_taken(session, principal.org_id, row.username):
                 raise Conflict(f"บรรทัดที่ {thai_digits(row.line)}: "
                                f"มีชื่อผู้ใช้ \"{row.username}\" ในระบบแล้ว "
                                "ไม่ได้นำเข้าผู้ใดเลย", "A username was taken meanwhile; nothing "

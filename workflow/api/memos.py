@@ -56,10 +56,16 @@ def _public(view: queries.MemoView) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
-def _parse(model: Any, payload: dict[str, Any]) -> Any:
+def _parse(model: Any, *, memo_id: int | None = None) -> Any:
+    """The request's JSON as ``model``, or 400/422; about a memo (``memo_id``) that the caller
+    may not see, 404 (or 403) first, whatever was sent."""
     try:
-        return model.model_validate(payload)
-    except ValidationError as exc:
+        return model.model_validate(json_body())
+    except (ValidationError, BadRequest) as exc:
+        if memo_id is not None:
+            queries.require_visible(g.principal, memo_id)
+        if isinstance(exc, BadRequest):
+            raise
         raise invalid_from(exc) from None
 
 
@@ -82,7 +88,7 @@ def list_memos() -> Any:
 @bp.route("/memos", methods=["POST"])
 def create_memo() -> Any:
     """Create a draft."""
-    memo_create = _parse(MemoCreate, json_body())
+    memo_create = _parse(MemoCreate)
     memo = commands.create_memo(actor_id=g.principal.user_id, memo_create=memo_create,
                                 request_info=request_info())
     assert memo.id is not None
@@ -100,7 +106,7 @@ def get_memo(memo_id: int) -> Any:
 @bp.route("/memos/<int:memo_id>", methods=["PATCH"])
 def update_memo(memo_id: int) -> Any:
     """Edit a draft or a returned memo (drafter only)."""
-    memo_update = _parse(MemoUpdate, json_body())
+    memo_update = _parse(MemoUpdate, memo_id=memo_id)
     commands.update_memo(memo_id=memo_id, actor_id=g.principal.user_id, memo_update=memo_update,
                          request_info=request_info())
     return jsonify(_public(queries.get_memo(g.principal, memo_id, for_page=False)))
@@ -109,7 +115,7 @@ def update_memo(memo_id: int) -> Any:
 @bp.route("/memos/<int:memo_id>/actions", methods=["POST"])
 def act(memo_id: int) -> Any:
     """Submit, approve, send back, resubmit, reject or withdraw."""
-    action = _parse(ActionRequest, json_body())
+    action = _parse(ActionRequest, memo_id=memo_id)
     done = actions.perform(
         action.action,
         memo_id=memo_id,
@@ -130,6 +136,7 @@ def upload_attachment(memo_id: int) -> Any:
     """Attach a file (multipart/form-data, field ``file``) to a draft or returned memo."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
+        queries.require_visible(g.principal, memo_id)
         raise BadRequest("กรุณาส่งไฟล์ในช่อง file (multipart/form-data)",
                          "Send the file as multipart/form-data in the field 'file'.",
                          code="file_missing")

@@ -12,6 +12,7 @@ from .. import clock
 from ..extensions import limiter, login_username_limit
 from ..identity import sessions
 from ..identity.principal import API
+from ..models import CODE_MAX
 from ..validation import invalid_from
 from ..web import request_info
 from .blueprint import bp
@@ -19,6 +20,8 @@ from .util import json_body
 
 
 class TokenRequest(BaseModel):
+    # The office's code; may be left out while the installation serves one office.
+    office: str = Field(default="", max_length=CODE_MAX)
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
 
@@ -34,6 +37,7 @@ def issue_token() -> Any:
         raise invalid_from(exc) from None
     hours = int(current_app.config["API_TOKEN_HOURS"])
     principal = sessions.authenticate(
+        office=credentials.office,
         username=credentials.username,
         password=credentials.password,
         kind=API,

@@ -15,6 +15,7 @@ from ..identity.passwords import hash_password
 from ..models import Memo, Organization, Position, Role, Route, RouteStep, Urgency, User
 
 DEMO_PASSWORD = "demo"
+DEMO_CODE = "thatoom"  # the office code the demo logins sign in with
 OFFICE = "องค์การบริหารส่วนตำบลท่าตูม"
 SEED_SUBJECT = (
     "รายงานความก้าวหน้าการดำเนินการตามมาตรการเพื่อส่งเสริมคุณธรรมและความโปร่งใสภายในหน่วยงาน "
@@ -44,24 +45,41 @@ def _get_or_add(session: Session, model: type, defaults: dict[str, object], **ke
     return row
 
 
-def seed_demo() -> dict[str, int]:
-    """Create the demo office, its people, route and the seed memo where missing."""
+def _demo_office(session: Session, code: str | None) -> Organization:
+    """The demo office: by its name when no code is asked for (a database from before
+    offices had codes keeps its own), else by ``code``; made when missing."""
+    if code is None:
+        org = session.exec(select(Organization).where(Organization.name == OFFICE)).first()
+        code = DEMO_CODE
+    else:
+        org = session.exec(select(Organization).where(Organization.code == code)).first()
+    if org is None:
+        # Names are unique too: a second demo office carries its code in its name.
+        name_taken = session.exec(select(Organization.id).where(
+            Organization.name == OFFICE)).first() is not None
+        org = Organization(code=code, name=f"{OFFICE} ({code})" if name_taken else OFFICE,
+                           unit_line=f"สำนักงานปลัด {OFFICE}", phone="๐-๓๖๗๑-๕๖๒๓ ต่อ ๑๐๑",
+                           doc_prefix="สป ๓๔๕๐๑")
+        session.add(org)
+        session.flush()
+    return org
+
+
+def seed_demo(code: str | None = None) -> dict[str, int]:
+    """Create the demo office (under ``code``, else ``thatoom``), its people, route and the
+    seed memo where missing. Several demo offices may stand side by side, each with the same
+    logins."""
     with db.write() as session:
-        org = _get_or_add(
-            session, Organization,
-            {"unit_line": f"สำนักงานปลัด {OFFICE}", "phone": "๐-๓๖๗๑-๕๖๒๓ ต่อ ๑๐๑",
-             "doc_prefix": "สป ๓๔๕๐๑"},
-            name=OFFICE,
-        )
+        org = _demo_office(session, code)
         password_hash = hash_password(DEMO_PASSWORD)
         users: dict[str, User] = {}
         positions: dict[str, Position] = {}
         for username, full_name, roles, title in PEOPLE:
             user = _get_or_add(
                 session, User,
-                {"org_id": org.id, "full_name": full_name, "roles": roles,
+                {"full_name": full_name, "roles": roles,
                  "email": f"{username}@example.com", "password_hash": password_hash},
-                username=username,
+                org_id=org.id, username=username,
             )
             users[username] = user
             if title:
@@ -71,13 +89,14 @@ def seed_demo() -> dict[str, int]:
         route = _get_or_add(session, Route, {"is_default": True}, org_id=org.id,
                             name="สายการเสนอปกติ (หัวหน้าสำนักปลัด → รองปลัด → ปลัด → นายก)")
         for step_no, username in enumerate(ROUTE, start=1):
-            _get_or_add(session, RouteStep, {"position_id": positions[username].id},
+            _get_or_add(session, RouteStep, {"position_id": positions[username].id,
+                                             "org_id": org.id},
                         route_id=route.id, step_no=step_no)
         memo = session.exec(select(Memo).where(Memo.subject == SEED_SUBJECT,
                                                Memo.org_id == org.id)).first()
         if memo is None:
             memo = Memo(
-                org_id=org.id, route_id=route.id, drafter_id=users["clerk"].id or 0,
+                org_id=org.id or 0, route_id=route.id, drafter_id=users["clerk"].id or 0,
                 unit_line=org.unit_line, memo_date=date(2022, 4, 19), subject=SEED_SUBJECT,
                 # The source reads "นายองค์การ…", a slip for the title นายกองค์การ….
                 addressee=f"นายก{OFFICE}", urgency=Urgency.NORMAL,
@@ -89,4 +108,4 @@ def seed_demo() -> dict[str, int]:
                 **{f"user_{u}": users[u].id for u in users}}
 
 
-__all__ = ["DEMO_PASSWORD", "PEOPLE", "Role", "seed_demo"]
+__all__ = ["DEMO_CODE", "DEMO_PASSWORD", "PEOPLE", "Role", "seed_demo"]

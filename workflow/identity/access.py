@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
-from ..errors import Forbidden
+from ..errors import Forbidden, NotFound
 from ..models import Decision, Memo, MemoStep, StepStatus, waiting_at
 from .principal import Principal
 
@@ -58,7 +58,10 @@ def can_view(session: Session, principal: Principal, memo: Memo,
 
 def require_view(session: Session, principal: Principal, memo: Memo,
                  current_steps: Sequence[MemoStep] = ()) -> None:
-    """Raise 403 unless the principal may read the memo."""
+    """Raise 403 unless the principal may read the memo; 404 if it is another office's, which
+    is answered exactly as a memo that does not exist."""
+    if memo.org_id != principal.org_id:
+        raise NotFound("ไม่พบบันทึกข้อความนี้", "Memo not found.", code="memo_not_found")
     if not can_view(session, principal, memo, current_steps):
         raise Forbidden(
             "ท่านไม่มีสิทธิ์เข้าถึงบันทึกข้อความนี้",

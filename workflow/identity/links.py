@@ -28,6 +28,7 @@ from ..models import (
     PasswordReset,
     User,
 )
+from ..office.tenants import office_for_sign_in
 from ..outbox.queue import dispatch, enqueue
 from ..trail.chain import Entry, RequestInfo, record
 from .passwords import check_new_password, hash_password
@@ -43,8 +44,11 @@ LOGIN_MAX = 254  # the longest email address; usernames are shorter
 TOKEN_MAX = 200  # token_urlsafe(32) is 43 characters; anything much longer is not ours
 
 
-def request_reset(*, login: str, request_info: RequestInfo | None = None) -> None:
-    """Email a one-time link to the active account whose username or email is ``login``.
+def request_reset(*, login: str, office: str = "",
+                  request_info: RequestInfo | None = None) -> None:
+    """Email a one-time link to the active account whose username or email is ``login``,
+    in ``office`` (its code; a username means nothing without its office, an email
+    address alone is looked up in every office).
 
     The caller learns nothing: an unknown or inactive login returns exactly as a known
     one does, and writes an audit event too, so both take a write transaction.
@@ -57,9 +61,12 @@ def request_reset(*, login: str, request_info: RequestInfo | None = None) -> Non
     queued: list[int] = []
     with db.write() as session:
         now = clock.now()
+        org = office_for_sign_in(session, office)
+        matches = (or_(col(User.username) == key, func.lower(User.email) == key) if org
+                   else func.lower(User.email) == key)
+        in_office = [col(User.org_id) == org.id] if org else []
         users = list(session.exec(
-            select(User).where(or_(col(User.username) == key, func.lower(User.email) == key))
-            .order_by(col(User.id))
+            select(User).where(matches, *in_office).order_by(col(User.id))
         ).all()) if key else []
         active = [u for u in users if u.is_active][:5]
         for user in active:
@@ -107,6 +114,7 @@ def _issue(session: Session, user: User, *, now: datetime, minutes: int,
     values = {
         "recipient_name": user.full_name,
         "username": user.username,
+        "office_code": org.code if org else "",
         "link": f"{current_app.config['BASE_URL'].rstrip('/')}/password/reset/{token}",
         "minutes": thai.thai_digits(minutes),
         "expires": thai.format_datetime(reset.expires_at, tz=current_app.config["TIMEZONE"]),

@@ -11,11 +11,13 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from .. import clock
+from ..db import scope_to_office
 from ..errors import Forbidden
 from ..extensions import db
 from ..models import (
     Appointment,
     AuthSession,
+    Organization,
     Position,
     Role,
     User,
@@ -128,15 +130,18 @@ _HELD, _APPOINTED = aliased(Position, name="held"), aliased(Position, name="appo
 
 def load_principal(token: str, kind: str) -> Principal | None:
     """The principal of a live session or token, or None if revoked, expired or deactivated.
-    One query on every request: the session, its user, the positions they hold and the
-    appointments in force that concern them (a few rows: posts x appointments)."""
+    One query on every request: the session, its user and whether their office is
+    suspended, the positions they hold and the appointments in force that concern them (a
+    few rows: posts x appointments)."""
     if not token:
         return None
     session = db.session
     held_ids = select(_HELD.id).where(_HELD.holder_id == User.id).correlate(User)
     rows = session.exec(
-        select(AuthSession, User, Position, Appointment, _APPOINTED.title)  # type: ignore[call-overload]
+        select(AuthSession, User, Position, Appointment, _APPOINTED.title,  # type: ignore[call-overload]
+               Organization.suspended_at)
         .join(User, User.id == AuthSession.user_id)  # type: ignore[arg-type]
+        .join(Organization, Organization.id == User.org_id)  # type: ignore[arg-type]
         .outerjoin(Position, Position.holder_id == User.id)  # type: ignore[arg-type]
         .outerjoin(Appointment, acting.concerning(User.id, held_ids, office_today()))
         .outerjoin(_APPOINTED, _APPOINTED.id == Appointment.position_id)  # type: ignore[arg-type]
@@ -145,15 +150,20 @@ def load_principal(token: str, kind: str) -> Principal | None:
     ).all()
     if not rows:
         return None
-    auth, user = rows[0][0], rows[0][1]
-    if auth.revoked_at is not None or auth.expires_at <= clock.now() or not user.is_active:
+    auth, user, suspended_at = rows[0][0], rows[0][1], rows[0][5]
+    if (auth.revoked_at is not None or auth.expires_at <= clock.now() or not user.is_active
+            or suspended_at is not None):  # a suspended office's sessions stop here
         return None
-    positions = list({p.id: p for _, _, p, _, _ in rows if p is not None}.values())
-    concerning = {a.id: (a, title) for _, _, _, a, title in rows if a is not None}
+    positions = list({p.id: p for _, _, p, _, _, _ in rows if p is not None}.values())
+    concerning = {a.id: (a, title) for _, _, _, a, title, _ in rows if a is not None}
     held_now = frozenset(p.id for p in positions if p.id is not None)
     roles, away = acting.read_roles(sorted(concerning.values(), key=lambda r: r[0].id or 0),
                                     user.id or 0, held_now)
-    return _principal(user, token, positions, roles, away)
+    principal = _principal(user, token, positions, roles, away)
+    # From here on this request sees its own office's records only; the installation's
+    # own administrators run every office and are not limited to one.
+    scope_to_office(None if principal.has_role(Role.PLATFORM) else principal.org_id)
+    return principal
 
 
 def require_admin(principal: Principal) -> None:

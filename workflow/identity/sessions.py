@@ -8,13 +8,15 @@ from datetime import timedelta
 from sqlmodel import col, select
 
 from .. import clock
-from ..errors import Unauthorized
+from ..errors import Forbidden, Unauthorized
 from ..extensions import db
 from ..models import (
+    CODE_MAX,
     AuditAction,
     AuthSession,
     User,
 )
+from ..office.tenants import normalized_code, office_for_sign_in, tenant_count
 from ..trail.chain import Entry, RequestInfo, record
 from .passwords import check_new_password, hash_password, password_hasher, verify_password
 from .principal import Principal, principal_for, token_digest
@@ -27,31 +29,48 @@ def authenticate(
     password: str,
     kind: str,
     lifetime: timedelta,
+    office: str = "",
     ip: str = "",
     user_agent: str = "",
 ) -> Principal:
-    """Check the password and open a new session (a fresh secret every login)."""
+    """Check the password of ``username`` in ``office`` (its code; may be left out while the
+    installation serves one office) and open a new session (a fresh secret every login).
+    An unknown office is answered exactly like a wrong password, so that codes cannot be
+    probed; a suspended office is named only to someone whose password is right."""
 
     username = username.strip().lower()[:64]
     info = RequestInfo(ip=ip, user_agent=user_agent)
     # Hash outside the write transaction: argon2 is slow on purpose, and SQLite's
     # write lock must not wait for it.
-    user = db.session.exec(select(User).where(User.username == username)).first()
+    org = office_for_sign_in(db.session, office)
+    user = db.session.exec(select(User).where(
+        User.org_id == org.id, User.username == username)).first() if org else None
     hasher, dummy_hash = password_hasher()
     ok = verify_password(user.password_hash if user else dummy_hash, password)
     new_hash = hash_password(password) if user and ok and hasher.check_needs_rehash(
         user.password_hash) else None
-    if not (user and ok and user.is_active):
-        reason = "unknown_user" if user is None else ("inactive" if ok else "wrong_password")
+    suspended = bool(org and org.suspended_at is not None)
+    if not (user and ok and user.is_active) or suspended:
+        reason = ("unknown_office" if org is None else "unknown_user" if user is None
+                  else "wrong_password" if not ok else "inactive" if not user.is_active
+                  else "office_suspended")
         with db.write() as session:
             record(session, Entry(
+                # On the account's office's trail; an attempt at no known account names
+                # none and goes on the installation's.
                 AuditAction.LOGIN_FAILED, org_id=user.org_id if user else None,
                 actor_id=user.id if user else None, actor_name=user.full_name if user else "",
-                details={"username": username, "reason": reason, "kind": kind},
+                details={"username": username, "reason": reason, "kind": kind,
+                         # The code typed, when it named no office (the event then has none).
+                         **({"office": normalized_code(office)[:CODE_MAX]}
+                            if org is None and office.strip() else {})},
                 request_info=info))
+        if reason == "office_suspended":
+            raise Forbidden(SUSPENDED_MESSAGE, "This office is suspended.",
+                            code="office_suspended")
         raise Unauthorized(
             "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง",
-            "Wrong username or password.",
+            "Wrong office, username or password.",
             code="bad_credentials",
         )
     token = secrets.token_urlsafe(32)
@@ -77,6 +96,15 @@ def authenticate(
             AuditAction.LOGIN_SUCCEEDED, org_id=user.org_id, actor_id=user.id,
             actor_name=user.full_name, details={"kind": kind}, request_info=info))
     return principal
+
+
+def office_must_be_named() -> bool:
+    """Whether sign-in asks for the office: once the installation serves more than one."""
+    return tenant_count(db.session) > 1
+
+
+SUSPENDED_MESSAGE = ("หน่วยงานนี้ถูกระงับการใช้งานชั่วคราว ข้อมูลทั้งหมดยังอยู่ครบ "
+                     "กรุณาติดต่อผู้ดูแลระบบกลาง")
 
 
 def revoke(token: str, request_info: RequestInfo | None = None) -> None:

@@ -62,6 +62,7 @@ def _lay_steps(session: Session, memo: Memo) -> list[MemoStep]:
         )
     steps = [
         MemoStep(
+            org_id=memo.org_id,
             memo_id=memo.id or 0,
             round=memo.round,
             step_no=number,
@@ -205,8 +206,8 @@ def _judge(session: Session, memo: Memo, actor: Principal, org: Organization, tr
         memo.round += 1
         steps = _lay_steps(session, memo)
     elif not steps:  # never submitted: the machine still needs a route to judge by
-        steps = [MemoStep(memo_id=memo.id or 0, round=0, step_no=1, position_id=0,
-                          position_title="")]
+        steps = [MemoStep(org_id=memo.org_id, memo_id=memo.id or 0, round=0, step_no=1,
+                          position_id=0, position_title="")]
     act = routing.Act(
         actor_id=actor.user_id,
         drafter_id=memo.drafter_id,
@@ -276,6 +277,7 @@ def _record_decision(session: Session, memo: Memo, actor: Principal, move: _Move
     acting_step = move.signed[0] if move.signed else None
     session.add(
         Decision(
+            org_id=memo.org_id,
             memo_id=memo.id or 0,
             memo_step_id=acting_step.id if acting_step else None,
             round=memo.round,

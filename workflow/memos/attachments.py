@@ -111,9 +111,9 @@ def add(*, memo_id: int, actor_id: int, filename: str, stream: IO[bytes],
         with db.write() as session:
             memo, _ = lock_for_editing(session, memo_id=memo_id, actor_id=actor_id)
             partial.rename(target_dir / stored_name)
-            row = Attachment(memo_id=memo_id, filename=name, stored_name=stored_name,
-                             content_type=content_type, size=size, sha256=digest.hexdigest(),
-                             uploaded_by_id=actor_id)
+            row = Attachment(org_id=memo.org_id, memo_id=memo_id, filename=name,
+                             stored_name=stored_name, content_type=content_type, size=size,
+                             sha256=digest.hexdigest(), uploaded_by_id=actor_id)
             session.add(row)
             session.flush()
             memo.version += 1

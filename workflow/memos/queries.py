@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from .. import routing
 from ..dbtypes import UTCDateTime
-from ..errors import Invalid
+from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..identity.access import require_view
 from ..identity.acting import Answerer, answerers_for
@@ -228,6 +228,17 @@ def _step_view(memo: Memo, step_no: int, position_id: int, title: str, status: s
         return RouteStepView(step_no, title, ", ".join(names), status, opened_at,
                              needs_acting=not names)
     return RouteStepView(step_no, title, "", status, opened_at)
+
+
+def require_visible(principal: Principal, memo_id: int) -> None:
+    """404 for a memo that is not there (another office's is not), 403 for one the principal
+    may not read. A request that is refused for its input calls this first, so that the
+    answer about another office's memo is the same 404 whatever was sent."""
+    session = db.session
+    memo = session.get(Memo, memo_id)
+    if memo is None:
+        raise NotFound("ไม่พบบันทึกข้อความนี้", "Memo not found.", code="memo_not_found")
+    require_view(session, principal, memo)
 
 
 def get_memo(principal: Principal, memo_id: int, *, for_page: bool = True) -> MemoView:

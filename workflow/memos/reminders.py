@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, render_template
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from .. import clock, thai
@@ -38,11 +39,8 @@ def queue_reminders(now: datetime | None = None) -> list[int]:
     calendars: dict[int, OfficeCalendar] = {}
     with db.write() as session:
         due_steps = session.exec(
-            select(MemoStep)
-            .where(MemoStep.status == StepStatus.PENDING,
-                   col(MemoStep.next_reminder_at) <= now)
+            select(MemoStep).where(col(MemoStep.id).in_(_next_due(now)))
             .order_by(col(MemoStep.next_reminder_at))
-            .limit(500)
             .with_for_update(skip_locked=True)
         ).all()
         # What every due step needs, read once per sweep rather than once per step: the
@@ -97,6 +95,27 @@ def queue_reminders(now: datetime | None = None) -> list[int]:
     return ids
 
 
+# Steps one sweep takes on; the beat runs it again straight away while more are due.
+SWEEP_STEPS = 500
+
+
+def _next_due(now: datetime) -> Any:
+    """The ids of the next due steps, fair between offices: each office's most overdue
+    first, one office after another, so that one office's backlog cannot hold up another's
+    reminders. A suspended office's steps wait, untouched, for its reactivation."""
+    ranked = (
+        select(col(MemoStep.id).label("step_id"), col(MemoStep.next_reminder_at).label("due"),
+               func.row_number().over(
+                   partition_by=col(MemoStep.org_id),
+                   order_by=(col(MemoStep.next_reminder_at), col(MemoStep.id))).label("turn"))
+        .where(MemoStep.status == StepStatus.PENDING, col(MemoStep.next_reminder_at) <= now,
+               col(MemoStep.org_id).not_in(select(Organization.id).where(
+                   col(Organization.suspended_at).is_not(None))))
+        .subquery())
+    return (select(ranked.c.step_id).order_by(ranked.c.turn, ranked.c.due)
+            .limit(SWEEP_STEPS))
+
+
 def queue_digests(now: datetime | None = None) -> list[int]:
     """Queue the morning summary for everyone who chose it and has memos waiting."""
     now = now or clock.now()
@@ -104,8 +123,10 @@ def queue_digests(now: datetime | None = None) -> list[int]:
     today = now.astimezone(tz).date()
     ids: list[int] = []
     with db.write() as session:
-        users = session.exec(select(User).where(User.daily_digest == True,  # noqa: E712
-                                                User.is_active == True)).all()  # noqa: E712
+        users = session.exec(
+            select(User).join(Organization, col(Organization.id) == col(User.org_id))
+            .where(User.daily_digest == True, User.is_active == True,  # noqa: E712
+                   col(Organization.suspended_at).is_(None))).all()
         for user in users:
             if not calendar_for(session, user.org_id).is_working_day(today):
                 continue

@@ -44,7 +44,7 @@ def snapshot(session: Session, *, memo: Memo, actor_id: int, now: datetime) -> M
     if last is not None and last.content_hash == digest:
         return last
     version = MemoVersion(
-        memo_id=memo.id or 0, revision=(last.revision if last else 0) + 1,
+        org_id=memo.org_id, memo_id=memo.id or 0, revision=(last.revision if last else 0) + 1,
         subject=memo.subject, addressee=memo.addressee, urgency=memo.urgency, body=memo.body,
         content_hash=digest, attachments=",".join(sorted(files)), created_by_id=actor_id,
         created_at=now,

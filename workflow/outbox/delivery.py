@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from .. import clock, mail
@@ -38,7 +38,8 @@ def _claim(notification_id: int, now: datetime) -> Notification | None:
             .where(col(Notification.id) == notification_id,
                    col(Notification.status) == NotificationStatus.PENDING,
                    or_(col(Notification.next_attempt_at).is_(None),
-                       col(Notification.next_attempt_at) <= now))
+                       col(Notification.next_attempt_at) <= now),
+                   _office_active())
             .values(status=NotificationStatus.SENDING, claimed_at=now,
                     attempts=col(Notification.attempts) + 1)
         )
@@ -138,12 +139,25 @@ def sweep(now: datetime | None = None, limit: int = 500) -> list[int]:
             .values(status=NotificationStatus.PENDING, next_attempt_at=None,
                     last_error="worker stopped during the send; retrying")
         )
-        due = session.exec(
-            select(Notification.id)
+        # Fair between offices: each office's oldest first, one office after another, so
+        # that one office's backlog cannot hold up another's mail.
+        ranked = (
+            select(col(Notification.id).label("notification_id"),
+                   func.row_number().over(partition_by=col(Notification.org_id),
+                                          order_by=col(Notification.id)).label("turn"))
             .where(Notification.status == NotificationStatus.PENDING,
                    or_(col(Notification.next_attempt_at).is_(None),
-                       col(Notification.next_attempt_at) <= now))
-            .order_by(col(Notification.id))
+                       col(Notification.next_attempt_at) <= now),
+                   _office_active())
+            .subquery())
+        due = session.exec(
+            select(ranked.c.notification_id).order_by(ranked.c.turn, ranked.c.notification_id)
             .limit(limit)
         ).all()
     return [i for i in due if i is not None]
+
+
+def _office_active() -> Any:
+    """Not an email of a suspended office: those wait, untouched, for its reactivation."""
+    return col(Notification.org_id).not_in(
+        select(Organization.id).where(col(Organization.suspended_at).is_not(None)))

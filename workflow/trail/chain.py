@@ -76,18 +76,24 @@ def _details(details: dict[str, Any] | None) -> str:
 _MEMOS_WITH_HEAD = 8
 
 
-def _head(session: Session, memo_ids: list[int]) -> tuple[AuditHead, dict[int, str]]:
+def chain_of(org_id: int | None) -> int:
+    """The chain an event of office ``org_id`` goes on: the office's own; 0 for the
+    installation's events that name no office."""
+    return org_id or 0
+
+
+def _head(session: Session, chain: int, memo_ids: list[int]) -> tuple[AuditHead, dict[int, str]]:
     """Lock the chain's head and read, in the same statement, the last hash of each memo's
     own chain for ``memo_ids`` (the first few of them)."""
     read_along = memo_ids[:_MEMOS_WITH_HEAD]
     lasts = [_last_hash(memo_id).scalar_subquery() for memo_id in read_along]
     statement = (select(AuditHead, *lasts)  # type: ignore[call-overload]
-                 .where(AuditHead.id == 1).with_for_update(of=AuditHead))
+                 .where(AuditHead.id == chain).with_for_update(of=AuditHead))
     row = session.exec(statement).first()
-    if row is None:
+    if row is None:  # the office's first event
         try:
             with session.begin_nested():
-                session.add(AuditHead(id=1, seq=0, hash=GENESIS))
+                session.add(AuditHead(id=chain, seq=0, hash=GENESIS))
         except IntegrityError:
             pass  # another transaction made it first; lock theirs
         row = session.exec(statement).one()
@@ -122,11 +128,23 @@ class Entry:
 
 
 def record(session: Session, *entries: Entry) -> list[AuditEvent]:
-    """Append events to the chain in the caller's transaction; call it last, just before commit."""
+    """Append events to their offices' chains in the caller's transaction; call it last,
+    just before commit."""
     if not entries:
         return []
     session.flush()  # everything else first, so the head lock is held for the least time
-    head, memo_heads = _head(session, list(dict.fromkeys(
+    chains: dict[int, list[Entry]] = {}
+    for entry in entries:
+        chains.setdefault(chain_of(entry.org_id), []).append(entry)
+    events: list[AuditEvent] = []
+    # Heads locked in one order, so two appends touching the same chains never deadlock.
+    for chain in sorted(chains):
+        events += _append(session, chain, chains[chain])
+    return events
+
+
+def _append(session: Session, chain: int, entries: list[Entry]) -> list[AuditEvent]:
+    head, memo_heads = _head(session, chain, list(dict.fromkeys(
         entry.memo_id for entry in entries if entry.memo_id is not None)))
     now = clock.now()
     if head.last_at is not None and head.last_at > now:
@@ -141,9 +159,10 @@ def record(session: Session, *entries: Entry) -> list[AuditEvent]:
                     session.exec(_last_hash(entry.memo_id)).first() or GENESIS)
             memo_prev = memo_heads[entry.memo_id]
         event = AuditEvent(
-            seq=head.seq + 1, created_at=now, org_id=entry.org_id, actor_id=entry.actor_id,
-            actor_name=entry.actor_name, position_title=entry.position_title,
-            action=str(entry.action), memo_id=entry.memo_id, state_before=entry.state_before,
+            chain=chain, seq=head.seq + 1, created_at=now, org_id=entry.org_id,
+            actor_id=entry.actor_id, actor_name=entry.actor_name,
+            position_title=entry.position_title, action=str(entry.action),
+            memo_id=entry.memo_id, state_before=entry.state_before,
             state_after=entry.state_after, text=entry.text, ip=info.ip[:64],
             user_agent=info.user_agent[:300], details=_details(entry.details),
             prev_hash=head.hash, memo_prev_hash=memo_prev, hash="",

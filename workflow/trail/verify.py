@@ -8,10 +8,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from ..db import ALL_OFFICES
 from ..models import (
     AuditEvent,
     AuditHead,
     Decision,
+    Organization,
 )
 from .chain import CHAIN_ACTIONS, GENESIS, chain_hash
 
@@ -27,13 +29,15 @@ class Verdict:
     reason_en: str = ""
 
 
-def _walk(session: Session, batch: int = 10_000) -> Iterator[Any]:
-    """Every event in chain order, as plain rows (no ORM objects: a million of them add up)."""
+def _walk(session: Session, chain: int, batch: int = 10_000) -> Iterator[Any]:
+    """Every event of ``chain`` in order, as plain rows (no ORM objects: a million of them
+    add up)."""
     table = AuditEvent.__table__  # type: ignore[attr-defined]
     last = 0
     while True:
         rows = session.execute(
-            select(table).where(table.c.seq > last).order_by(table.c.seq).limit(batch)
+            select(table).where(table.c.chain == chain, table.c.seq > last)
+            .order_by(table.c.seq).limit(batch)
         ).all()
         if not rows:
             return
@@ -50,10 +54,34 @@ def _check(event: Any, prev_hash: str) -> tuple[str, str] | None:
     return None
 
 
-def verify_chain(session: Session) -> Verdict:
-    """Walk the whole chain in order; name the first event that does not hold."""
+def office_codes(session: Session) -> dict[int, str]:
+    """Each office's code by id: an office's chain has the office's id."""
+    return dict(session.exec(select(Organization.id, Organization.code)).all())  # type: ignore[arg-type]
+
+
+def chains(session: Session) -> list[int]:
+    """Every chain the trail has (one per office that has events, 0 for the installation):
+    those with a head, and any with events but no head, which only a forger makes."""
+    heads = set(session.exec(select(AuditHead.id)).all())
+    table = AuditEvent.__table__  # type: ignore[attr-defined]
+    used = set(session.execute(select(table.c.chain).distinct()).scalars().all())
+    return sorted(i for i in heads | used if i is not None)
+
+
+def verify_chain(session: Session, chain: int | None = None) -> Verdict:
+    """Walk one chain in order (every chain when ``chain`` is None); name the first event
+    that does not hold."""
+    if chain is None:
+        checked = 0
+        for each in chains(session):
+            verdict = verify_chain(session, each)
+            if not verdict.ok:
+                return Verdict(False, checked + verdict.checked, verdict.seq, verdict.reason,
+                               verdict.reason_en)
+            checked += verdict.checked
+        return Verdict(True, checked)
     expected_seq, prev_hash, checked = 1, GENESIS, 0
-    for event in _walk(session):
+    for event in _walk(session, chain):
         if event.seq != expected_seq:
             return Verdict(False, checked, expected_seq,
                            f"เหตุการณ์ลำดับที่ {expected_seq} หายไป",
@@ -62,7 +90,7 @@ def verify_chain(session: Session) -> Verdict:
         if problem:
             return Verdict(False, checked, event.seq, *problem)
         prev_hash, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
-    head = session.get(AuditHead, 1)
+    head = session.get(AuditHead, chain)
     if head is not None and (head.seq != expected_seq - 1 or head.hash != prev_hash):
         return Verdict(False, checked, expected_seq,
                        "เหตุการณ์ท้ายสายถูกลบ", "events at the end of the chain were removed")
@@ -71,20 +99,29 @@ def verify_chain(session: Session) -> Verdict:
 
 def verify_memo(session: Session, memo_id: int) -> Verdict:
     """Check one memo's events, their links on both sides, and that none is missing."""
+    # Hashes only, never shown: the chain is read whole, whichever office's events it holds
+    # (the events from before per-office chains share one).
     events = session.exec(
-        select(AuditEvent).where(AuditEvent.memo_id == memo_id).order_by(col(AuditEvent.seq))
+        select(AuditEvent).where(AuditEvent.memo_id == memo_id)
+        .order_by(col(AuditEvent.created_at), col(AuditEvent.chain), col(AuditEvent.seq))
+        .execution_options(**{ALL_OFFICES: True})
     ).all()
     if not events:
         return Verdict(False, 0, None, "ประวัติของบันทึกนี้หายไปทั้งหมด",
                        "the memo's whole history is missing")
-    seqs = {e.seq for e in events}
+    # A memo's events are on its office's chain (one written before chains were per office
+    # may also have some on the older shared chain): check each against its own chain.
+    wanted = {(e.chain, e.seq + step) for e in events for step in (-1, 1)}
     neighbours = {
-        e.seq: e for e in session.exec(
+        (e.chain, e.seq): e for e in session.exec(
             select(AuditEvent).where(
-                col(AuditEvent.seq).in_({s - 1 for s in seqs} | {s + 1 for s in seqs}))
+                col(AuditEvent.chain).in_({chain for chain, _ in wanted}),
+                col(AuditEvent.seq).in_({seq for _, seq in wanted}))
+            .execution_options(**{ALL_OFFICES: True})
         ).all()
     }
-    head = session.get(AuditHead, 1)
+    heads = {h.id: h for h in session.exec(select(AuditHead).where(
+        col(AuditHead.id).in_({e.chain for e in events}))).all()}
     memo_prev = GENESIS
     for event in events:
         if event.memo_prev_hash != memo_prev:
@@ -92,14 +129,15 @@ def verify_memo(session: Session, memo_id: int) -> Verdict:
                            "เหตุการณ์ของบันทึกนี้ก่อนหน้าเหตุการณ์นี้หายไปหรือถูกแทรก",
                            "the memo's previous event is missing or was inserted")
         memo_prev = event.hash
-        before = neighbours.get(event.seq - 1)
+        before = neighbours.get((event.chain, event.seq - 1))
         if event.seq > 1 and before is None:
             return Verdict(False, 0, event.seq - 1, f"เหตุการณ์ลำดับที่ {event.seq - 1} หายไป",
                            f"event #{event.seq - 1} is missing")
         problem = _check(event, before.hash if before else GENESIS)
         if problem:
             return Verdict(False, 0, event.seq, *problem)
-        after = neighbours.get(event.seq + 1)
+        after = neighbours.get((event.chain, event.seq + 1))
+        head = heads.get(event.chain)
         if after is None and head is not None and head.seq > event.seq:
             return Verdict(False, 0, event.seq + 1, f"เหตุการณ์ลำดับที่ {event.seq + 1} หายไป",
                            f"event #{event.seq + 1} is missing")

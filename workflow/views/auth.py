@@ -19,14 +19,18 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ..errors import Unauthorized
+from ..errors import Forbidden, Unauthorized
 from ..extensions import limiter, login_username_limit
 from ..forms import LoginForm, PostForm
 from ..identity import sessions
 from ..identity.principal import WEB
+from ..office.tenants import normalized_code
 from ..web import request_info
 
 bp = Blueprint("auth", __name__)
+
+OFFICE_COOKIE = "office"
+OFFICE_COOKIE_DAYS = 365
 
 
 def _login_limits() -> str:
@@ -50,12 +54,17 @@ def login() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("inbox.inbox"))
     form = LoginForm()
+    if request.method == "GET":
+        # The office this browser signed in to last, or the one a link names (?office=).
+        form.office.data = request.args.get("office") or request.cookies.get(OFFICE_COOKIE, "")
+    ask_office = sessions.office_must_be_named()
     if form.validate_on_submit():
         lifetime = timedelta(seconds=current_app.config["PERMANENT_SESSION_LIFETIME"])
         if form.remember.data:
             lifetime = timedelta(days=14)
         try:
             principal = sessions.authenticate(
+                office=form.office.data or "",
                 username=form.username.data or "",
                 password=form.password.data or "",
                 kind=WEB,
@@ -63,15 +72,20 @@ def login() -> Any:
                 ip=request.remote_addr or "",
                 user_agent=request.user_agent.string,
             )
-        except Unauthorized as exc:
+        except (Unauthorized, Forbidden) as exc:
             flash(exc.message, "error")
-            return render_template("login.html", form=form), 401
+            return render_template("login.html", form=form, ask_office=ask_office), exc.status
         # Nothing from before sign-in survives into the signed-in session.
         session.clear()
         login_user(principal, remember=bool(form.remember.data), duration=lifetime)
-        return redirect(_safe_next(request.args.get("next")))
+        response = redirect(_safe_next(request.args.get("next")))
+        if form.office.data:  # remember the office, never the person
+            response.set_cookie(OFFICE_COOKIE, normalized_code(form.office.data),
+                                max_age=OFFICE_COOKIE_DAYS * 86400, httponly=True,
+                                samesite="Lax", secure=request.is_secure)
+        return response
     status = 422 if request.method == "POST" else 200
-    return render_template("login.html", form=form), status
+    return render_template("login.html", form=form, ask_office=ask_office), status
 
 
 @bp.route("/logout", methods=["POST"])

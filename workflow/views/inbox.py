@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from ..memos import queries
-from ..models import Urgency
+from ..models import Role, Urgency
 from ..queryargs import memo_search_from_args
 
 bp = Blueprint("inbox", __name__)
@@ -31,8 +31,10 @@ def index() -> Response:
 
 @bp.route("/inbox")
 @login_required
-def inbox() -> str:
+def inbox() -> Any:
     """One tab of the signed-in user's memos."""
+    if current_user.has_role(Role.PLATFORM):  # the installation's people have no memos
+        return redirect(url_for("platform.index"))
     tab = request.args.get("tab", "")
     if tab not in TABS:
         tab = "waiting" if current_user.answers_for else "mine"

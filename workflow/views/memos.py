@@ -183,6 +183,7 @@ def upload(memo_id: int) -> Any:
         return redirect(url_for("memos.edit", memo_id=memo_id)), 400
     upload = request.files.get("file")
     if upload is None or not upload.filename:
+        queries.require_visible(principal(), memo_id)
         flash("กรุณาเลือกไฟล์", "error")
         return redirect(url_for("memos.edit", memo_id=memo_id))
     try:

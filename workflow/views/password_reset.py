@@ -13,7 +13,8 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..errors import WorkflowError
 from ..extensions import limiter
-from ..identity import links
+from ..identity import links, sessions
+from ..models import CODE_MAX
 from ..web import request_info
 
 bp = Blueprint("password_reset", __name__)
@@ -24,6 +25,8 @@ SENT_MESSAGE = ("หากข้อมูลตรงกับบัญชีใ
 
 
 class ForgotForm(FlaskForm):
+    office = StringField("รหัสหน่วยงาน", validators=[Length(max=CODE_MAX,
+                                                              message="รหัสหน่วยงานยาวเกินไป")])
     login = StringField("ชื่อผู้ใช้หรืออีเมล",
                         validators=[DataRequired("กรุณากรอกชื่อผู้ใช้หรืออีเมล"),
                                     Length(max=links.LOGIN_MAX,
@@ -47,7 +50,8 @@ def _login_limits() -> str:
 
 def _login_key() -> str:
     """Rate-limit key for links asked for one account, so nobody floods its mailbox."""
-    return "reset:" + request.form.get("login", "").strip().lower()[:links.LOGIN_MAX]
+    return (f"reset:{request.form.get('office', '').strip().lower()[:CODE_MAX]}:"
+            f"{request.form.get('login', '').strip().lower()[:links.LOGIN_MAX]}")
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -57,11 +61,15 @@ def forgot() -> Any:
     """Ask for a reset link by username or email; the answer is the same whoever it is."""
     form = ForgotForm()
     if form.validate_on_submit():
-        links.request_reset(login=form.login.data or "", request_info=request_info())
+        links.request_reset(login=form.login.data or "", office=form.office.data or "",
+                            request_info=request_info())
         return render_template("password_forgot.html", form=ForgotForm(formdata=None),
-                               sent=SENT_MESSAGE)
+                               sent=SENT_MESSAGE, ask_office=sessions.office_must_be_named())
     status = 422 if request.method == "POST" else 200
-    return render_template("password_forgot.html", form=form, sent=""), status
+    if request.method == "GET":
+        form.office.data = request.args.get("office") or request.cookies.get("office", "")
+    return render_template("password_forgot.html", form=form, sent="",
+                           ask_office=sessions.office_must_be_named()), status
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])

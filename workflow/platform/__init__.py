@@ -1,0 +1,1 @@
+"""The installation as a whole: its offices (tenants) and the people who run it."""
