@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -83,9 +83,15 @@ def _limit_to_office(state: ORMExecuteState) -> None:
             or state.execution_options.get(ALL_OFFICES)):
         return
     if state.is_select or state.is_update or state.is_delete:
-        state.statement = state.statement.options(*(
-            with_loader_criteria(table, lambda cls: cls.org_id == org_id, include_aliases=True)
-            for table in _scoped_tables()))
+        state.statement = state.statement.options(*_office_criteria(org_id))
+
+
+@lru_cache(maxsize=1024)
+def _office_criteria(org_id: int) -> tuple[Any, ...]:
+    """The "office ``org_id`` only" options, built once per office rather than per query."""
+    return tuple(
+        with_loader_criteria(table, lambda cls: cls.org_id == org_id, include_aliases=True)
+        for table in _scoped_tables())
 
 
 @cache
