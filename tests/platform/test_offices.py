@@ -8,14 +8,24 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from tests.factories import make_memo, make_office, make_user
 from workflow import routing
 from workflow.demo.seed import seed_demo
 from workflow.extensions import db
 from workflow.memos import reminders
-from workflow.models import Memo, Notification, NotificationStatus, Organization, Role, User
+from workflow.models import (
+    Appointment,
+    Memo,
+    Notification,
+    NotificationStatus,
+    Organization,
+    Position,
+    Role,
+    Route,
+    User,
+)
 from workflow.outbox import delivery
 from workflow.platform import offices
 
@@ -205,3 +215,54 @@ def test_the_shell_creates_offices_and_demo_offices_side_by_side(app: Flask, run
     assert _sign_in(client, "alpha", "clerk").status_code == 302
     assert _sign_in(client, "beta", "clerk").status_code == 302
     assert _sign_in(client, "gamma", "boss", "ผู้ดูแล-อบต-2569").status_code == 302
+
+
+def test_an_office_admin_cannot_reach_anothers_people_with_ids_typed_into_forms(
+        app: Flask) -> None:
+    """Ids of office A's people and posts, typed into office B's admin forms, are refused
+    as missing, and nothing of A's ends up in B."""
+    with app.app_context():
+        alpha = seed_demo("alpha")
+        seed_demo("beta")
+        a_user, a_org = alpha["user_head"], alpha["org_id"]
+        a_position = db.session.exec(select(Position.id).where(
+            Position.org_id == a_org)).first()
+    client = app.test_client()
+    assert _sign_in(client, "beta", "admin").status_code == 302
+    held = client.post("/admin/positions", data={"title": "ตำแหน่งใหม่", "holder_id": a_user})
+    route = client.post("/admin/routes/new", data={"name": "สายใหม่", "steps": [a_position]})
+    appointed = client.post("/appointments", data={
+        "position_id": a_position, "acting_user_id": a_user, "capacity": "acting",
+        "starts_on": "1/12/2569", "ends_on": "31/12/2569", "order_no": "๑/๒๕๖๙"})
+    for response in (held, route, appointed):
+        assert response.status_code in (404, 422), response.status_code
+    with app.app_context():
+        beta_org = db.session.exec(select(Organization.id).where(
+            Organization.code == "beta")).one()
+        assert db.session.exec(select(Position).where(
+            Position.org_id == beta_org, Position.title == "ตำแหน่งใหม่")).first() is None
+        assert db.session.exec(select(Route).where(Route.name == "สายใหม่")).first() is None
+        assert db.session.exec(select(Appointment).where(
+            Appointment.acting_user_id == a_user)).first() is None
+
+
+def test_each_offices_register_and_audit_show_only_its_own(app: Flask) -> None:
+    with app.app_context():
+        seed_demo("alpha")
+        seed_demo("beta")
+    client = app.test_client()
+    actors: dict[str, set[int]] = {}
+    for office in ("alpha", "beta"):
+        token = _token(client, office, "auditor").json["token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        audit = client.get("/api/v1/audit", headers=auth)
+        assert audit.status_code == 200
+        actors[office] = {item["actor_id"] for item in audit.json["items"] if item["actor_id"]}
+        assert _sign_in(client, office, "auditor").status_code == 302
+        assert client.get("/register").status_code == 200
+    with app.app_context():
+        for office, people in actors.items():
+            assert people
+            offices_of = set(db.session.exec(select(Organization.code).join(
+                User, User.org_id == Organization.id).where(col(User.id).in_(people))).all())
+            assert offices_of == {office}
