@@ -98,6 +98,12 @@ class Config:
 
     # Attachments (สิ่งที่ส่งมาด้วย): stored outside the web root, each at most this size.
     ATTACHMENT_MAX_MB = _int("ATTACHMENT_MAX_MB", 20)
+    # An office may lower or raise these two in its settings.
+    ATTACHMENTS_PER_MEMO = _int("ATTACHMENTS_PER_MEMO", 20)
+    OFFICE_STORAGE_MB = _int("OFFICE_STORAGE_MB", 5120)
+    # Days a removed attachment's file is kept (for an undo by the drafter) before it is
+    # deleted, unless a submitted version of the memo names it.
+    ATTACHMENT_RETENTION_DAYS = _int("ATTACHMENT_RETENTION_DAYS", 30)
     ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR", "")  # default: instance/attachments
     # Where each audit chain's head is appended once a day (default: instance/anchors).
     AUDIT_ANCHOR_DIR = os.environ.get("AUDIT_ANCHOR_DIR", "")

@@ -116,6 +116,10 @@ class OfficeSettingsForm(FlaskForm):
     office_closes = StringField("ปิดทำการ", render_kw={"maxlength": 8, "inputmode": "numeric"})
     escalate_after = StringField("แจ้งผู้ร่างว่าเรื่องค้าง เมื่อเตือนครบ (ครั้ง)",
                                  render_kw={"maxlength": 3, "inputmode": "numeric"})
+    attachments_per_memo = StringField("จำนวนไฟล์แนบสูงสุดต่อบันทึก",
+                                       render_kw={"maxlength": 4, "inputmode": "numeric"})
+    storage_quota_mb = StringField("พื้นที่เก็บไฟล์แนบของหน่วยงาน (MB)",
+                                   render_kw={"maxlength": 8, "inputmode": "numeric"})
     holders_may_appoint = BooleanField("ผู้ดำรงตำแหน่งแต่งตั้งผู้รักษาราชการแทนตนเองได้ "
                                        "(ไม่ต้องผ่านผู้ดูแลระบบ)")
     seen = HiddenField()  # the settings as this form showed them: a stale tab is refused

@@ -98,6 +98,10 @@ def celery_init_app(app: Flask) -> Celery:
                 "task": "workflow.tasks.anchor_audit_heads",
                 "schedule": crontab(hour=0, minute=5),  # just after midnight, Bangkok time
             },
+            "purge-removed-attachments": {
+                "task": "workflow.tasks.purge_removed_attachments",
+                "schedule": crontab(hour=1, minute=15),
+            },
             "daily-digest": {
                 "task": "workflow.tasks.send_digests",
                 "schedule": crontab(hour=8, minute=30),  # in TIMEZONE, i.e. Bangkok time

@@ -117,6 +117,10 @@ class Organization(SQLModel, table=True):
     garuda_file: str = Field(default="", max_length=80)
     # Whether a position's holder may appoint their own acting officer (not only an admin).
     holders_may_appoint: bool = False
+    # Limits on attachments; empty means the server's ATTACHMENTS_PER_MEMO and
+    # OFFICE_STORAGE_MB.
+    attachments_per_memo: int | None = None
+    storage_quota_mb: int | None = None
     # A new value whenever the office's own days change (office/calendar.py does it on every
     # flush that touches them), so each process may keep the calendar in memory and still
     # see a holiday declared by another.
@@ -750,3 +754,6 @@ class Attachment(OfficeScoped, SQLModel, table=True):
     uploaded_by_id: int = Field(foreign_key="user.id")
     uploaded_at: datetime = _moment()
     removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the file of a removed attachment was deleted from disk, after the retention
+    # period, once no submitted version of the memo names it.
+    purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

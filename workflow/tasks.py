@@ -6,7 +6,7 @@ from celery import shared_task
 
 from . import storage
 from .extensions import db
-from .memos import reminders
+from .memos import attachments, reminders
 from .outbox import delivery, queue
 from .trail import anchors
 
@@ -37,6 +37,12 @@ def queue_reminders() -> int:
 def anchor_audit_heads() -> str:
     """Write every audit chain's head outside the database (once a day)."""
     return str(anchors.anchor_heads(db.session, storage.anchor_folder()))
+
+
+@shared_task(name="workflow.tasks.purge_removed_attachments")
+def purge_removed_attachments() -> int:
+    """Delete the files of attachments removed long enough ago (once a day)."""
+    return attachments.purge_removed()
 
 
 @shared_task(name="workflow.tasks.send_digests")

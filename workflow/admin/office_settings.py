@@ -24,6 +24,7 @@ from .. import clock, thai
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..identity.principal import Principal, require_admin
+from ..memos.attachments import stored_bytes
 from ..models import (
     UNIT_LINE_MAX,
     URGENCY_LABELS,
@@ -78,7 +79,12 @@ LABELS = {
     "reminder_policy": "การเตือนเรื่องค้าง",
     "escalate_after": "แจ้งผู้ร่างเมื่อเตือนครบ",
     "holders_may_appoint": "ผู้ดำรงตำแหน่งแต่งตั้งผู้รักษาราชการแทนเองได้",
+    "attachments_per_memo": "จำนวนไฟล์แนบต่อบันทึก",
+    "storage_quota_mb": "พื้นที่เก็บไฟล์ของหน่วยงาน (MB)",
 }
+
+ATTACHMENTS_PER_MEMO_MAX = 200
+STORAGE_MIN_MB, STORAGE_MAX_MB = 10, 10_000_000
 
 
 _BOOLEANS = ("require_endorsement", "thai_digits", "holders_may_appoint")
@@ -99,6 +105,9 @@ class OfficeSettings:
     default_policy: dict[str, dict[str, str]]
     default_escalate_after: int
     garuda_uri: str
+    default_attachments_per_memo: int = 0
+    default_storage_quota_mb: int = 0
+    storage_used_mb: float = 0.0
 
 
 def _org(principal: Principal) -> Organization:
@@ -121,6 +130,9 @@ def settings(principal: Principal) -> OfficeSettings:
         default_policy={str(u): dict(v) for u, v in config["REMINDER_POLICY"].items()},
         default_escalate_after=int(config["ESCALATE_AFTER"]),
         garuda_uri=garuda_data_uri(org),
+        default_attachments_per_memo=int(config["ATTACHMENTS_PER_MEMO"]),
+        default_storage_quota_mb=int(config["OFFICE_STORAGE_MB"]),
+        storage_used_mb=stored_bytes(db.session, org.id or 0) / (1024 * 1024),
     )
 
 
@@ -160,7 +172,14 @@ def _hour(field: str, value: object) -> str:
 
 
 def _escalate_after(value: object) -> int | None:
-    field = "escalate_after"
+    return _count("escalate_after", value, ESCALATE_MIN, ESCALATE_MAX, "bad_escalation",
+                  unit="จำนวนครั้ง")
+
+
+def _count(field: str, value: object, least: int, most: int, code: str, *,
+           unit: str = "จำนวนเต็ม") -> int | None:
+    """A whole number from ``least`` to ``most`` (Thai digits too), or None for "the
+    server's"."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     number: int | None = None
@@ -168,12 +187,12 @@ def _escalate_after(value: object) -> int | None:
         number = value
     elif isinstance(value, str):
         text = thai.arabic_digits(value.strip())
-        number = int(text) if text.isascii() and text.isdigit() and len(text) < 4 else None
-    if number is None or not ESCALATE_MIN <= number <= ESCALATE_MAX:
+        number = int(text) if text.isascii() and text.isdigit() and len(text) < 9 else None
+    if number is None or not least <= number <= most:
         raise _FieldError(
-            field, f"{LABELS[field]}: ต้องเป็นจำนวนครั้ง {thai.thai_digits(ESCALATE_MIN)}–"
-                   f"{thai.thai_digits(ESCALATE_MAX)}",
-            f"{field}: a whole number from {ESCALATE_MIN} to {ESCALATE_MAX}", "bad_escalation")
+            field, f"{LABELS[field]}: ต้องเป็น{unit} {thai.thai_digits(f'{least:,}')}–"
+                   f"{thai.thai_digits(f'{most:,}')}",
+            f"{field}: a whole number from {least} to {most}", code)
     return number
 
 
@@ -234,6 +253,10 @@ def _validate(session: Session, org: Organization,
         "office_closes": lambda v: _hour("office_closes", v),
         "reminder_policy": _policy_shape,
         "escalate_after": _escalate_after,
+        "attachments_per_memo": lambda v: _count("attachments_per_memo", v, 1,
+                                                 ATTACHMENTS_PER_MEMO_MAX, "bad_attachment_count"),
+        "storage_quota_mb": lambda v: _count("storage_quota_mb", v, STORAGE_MIN_MB,
+                                             STORAGE_MAX_MB, "bad_storage_quota"),
         **{name: _boolean(name) for name in _BOOLEANS},
     }
     for field, value in changes.items():

@@ -12,11 +12,13 @@ import hashlib
 import secrets
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
 import filetype
 from flask import current_app
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from .. import clock
@@ -24,8 +26,9 @@ from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..identity.access import require_view
 from ..identity.principal import Principal
-from ..models import Attachment, AuditAction, Memo, MemoVersion, User
+from ..models import Attachment, AuditAction, Memo, MemoVersion, Organization, User
 from ..storage import folder
+from ..thai import thai_digits
 from ..trail.chain import Entry, RequestInfo, record
 from .locking import lock_for_editing
 
@@ -110,6 +113,7 @@ def add(*, memo_id: int, actor_id: int, filename: str, stream: IO[bytes],
         content_type = _sniff(head, extension)
         with db.write() as session:
             memo, _ = lock_for_editing(session, memo_id=memo_id, actor_id=actor_id)
+            _check_room(session, memo, size)
             partial.rename(target_dir / stored_name)
             row = Attachment(org_id=memo.org_id, memo_id=memo_id, filename=name,
                              stored_name=stored_name, content_type=content_type, size=size,
@@ -124,6 +128,65 @@ def add(*, memo_id: int, actor_id: int, filename: str, stream: IO[bytes],
         if (target_dir / stored_name).exists() and not _recorded(stored_name):
             (target_dir / stored_name).unlink(missing_ok=True)
         raise
+
+
+def _check_room(session: Session, memo: Memo, size: int) -> None:
+    """Refuse (422) a file past the memo's count or the office's storage, both as the
+    office set them (else the server's). The office's row is locked, so two uploads at once
+    cannot both take the last megabytes."""
+    org = session.exec(select(Organization).where(Organization.id == memo.org_id)
+                       .with_for_update()).one()
+    config = current_app.config
+    most = org.attachments_per_memo or int(config["ATTACHMENTS_PER_MEMO"])
+    if len(of_memo(session, memo.id or 0)) >= most:
+        raise Invalid(f"แนบไฟล์ได้ไม่เกิน {thai_digits(most)} ไฟล์ต่อบันทึก กรุณานำไฟล์ที่ไม่ใช้ออกก่อน",
+                      f"At most {most} attachments per memo.", code="too_many_attachments")
+    quota = (org.storage_quota_mb or int(config["OFFICE_STORAGE_MB"])) * 1024 * 1024
+    if stored_bytes(session, org.id or 0) + size > quota:
+        raise Invalid(
+            f"พื้นที่เก็บไฟล์ของหน่วยงานเต็ม ({thai_digits(quota // (1024 * 1024))} MB) "
+            "กรุณาติดต่อผู้ดูแลระบบของหน่วยงาน",
+            "The office's attachment storage is full.", code="storage_full")
+
+
+def stored_bytes(session: Session, org_id: int) -> int:
+    """How much of the office's storage its files take: every file still on disk, removed
+    ones included until they are purged."""
+    return int(session.exec(
+        select(func.coalesce(func.sum(Attachment.size), 0))
+        .where(Attachment.org_id == org_id, col(Attachment.purged_at).is_(None))).one())
+
+
+def purge_removed(now: datetime | None = None) -> int:
+    """Delete the files of attachments removed more than ATTACHMENT_RETENTION_DAYS ago whose
+    content no submitted version of their memo names (a version keeps what was decided on,
+    so its files stay). The rows stay, marked purged, for the record. Returns how many."""
+    now = now or clock.now()
+    cutoff = now - timedelta(days=int(current_app.config["ATTACHMENT_RETENTION_DAYS"]))
+    purged = 0
+    with db.write() as session:
+        rows = session.exec(
+            select(Attachment).where(col(Attachment.removed_at) < cutoff,
+                                     col(Attachment.purged_at).is_(None))
+            .order_by(col(Attachment.id)).limit(1000).with_for_update(skip_locked=True)).all()
+        kept = _named_by_versions(session, {row.memo_id for row in rows})
+        for row in rows:
+            if (row.memo_id, row.sha256) in kept:
+                continue
+            (folder() / row.stored_name).unlink(missing_ok=True)
+            row.purged_at = now
+            purged += 1
+    return purged
+
+
+def _named_by_versions(session: Session, memo_ids: set[int]) -> set[tuple[int, str]]:
+    """(memo, file hash) of every file a submitted version of these memos names."""
+    if not memo_ids:
+        return set()
+    versions = session.exec(select(MemoVersion.memo_id, MemoVersion.attachments).where(
+        col(MemoVersion.memo_id).in_(memo_ids))).all()
+    return {(memo_id, digest) for memo_id, names in versions
+            for digest in (names or "").split(",") if digest}
 
 
 def _recorded(stored_name: str) -> bool:

@@ -90,6 +90,9 @@ def _settings_data(current: settings_admin.OfficeSettings) -> dict[str, Any]:
         "numbering_point": org.numbering_point, "require_endorsement": org.require_endorsement,
         "office_opens": org.office_opens, "office_closes": org.office_closes,
         "escalate_after": "" if org.escalate_after is None else str(org.escalate_after),
+        "attachments_per_memo": ("" if org.attachments_per_memo is None
+                                 else str(org.attachments_per_memo)),
+        "storage_quota_mb": "" if org.storage_quota_mb is None else str(org.storage_quota_mb),
         "holders_may_appoint": org.holders_may_appoint,
         "seen": settings_admin.settings_fingerprint(org),
     }
@@ -116,6 +119,8 @@ def _changes(form: OfficeSettingsForm) -> dict[str, object]:
                            for key in settings_admin.REMINDER_KEYS}
             for urgency in URGENCY_LABELS},
         "escalate_after": text("escalate_after"),
+        "attachments_per_memo": text("attachments_per_memo"),
+        "storage_quota_mb": text("storage_quota_mb"),
         "holders_may_appoint": bool(form.holders_may_appoint.data),
     }
 
