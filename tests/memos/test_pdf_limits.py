@@ -122,12 +122,13 @@ class Gunicorn:
                  "--workers", "1", "--threads", "4", "--timeout", "120", "wsgi:app"],
                 cwd=ROOT, env=env, start_new_session=True, stdout=output,
                 stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                requests.get(f"{self.url}/login", timeout=2)
+                requests.get(f"{self.url}/login", timeout=5)
                 return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
+                # Not listening yet, or its worker still booting on a busy machine.
                 time.sleep(0.2)
         self.stop()
         raise AssertionError(f"gunicorn did not start: {self.log.read_text()}")
