@@ -266,3 +266,17 @@ def test_each_offices_register_and_audit_show_only_its_own(app: Flask) -> None:
             offices_of = set(db.session.exec(select(Organization.code).join(
                 User, User.org_id == Organization.id).where(col(User.id).in_(people))).all())
             assert offices_of == {office}
+
+
+def test_beside_one_office_the_platform_admin_can_still_sign_in_on_the_page(
+        app: Flask, runner: Any, monkeypatch: Any) -> None:
+    with app.app_context():
+        seed_demo()
+    client = app.test_client()
+    assert 'name="office"' not in client.get("/login").get_data(as_text=True)
+    monkeypatch.setenv("ADMIN_PASSWORD", PLATFORM_PASSWORD)
+    assert runner.invoke(args=["create-platform-admin", "--username", "root1", "--full-name",
+                               "นายกลาง ดูแลระบบ", "--email", "root1@example.com"]).exit_code == 0
+    assert 'name="office"' in client.get("/login").get_data(as_text=True)
+    assert _sign_in(client, "", "clerk").status_code == 302  # empty: the one office
+    assert _sign_in(client, "platform", "root1", PLATFORM_PASSWORD).status_code == 302

@@ -99,8 +99,10 @@ def authenticate(
 
 
 def office_must_be_named() -> bool:
-    """Whether sign-in asks for the office: once the installation serves more than one."""
-    return tenant_count(db.session) > 1
+    """Whether the sign-in page shows the office field: once there is more than one office
+    to sign in to, the platform's own included (its people type ``platform``). Left empty,
+    it still means the only tenant, if there is one."""
+    return tenant_count(db.session, platform_too=True) > 1
 
 
 SUSPENDED_MESSAGE = ("หน่วยงานนี้ถูกระงับการใช้งานชั่วคราว ข้อมูลทั้งหมดยังอยู่ครบ "

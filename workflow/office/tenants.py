@@ -54,8 +54,10 @@ def office_for_sign_in(session: Session, code: str) -> Organization | None:
     return offices[0] if len(offices) == 1 else None
 
 
-def tenant_count(session: Session) -> int:
-    """How many offices the installation serves (the platform's own not counted), up to 2:
-    enough to know whether the office must be named at sign-in."""
-    return len(session.exec(
-        select(Organization.id).where(col(Organization.is_platform).is_(False)).limit(2)).all())
+def tenant_count(session: Session, *, platform_too: bool = False) -> int:
+    """How many offices the installation serves (the platform's own counted only if
+    ``platform_too``), up to 2: enough to know whether an office must be named."""
+    statement = select(Organization.id)
+    if not platform_too:
+        statement = statement.where(col(Organization.is_platform).is_(False))
+    return len(session.exec(statement.limit(2)).all())
