@@ -31,6 +31,9 @@ from tests.support.clients import ApiClient
 from workflow.demo.seed import SEED_SUBJECT
 from workflow.extensions import db
 from workflow.models import Memo, MemoVersion, Notification
+from workflow.platform import offices
+
+PLATFORM_ADMIN, PLATFORM_PASSWORD = "root", "ผู้ดูแลกลาง-2569"
 
 pytestmark = pytest.mark.browser
 
@@ -103,6 +106,9 @@ def office(app: Flask, demo: dict[str, int]) -> Office:
         "order_no": "๑๒๓/๒๕๖๙", "starts_on": "๑/๑/๒๕๗๐", "ends_on": "๑๕/๑/๒๕๗๐",
         "note": "ปลัดลาพักผ่อน"})
 
+    with app.app_context():  # the installation's own administrator, for /platform
+        offices.create_platform_admin(username=PLATFORM_ADMIN, full_name="นายกลาง ดูแลระบบ",
+                                      email="root@example.com", password=PLATFORM_PASSWORD)
     with app.app_context(), db.write() as session:
         first = session.exec(select(Notification).order_by(col(Notification.id))).first()
         assert first is not None
@@ -246,6 +252,7 @@ VISITS = (
     Visit("admin-office-days", "admin", _at("/admin/office-days")),
     Visit("admin-office-days-refused", "admin", _at("/admin/office-days"), then=_refused("เพิ่ม")),
     Visit("admin-outbox", "admin", _at("/admin/outbox")),
+    Visit("platform-offices", PLATFORM_ADMIN, _at("/platform/")),
     Visit("error-404", "clerk", _at("/memos/999999"), status=404),
     Visit("error-403", "deputy", lambda o: f"/memos/{o.draft}", status=403),
 )
@@ -265,10 +272,12 @@ def people(browser: Browser, live_server: str) -> Iterator[Callable[[str | None,
             page = context.new_page()
             if who is not None:
                 page.goto("/login")
+                platform = who == PLATFORM_ADMIN
+                page.fill("#office", "platform" if platform else "")
                 page.fill("#username", who)
-                page.fill("#password", "demo")
+                page.fill("#password", PLATFORM_PASSWORD if platform else "demo")
                 page.get_by_role("button", name="เข้าสู่ระบบ", exact=True).click()
-                expect(page).to_have_url(re.compile(r"/inbox"))
+                expect(page).to_have_url(re.compile(r"/platform/" if platform else r"/inbox"))
             pages[(who, screen)] = page
         return pages[(who, screen)]
 
