@@ -842,7 +842,8 @@ def test_search_access_on_the_page_and_the_api(
         everything = search(api, who, limit=500).json["items"]
         assert everything and all(e["memo_id"] != offices.elsewhere for e in everything)
         assert search(api, who, memo_id=offices.elsewhere).json["items"] == []
-        assert api.call("GET", f"/memos/{offices.elsewhere}/audit", who).status_code == 404  # as if missing (#12)
+        # Another office's memo is answered as a missing one (#12).
+        assert api.call("GET", f"/memos/{offices.elsewhere}/audit", who).status_code == 404
     outsider = search(api, "outsider").json["items"]
     assert [(e["memo_id"], e["action"]) for e in outsider] == [
         (None, "login_succeeded"), (offices.elsewhere, "memo_created")]
