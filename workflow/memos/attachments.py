@@ -132,10 +132,11 @@ def add(*, memo_id: int, actor_id: int, filename: str, stream: IO[bytes],
 
 def _check_room(session: Session, memo: Memo, size: int) -> None:
     """Refuse (422) a file past the memo's count or the office's storage, both as the
-    office set them (else the server's). The office's row is locked, so two uploads at once
+    office set them (else the server's). The office's row is locked (FOR NO KEY UPDATE, so
+    the office's other inserts, which only key-share it, go on), so two uploads at once
     cannot both take the last megabytes."""
     org = session.exec(select(Organization).where(Organization.id == memo.org_id)
-                       .with_for_update()).one()
+                       .with_for_update(key_share=True)).one()
     config = current_app.config
     most = org.attachments_per_memo or int(config["ATTACHMENTS_PER_MEMO"])
     if len(of_memo(session, memo.id or 0)) >= most:

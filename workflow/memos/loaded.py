@@ -38,7 +38,7 @@ _DRAFTER, _DECIDER = aliased(User, name="drafter"), aliased(User, name="decider"
 def load_memo(session: Session, memo_id: int, *, lock: bool = False,
               actor_id: int | None = None) -> LoadedMemo:
     """The memo and what goes with it, or 404. ``lock`` holds the memo's row until commit
-    (FOR UPDATE OF the memo alone; SQLite's IMMEDIATE transaction already excludes other
+    (FOR NO KEY UPDATE OF the memo alone; SQLite's IMMEDIATE transaction already excludes other
     writers). ``actor_id`` also reads whether that account is active, under the same lock."""
     first_post = (
         select(Position.title).where(col(Position.holder_id) == col(Memo.drafter_id))
@@ -62,7 +62,11 @@ def load_memo(session: Session, memo_id: int, *, lock: bool = False,
         .order_by(col(MemoStep.step_no))
     )
     if lock:
-        statement = statement.with_for_update(of=Memo)
+        # FOR NO KEY UPDATE: it excludes other writers of the memo but not the key-share
+        # lock an insert pointing at the memo takes (an audit event, an email's), so a
+        # worker that holds the audit head while recording a sent email cannot deadlock
+        # with an action that holds the memo and waits for that head.
+        statement = statement.with_for_update(of=Memo, key_share=True)
     rows = session.exec(statement).all()
     if not rows:
         raise NotFound("ไม่พบบันทึกข้อความนี้", "Memo not found.", code="memo_not_found")

@@ -16,9 +16,10 @@ from ..models import (
 
 
 def lock_memo(session: Session, memo_id: int) -> Memo:
-    """Load the memo and hold it until commit (FOR UPDATE on PostgreSQL; SQLite's
+    """Load the memo and hold it until commit (FOR NO KEY UPDATE on PostgreSQL; SQLite's
     IMMEDIATE transaction already excludes other writers)."""
-    memo = session.exec(select(Memo).where(Memo.id == memo_id).with_for_update()).first()
+    memo = session.exec(select(Memo).where(Memo.id == memo_id)
+                        .with_for_update(key_share=True)).first()  # see loaded.load_memo
     if memo is None:
         raise NotFound("ไม่พบบันทึกข้อความนี้", "Memo not found.", code="memo_not_found")
     return memo
