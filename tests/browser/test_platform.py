@@ -313,7 +313,7 @@ def test_a_platform_admin_opens_an_office_that_approves_a_memo_and_is_suspended(
         dialog.locator("[data-confirm-ok]").click()
     assert posted.value.status == 302
     expect(flash(root)).to_have_text(f"ระงับการใช้งาน {OFFICE} แล้ว ข้อมูลทั้งหมดยังอยู่ครบ")
-    expect(office_row(root)).to_contain_text("ระงับตั้งแต่")
+    expect(office_row(root)).to_contain_text("ระงับ ตั้งแต่")
     expect(office_row(root).get_by_role("button", name="เปิดใช้งานอีกครั้ง")).to_be_visible()
     both_widths(root, shots, "platform-office-suspended")
 
