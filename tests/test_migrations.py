@@ -30,25 +30,15 @@ def test_a_database_of_one_office_upgrades_and_its_people_sign_in_as_before(
     a code, usernames stay, and everyone signs in without naming the office."""
     from alembic import command
     from argon2 import PasswordHasher
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
 
     from tests.conftest import TEST_CONFIG
-    from tests.support.database import PG_ADMIN_URL, drop_database
+    from tests.support.database import create_database, drop_database
     from workflow import create_app
     from workflow.cli import alembic_config
 
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
-    else:
-        import uuid
-        name = f"saraban_old_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    url = create_database(backend, tmp_path, revision="0009")
     try:
-        command.upgrade(alembic_config(url), "0009")
         engine = make_engine(url)
         with engine.begin() as conn:
             conn.execute(text(

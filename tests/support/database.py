@@ -16,9 +16,9 @@ PG_ADMIN_URL = os.environ.get(
 )
 
 
-def create_database(backend: str, folder: Path) -> str:
-    """A new database migrated to head (an SQLite file in ``folder``, or a PostgreSQL
-    database of its own); its URL."""
+def create_database(backend: str, folder: Path, *, revision: str = "head") -> str:
+    """A new database migrated to ``revision`` (an SQLite file in ``folder``, or a
+    PostgreSQL database of its own); its URL."""
     if backend == "sqlite":
         url = f"sqlite:///{folder / 'test.sqlite3'}"
     else:
@@ -29,7 +29,14 @@ def create_database(backend: str, folder: Path) -> str:
         admin.dispose()
         url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     # The schema comes from the Alembic migrations, not create_all, so they are tested too.
-    upgrade_database(url)
+    if revision == "head":
+        upgrade_database(url)
+    else:
+        from alembic import command
+
+        from workflow.cli import alembic_config
+
+        command.upgrade(alembic_config(url), revision)
     return url
 
 
