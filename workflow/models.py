@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from uuid import uuid4
 
 from pydantic import AfterValidator
-from sqlalchemy import ColumnElement, Index, Text, UniqueConstraint, and_
+from sqlalchemy import ColumnElement, Index, Text, UniqueConstraint, and_, text
 from sqlmodel import Field, SQLModel, col
 
 from . import clock
@@ -203,6 +203,8 @@ class Memo(OfficeScoped, MemoBase, table=True):
         Index("ix_memo_org_state", "org_id", "state"),
         Index("ix_memo_drafter_updated", "drafter_id", "updated_at"),
         Index("ix_memo_org_number", "org_id", "number"),
+        # The office's memos newest first: the auditor's list and searches walk it backwards.
+        Index("ix_memo_org_updated", "org_id", "updated_at", "id"),
         # ix_memo_subject_trgm (PostgreSQL only, GIN trigram) is made in migration 0004.
     )
 
@@ -278,6 +280,10 @@ class MemoStep(OfficeScoped, SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("memo_id", "round", "step_no"),
         Index("ix_memostep_position_status", "position_id", "status"),
+        # What waits at a post, oldest first: the inbox's waiting tab reads it alone.
+        Index("ix_memostep_waiting", "org_id", "position_id", "arrived_at", "memo_id", "round",
+              postgresql_where=text("status = 'pending'"),
+              sqlite_where=text("status = 'pending'")),
         Index("ix_memostep_reminder_due", "status", "next_reminder_at"),
     )
 

@@ -59,15 +59,26 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, office_tz())
 
 
-def _memo_ids(session: Session, org_id: int, text_: str) -> list[int]:
-    """Memos meant by a search box: a document number if one matches exactly, else subject words."""
+# Past this many memos, a subject search hands the audit query a subquery, not ids.
+_MEMO_IDS_MAX = 5000
+
+
+def _memo_ids(session: Session, org_id: int, text_: str) -> Any:
+    """Memos meant by a search box: a document number if one matches exactly, else every
+    memo whose subject has all the words. A short list goes as ids, which the planner looks
+    up in ix_audit_memo_seq; past ``_MEMO_IDS_MAX`` memos, as a subquery, so that no memo is
+    left out (the newest ones were, once)."""
     base = select(Memo.id).where(Memo.org_id == org_id)
     by_number = session.exec(base.where(col(Memo.number) == text_)).all()
     if by_number:
         return [i for i in by_number if i is not None]
     # Every word must appear; a trigram index serves LIKE '%word%' on PostgreSQL.
     words = base.where(*(col(Memo.subject).contains(w) for w in text_.split()))
-    return [i for i in session.exec(words.limit(5000)).all() if i is not None]
+    found = session.exec(words.limit(_MEMO_IDS_MAX + 1)).all()
+    if len(found) <= _MEMO_IDS_MAX:
+        return [i for i in found if i is not None]
+    return words
+
 
 
 def _actor_ids(session: Session, org_id: int, who: str) -> list[int]:
