@@ -120,20 +120,29 @@ def _inbox_page(principal: Principal, base: Any, limit: int, before: str | None)
 
 
 def _decided_page(principal: Principal, base: Any, limit: int, before: str | None) -> MemoPage:
-    """What the principal decided on, by their latest decision first."""
-    mine = (
-        select(Decision.memo_id, func.max(Decision.id).label("last"))
-        .where(Decision.actor_id == principal.user_id,
-               col(Decision.action).in_(routing.SIGNER_TRIGGERS))
-        .group_by(col(Decision.memo_id))
-        .subquery()
-    )
-    query = base.add_columns(mine.c.last).join(mine, mine.c.memo_id == Memo.id)
+    """What the principal decided on, by their latest decision first.
+
+    Each memo once, by the principal's newest decision on it: a decision with no newer one
+    of theirs on the same memo (an anti-join), walked newest first through
+    ix_decision_actor, so a page reads about a page of rows however many thousands they
+    decided (a GROUP BY over all of them took 0.5 s at 100,000)."""
+    signer = col(Decision.action).in_(routing.SIGNER_TRIGGERS)
+    newer = (select(_LATER.id)
+             .where(_LATER.memo_id == Decision.memo_id, _LATER.actor_id == principal.user_id,
+                    col(_LATER.action).in_(routing.SIGNER_TRIGGERS),
+                    col(_LATER.id) > col(Decision.id))
+             .exists())
+    query = (base.add_columns(Decision.id).join(Decision, col(Decision.memo_id) == Memo.id)
+             .where(Decision.actor_id == principal.user_id, signer, ~newer))
     if before:
-        query = query.where(mine.c.last < parse_count(before, field="before", default=0))
-    rows = db.session.exec(query.order_by(mine.c.last.desc()).limit(limit + 1)).all()
+        query = query.where(col(Decision.id) < parse_count(before, field="before", default=0))
+    rows = db.session.exec(query.order_by(col(Decision.id).desc()).limit(limit + 1)).all()
     items = [MemoListItem(m, name) for m, name, _ in rows[:limit]]
     return MemoPage(items, str(rows[limit - 1][2]) if len(rows) > limit else None)
+
+
+# The same decision table, for "a newer decision of theirs on the memo" (built once).
+_LATER = aliased(Decision, name="later")
 
 
 def _may_open(principal: Principal) -> Any:
