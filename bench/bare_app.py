@@ -119,9 +119,9 @@ def act(memo_id: int) -> Any:
                           "WHERE id = :id"), {"s": state_after, "now": now, "id": memo_id})
         details = json.dumps({"step": step, "version": memo.version}, sort_keys=True)
         conn.execute(text(
-            "INSERT INTO auditevent (seq, created_at, org_id, actor_id, actor_name, "
+            "INSERT INTO auditevent (chain, seq, created_at, org_id, actor_id, actor_name, "
             "position_title, action, memo_id, state_before, state_after, text, ip, user_agent, "
-            "details, prev_hash, memo_prev_hash, hash) VALUES (nextval('bare_audit_seq'), "
+            "details, prev_hash, memo_prev_hash, hash) VALUES (:org, nextval('bare_audit_seq'), "
             ":now, :org, :actor, '', '', 'memo_approved', :memo, :before, :after, :text, "
             ":ip, :ua, :details, '', '', :hash)"),
             {"now": now, "org": memo.org_id, "actor": user_id, "memo": memo_id,
