@@ -65,11 +65,6 @@ class Shots:
 
 
 @pytest.fixture
-def shots(artifacts: Path) -> Shots:
-    return Shots(artifacts)
-
-
-@pytest.fixture
 def sign_in(browser: Browser, live_server: str) -> Iterator[Callable[..., Page]]:
     """Open a fresh browser context for a user (desktop unless ``phone``) and log them in."""
     contexts: list[BrowserContext] = []

@@ -16,14 +16,14 @@ from __future__ import annotations
 import re
 import subprocess
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Page, Response, expect
+from playwright.sync_api import Page, Response, expect
 from sqlmodel import col, select
 
 from tests.browser.test_memo_route import Shots
@@ -112,27 +112,6 @@ def app(make_app: Any, smtp_server: Any) -> Flask:
     """The app mailing the aiosmtpd sink; no broker, so the test delivers the outbox itself."""
     return make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port,  # type: ignore[no-any-return]
                     REDIS_URL="")
-
-
-@pytest.fixture
-def shots(artifacts: Path) -> Shots:
-    return Shots(artifacts)
-
-
-@pytest.fixture
-def open_page(browser: Browser, live_server: str) -> Iterator[Callable[[], Page]]:
-    """A fresh desktop browser context (one per person), closed after the test."""
-    contexts: list[BrowserContext] = []
-
-    def opener() -> Page:
-        context = browser.new_context(base_url=live_server, **DESKTOP)
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield opener
-    for context in contexts:
-        context.close()
 
 
 def log_in(page: Page, username: str, password: str) -> None:
