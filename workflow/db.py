@@ -145,6 +145,14 @@ class Database:
     def init_app(self, app: Flask) -> None:
         engine = make_engine(app.config["DATABASE_URL"])
         app.extensions["saraban_db"] = engine
+        # PostgreSQL reads outside a transaction: no BEGIN and COMMIT round trips around the
+        # few SELECTs of a request, and no transaction held open while it renders. Each
+        # SELECT sees committed data as of its start, which is all a page needs; everything
+        # that must be consistent (checks, then writes) runs in ``write()``. SQLite keeps a
+        # transaction, so a page reads one WAL snapshot.
+        app.extensions["saraban_db_reader"] = (
+            engine if engine.dialect.name == "sqlite"
+            else engine.execution_options(isolation_level="AUTOCOMMIT"))
         app.teardown_appcontext(self._close_session)
 
     @property
@@ -155,7 +163,8 @@ class Database:
     def session(self) -> Session:
         """The read session of the current request (or app context)."""
         if "db_session" not in g:
-            g.db_session = Session(self.engine, expire_on_commit=False)
+            g.db_session = Session(current_app.extensions["saraban_db_reader"],
+                                   expire_on_commit=False)
         return g.db_session  # type: ignore[no-any-return]
 
     @contextmanager

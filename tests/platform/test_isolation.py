@@ -32,6 +32,7 @@ from workflow.models import (
     Position,
     User,
 )
+from workflow.web import BoundedIntConverter
 
 # Routes for the installation's own administrators, where an office's people get 403.
 PLATFORM_ONLY = {"platform.suspend", "platform.reactivate"}
@@ -75,8 +76,7 @@ def _urls(app: Flask, ids: dict[str, int]) -> list[tuple[Rule, str]]:
     found = []
     for rule in app.url_map.iter_rules():
         numeric = {name for name, converter in rule._converters.items()
-                   if not isinstance(converter, AnyConverter)
-                   and getattr(converter, "regex", "") == "[0-9]{1,10}"}
+                   if isinstance(converter, BoundedIntConverter)}
         if not numeric:
             continue
         missing = numeric - ids.keys()
