@@ -58,6 +58,13 @@ class ActionForm(FlaskForm):
     version = IntegerField(validators=[Optional()])
 
 
+class BulkApproveForm(FlaskForm):
+    """The confirmation of a bulk approval; the memos come as repeated ``memo`` fields, each
+    with its ``version_<id>``, read by the view."""
+
+    comment = TextAreaField("เกษียน (ใช้กับทุกเรื่องที่เลือก)")
+
+
 class SettingsForm(FlaskForm):
     notify_arrivals = BooleanField("ส่งอีเมลเมื่อมีบันทึกข้อความรอท่านพิจารณา")
     daily_digest = BooleanField("รับสรุปรายวันเวลา ๐๘.๓๐ น. แทนอีเมลทีละเรื่อง")

@@ -205,6 +205,9 @@ CASES: dict[str, FormCase] = {
         actor="head", page="/memos/{memo_id}", paths={"memo_id": "pending"}, renew=("pending",),
         valid={"action": ("approve", "send_back", "reject"),
                "comment": ("เห็นควรอนุมัติ", "ขอให้แก้ไขตัวเลขงบประมาณ")}),
+    "/memos/approve-many": FormCase(
+        actor="head", page=None, renew=("pending",),
+        valid={"memo": (T("pending"),), "comment": ("เห็นชอบ", "")}),
     "/memos/<int:memo_id>/edit#returned": FormCase(
         actor="clerk", paths={"memo_id": "returned"}, valid={**MEMO_VALID, "intent": ("save",)}),
     "/memos/<int:memo_id>/attachments": FormCase(actor="clerk", page=None),

@@ -8,8 +8,8 @@ from flask import g, jsonify, request
 from pydantic import ValidationError
 
 from .. import routing
-from ..errors import BadRequest
-from ..memos import actions, attachments, commands, documents, queries
+from ..errors import BadRequest, Invalid
+from ..memos import actions, attachments, bulk, commands, documents, queries
 from ..models import (
     ActionRequest,
     AttachmentPublic,
@@ -24,8 +24,8 @@ from ..queryargs import memo_search_from_args
 from ..validation import invalid_from
 from ..web import request_info, send_attachment, send_pdf
 from .blueprint import bp
-from .contract import Link, operation, parse_query
-from .schemas import MemoListQuery, MemoPage
+from .contract import Link, operation, parse_body, parse_query
+from .schemas import BulkActionRequest, BulkRefusal, BulkResult, MemoListQuery, MemoPage
 from .util import json_body
 
 # After a memo is created or read, schemathesis (and a client) can follow these.
@@ -147,6 +147,27 @@ def act(memo_id: int) -> Any:
     # keeps reading it: the reply is built from what the action loaded, not read back.
     return jsonify(_public(queries.memo_view(g.principal, done.loaded, answering=done.answering,
                                              for_page=False)))
+
+
+@bp.route("/memos/actions", methods=["POST"])
+@operation("Approve many memos at once with one endorsement: each its own decision, audit "
+           "event and emails. The list is refused whole (422, nothing approved) if a memo is "
+           "twice in it or not waiting for the caller; a memo that moved meanwhile is listed "
+           "in refused and left as it is", BulkResult, body=BulkActionRequest)
+def act_on_many() -> Any:
+    request_body = parse_body(BulkActionRequest)
+    if request_body.action != "approve":
+        raise Invalid("ดำเนินการพร้อมกันหลายเรื่องได้เฉพาะการลงนามอนุมัติ",
+                      "Only approve may be taken on many memos at once.",
+                      code="bulk_action_unsupported", details={"field": "action"})
+    outcome = bulk.approve_many(
+        g.principal, [bulk.Pick(p.memo_id, p.version) for p in request_body.memos],
+        comment=request_body.comment, request_info=request_info())
+    return jsonify(BulkResult(
+        approved=outcome.approved,
+        refused=[BulkRefusal(memo_id=r.memo_id, error=r.error.code, message=r.error.message,
+                             message_en=r.error.message_en) for r in outcome.refused],
+    ).model_dump(mode="json"))
 
 
 @bp.route("/memos/<int:memo_id>/attachments", methods=["POST"])

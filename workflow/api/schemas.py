@@ -12,9 +12,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
+from ..memos.bulk import BULK_MAX
 from ..memos.queries import BOXES
 from ..memos.search import STATES, TEXT_MAX
-from ..models import CODE_MAX, MemoSummary, Urgency
+from ..models import CODE_MAX, COMMENT_MAX, MemoSummary, Urgency
+from ..validation import ID_MAX
 
 PAGE_MAX = 500  # the longest page any list gives; a larger limit is refused, not clamped
 
@@ -133,6 +135,32 @@ class MemoTrail(BaseModel):
     reason: str
     reason_en: str
     events: list[AuditEventPublic]
+
+
+class BulkPick(BaseModel):
+    memo_id: int = Field(ge=1, le=ID_MAX)
+    version: int | None = Field(default=None, ge=1, le=ID_MAX,
+                                description="the version the signer saw; refused if it moved")
+
+
+class BulkActionRequest(BaseModel):
+    action: str = Field(max_length=20, json_schema_extra={"enum": ["approve"]},
+                        description="only approve may be taken on many memos at once")
+    comment: str = Field(default="", max_length=COMMENT_MAX,
+                         description="the one endorsement (เกษียน) every approval carries")
+    memos: list[BulkPick] = Field(min_length=1, max_length=BULK_MAX)
+
+
+class BulkRefusal(BaseModel):
+    memo_id: int
+    error: str
+    message: str
+    message_en: str
+
+
+class BulkResult(BaseModel):
+    approved: list[int] = Field(description="approved now, each its own decision and emails")
+    refused: list[BulkRefusal] = Field(description="moved meanwhile; left as they are")
 
 
 class RoutePublic(BaseModel):

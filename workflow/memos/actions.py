@@ -104,7 +104,7 @@ def perform(
     machine judge, move the steps, keep the content that was decided on, write the decision,
     queue the emails, append the audit event; after commit, hand the emails to the worker.
     """
-    comment = _checked_request(trigger, comment)
+    comment = checked_request(trigger, comment)
     with db.write() as session:
         loaded = load_memo(session, memo_id, lock=True, actor_id=actor_id)
         memo, org = loaded.memo, loaded.org
@@ -176,7 +176,7 @@ class _Move:
         return self.passed[-1]
 
 
-def _checked_request(trigger: str, comment: str) -> str:
+def checked_request(trigger: str, comment: str) -> str:
     """Refuse an unknown trigger or an overlong endorsement before anything is locked."""
     if trigger not in routing.TRIGGERS:
         raise Invalid(

@@ -11,11 +11,12 @@ from werkzeug.wrappers import Response
 
 from .. import routing
 from ..errors import WorkflowError
-from ..forms import ActionForm, MemoForm, PostForm
-from ..memos import actions, attachments, commands, queries, routes
+from ..forms import ActionForm, BulkApproveForm, MemoForm, PostForm
+from ..memos import actions, attachments, bulk, commands, queries, routes
 from ..models import MemoCreate, MemoUpdate
-from ..phrases import SEND_BACK, endorsement_phrases
-from ..validation import field_errors
+from ..phrases import BULK, SEND_BACK, endorsement_phrases
+from ..thai import thai_digits
+from ..validation import field_errors, parse_id
 from ..web import request_info, send_attachment
 from .util import principal
 
@@ -172,6 +173,58 @@ def act(memo_id: int) -> Any:
         return _show(memo_id, form, error=exc.message, status=exc.status)
     flash(DONE_MESSAGES.get(action, "ดำเนินการแล้ว"), "success")
     return redirect(url_for("memos.show", memo_id=memo_id))
+
+
+def _picks(ids: list[str], values: Any) -> list[bulk.Pick]:
+    """The ticked memos of the inbox or the confirmation form: ``memo`` ids, each with the
+    ``version_<id>`` the signer saw. A malformed id is a Thai 422 (validation.parse_id)."""
+    picks = []
+    for raw in ids:
+        memo_id = parse_id(raw, field="memo", label="บันทึกที่เลือก")
+        if memo_id is not None:
+            version = parse_id(values.get(f"version_{memo_id}"), field="version",
+                               label="รุ่นของบันทึก")
+            picks.append(bulk.Pick(memo_id, version))
+    return picks
+
+
+@bp.route("/approve-many", methods=["GET"])
+@login_required
+def approve_many_confirm() -> Any:
+    """The memos ticked in the inbox, listed once more with one endorsement for them all."""
+    try:
+        picks = _picks(request.args.getlist("memo"), request.args)
+        memos = bulk.check_picks(principal(), picks)
+    except WorkflowError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("inbox.inbox", tab="waiting"))
+    chosen = [(p, memos.get(p.memo_id)) for p in picks]
+    return render_template("approve_many.html", form=BulkApproveForm(), chosen=chosen,
+                           count=len(memos), phrases=BULK)
+
+
+@bp.route("/approve-many", methods=["POST"])
+@login_required
+def approve_many() -> Any:
+    """Approve every listed memo, each on its own; say which were approved and which had
+    moved meanwhile."""
+    form = BulkApproveForm()
+    if not form.validate_on_submit():
+        flash("แบบฟอร์มหมดอายุ กรุณาเลือกบันทึกใหม่อีกครั้ง", "error")
+        return redirect(url_for("inbox.inbox", tab="waiting"))
+    try:
+        outcome = bulk.approve_many(principal(), _picks(request.form.getlist("memo"),
+                                                        request.form),
+                                    comment=form.comment.data or "",
+                                    request_info=request_info())
+    except WorkflowError as exc:  # the list as a whole: nothing was approved
+        flash(exc.message, "error")
+        return redirect(url_for("inbox.inbox", tab="waiting"))
+    if outcome.approved:
+        flash(f"ลงนามแล้ว {thai_digits(len(outcome.approved))} เรื่อง", "success")
+    for refusal in outcome.refused:
+        flash(f"“{refusal.subject}” ยังไม่ได้ลงนาม: {refusal.error.message}", "error")
+    return redirect(url_for("inbox.inbox", tab="waiting"))
 
 
 @bp.route("/<int:memo_id>/attachments", methods=["POST"])
