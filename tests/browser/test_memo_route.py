@@ -7,12 +7,12 @@ person to look at; the assertions check what a clerk or a signer would see.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Response, expect
+from playwright.sync_api import Page, Response, expect
 from sqlmodel import select
 
 from tests.factories import make_route
@@ -62,28 +62,6 @@ class Shots:
         filename = f"{len(self.taken) + 1:02d}-{name}.png"
         locator.screenshot(path=self.folder / filename)
         self.taken.append(filename)
-
-
-@pytest.fixture
-def sign_in(browser: Browser, live_server: str) -> Iterator[Callable[..., Page]]:
-    """Open a fresh browser context for a user (desktop unless ``phone``) and log them in."""
-    contexts: list[BrowserContext] = []
-
-    def login(username: str, *, phone: bool = False) -> Page:
-        context = browser.new_context(base_url=live_server, **(PHONE if phone else DESKTOP))
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto("/login")
-        page.fill("#username", username)
-        page.fill("#password", "demo")
-        page.get_by_role("button", name="เข้าสู่ระบบ", exact=True).click()
-        expect(page).to_have_url(re.compile(r"/inbox"))
-        return page
-
-    yield login
-    for context in contexts:
-        context.close()
 
 
 def _act(app: Any, memo_id: int, username: str, action: str, comment: str = "") -> None:
