@@ -9,6 +9,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from ..memos import documents
+from ..seal import sealing
 from ..web import send_pdf
 from .util import principal
 
@@ -27,7 +28,7 @@ def print_view(memo_id: int) -> str:
 @login_required
 def memo_pdf(memo_id: int) -> Response:
     """The memo as PDF."""
-    return send_pdf(documents.render_pdf(principal(), memo_id), memo_id)
+    return send_pdf(sealing.pdf_for(principal(), memo_id), memo_id)
 
 
 @bp.route("/verify/<document_hash>")

@@ -1,0 +1,194 @@
+"""The sealed final PDF: rendered once when a memo is approved, signed PAdES with the office
+seal, stored, and served byte for byte ever after.
+
+A Celery task (``workflow.tasks.seal_memo``) runs ``seal_memo`` after the final approval
+commits; the beat's ``seal_pending`` sweep picks up any approval whose task was lost or
+failed (Redis down, the TSA unreachable). With ``SEAL_TSA_URL`` the signature carries an
+RFC 3161 timestamp (PAdES B-T); without one it is B-B. A configured TSA that does not
+answer fails the attempt rather than sealing without a timestamp: the file is stored once,
+so it waits for the sweep instead of being stored weaker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives import serialization
+from flask import current_app
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields, signers, timestamps
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from .. import clock, routing, storage
+from ..errors import Unavailable
+from ..extensions import db
+from ..identity.access import require_view
+from ..identity.principal import Principal
+from ..memos import documents
+from ..memos.loaded import load_memo
+from ..models import AuditAction, Memo, OfficeSeal, Organization, SealedDocument
+from ..trail.chain import Entry, record
+from . import keys
+
+_LOGGER = logging.getLogger(__name__)
+
+SEAL_TASK = "workflow.tasks.seal_memo"
+FIELD_NAME = "OfficeSeal"
+# Approvals the sweep re-queues at most per run.
+_SWEEP_BATCH = 50
+
+
+class _AlreadySealed(Exception):
+    pass
+
+
+def folder() -> Path:
+    """Where sealed PDFs are kept: ``sealed/`` under ATTACHMENT_DIR, outside the web root."""
+    return storage.folder() / "sealed"
+
+
+def sealed_for(memo_id: int) -> SealedDocument | None:
+    """The memo's sealed final PDF, if it has been made."""
+    return db.session.exec(select(SealedDocument)
+                           .where(SealedDocument.memo_id == memo_id)).first()
+
+
+def read(document: SealedDocument) -> bytes:
+    """The stored bytes, checked against the SHA-256 recorded when they were sealed."""
+    data = (folder() / document.stored_name).read_bytes()
+    if hashlib.sha256(data).hexdigest() != document.sha256:
+        _LOGGER.error("sealed PDF of memo %s does not match its recorded SHA-256",
+                      document.memo_id)
+        raise Unavailable("ไฟล์ฉบับสมบูรณ์ของบันทึกนี้ไม่ตรงกับที่บันทึกไว้ กรุณาแจ้งผู้ดูแลระบบ",
+                          "The stored sealed PDF does not match its recorded hash.",
+                          code="sealed_file_damaged")
+    return data
+
+
+def final_pdf(principal: Principal, memo_id: int) -> bytes | None:
+    """The sealed PDF for a reader of the memo (404/403 otherwise); None until it is made."""
+    loaded = load_memo(db.session, memo_id)
+    require_view(db.session, principal, loaded.memo, loaded.steps)
+    document = sealed_for(memo_id)
+    return read(document) if document else None
+
+
+def pdf_for(principal: Principal, memo_id: int) -> bytes:
+    """What a reader downloads: the sealed final PDF once it exists (the same bytes every
+    time), else a fresh render, which an approved memo marks as not the final copy."""
+    final = final_pdf(principal, memo_id)
+    return final if final is not None else documents.render_pdf(principal, memo_id)
+
+
+def sign(pdf: bytes, seal: OfficeSeal, *, reason: str, location: str) -> tuple[bytes, str]:
+    """Sign ``pdf`` as a certifying PAdES signature of ``seal`` (no later change permitted);
+    returns the signed bytes and the baseline level reached."""
+    key = keys.decrypt_key(seal)
+    key_info = asn1_keys.PrivateKeyInfo.load(key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    cert = asn1_x509.Certificate.load(_der(seal.certificate))
+    chain = [asn1_x509.Certificate.load(_der(p)) for p in _split_pem(seal.chain)]
+    signer = signers.SimpleSigner(signing_cert=cert, signing_key=key_info,
+                                  cert_registry=SimpleCertificateStore.from_certs(chain))
+    config = current_app.config
+    tsa_url = config.get("SEAL_TSA_URL") or ""
+    timestamper = (timestamps.HTTPTimeStamper(tsa_url, timeout=int(config["SEAL_TSA_TIMEOUT"]))
+                   if tsa_url else None)
+    metadata = signers.PdfSignatureMetadata(
+        field_name=FIELD_NAME, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
+        reason=reason, location=location, name=location, certify=True,
+        docmdp_permissions=fields.MDPPerm.NO_CHANGES)
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    out = signers.sign_pdf(writer, metadata, signer=signer, timestamper=timestamper)
+    return out.getvalue(), ("B-T" if timestamper else "B-B")
+
+
+def _split_pem(text: str) -> list[str]:
+    end = "-----END CERTIFICATE-----"
+    return [part + end for part in text.split(end) if "BEGIN CERTIFICATE" in part]
+
+
+def _der(pem_text: str) -> bytes:
+    from cryptography import x509
+
+    return x509.load_pem_x509_certificate(pem_text.encode()).public_bytes(
+        serialization.Encoding.DER)
+
+
+def seal_memo(memo_id: int) -> str:
+    """Render the approved memo once, sign it with its office's seal and store it, with an
+    audit event carrying the file's SHA-256. Does nothing for a memo that is not approved
+    (rejected and withdrawn memos are never sealed) or is sealed already."""
+    memo = db.session.get(Memo, memo_id)
+    if memo is None:
+        return "missing"
+    if memo.state != routing.APPROVED:
+        return "not approved"
+    if sealed_for(memo_id) is not None:
+        return "already sealed"
+    with db.write() as session:
+        org = session.get(Organization, memo.org_id)
+        assert org is not None
+        seal = keys.ensure(session, org)
+    pdf = documents.render_final_pdf(memo_id, documents.SealBlock(
+        office=org.name, sealed_at=clock.now(), fingerprint=keys.short_fingerprint(
+            seal.fingerprint)))
+    number = memo.number or ""
+    signed, level = sign(pdf, seal, reason=f"ฉบับสมบูรณ์ บันทึกข้อความ ที่ {number}".strip(),
+                         location=org.name)
+    digest = hashlib.sha256(signed).hexdigest()
+    name = f"{secrets.token_hex(16)}.pdf"
+    path = _write(name, signed)
+    try:
+        with db.write() as session:
+            locked = session.get(Memo, memo_id, with_for_update=True)
+            if (locked is None or locked.state != routing.APPROVED
+                    or session.exec(select(SealedDocument.id)
+                                    .where(SealedDocument.memo_id == memo_id)).first()):
+                raise _AlreadySealed
+            session.add(SealedDocument(
+                org_id=locked.org_id, memo_id=memo_id, seal_id=seal.id or 0,
+                revision=locked.revision, stored_name=name, sha256=digest, size=len(signed),
+                level=level, sealed_at=clock.now()))
+            session.flush()
+            record(session, Entry(
+                AuditAction.MEMO_SEALED, org_id=locked.org_id, memo_id=memo_id,
+                actor_name="ระบบ (ตราประทับอิเล็กทรอนิกส์)", state_before=locked.state,
+                state_after=locked.state,
+                details={"sha256": digest, "size": len(signed), "level": level,
+                         "seal": seal.fingerprint, "revision": locked.revision}))
+    except (_AlreadySealed, IntegrityError):
+        path.unlink(missing_ok=True)  # another run sealed it first; theirs stands
+        return "already sealed"
+    _LOGGER.info("memo %s sealed (%s, %s)", memo_id, level, digest[:16])
+    return digest
+
+
+def _write(name: str, data: bytes) -> Path:
+    target = folder()
+    target.mkdir(parents=True, exist_ok=True)
+    partial = target / f"{name}.{secrets.token_hex(4)}.part"
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, target / name)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target / name
+
+
+def unsealed_approvals() -> list[int]:
+    """Approved memos still without a sealed PDF (oldest first, a batch): for the sweep."""
+    sealed = select(SealedDocument.memo_id)
+    return list(db.session.exec(
+        select(Memo.id).where(Memo.state == routing.APPROVED, col(Memo.id).not_in(sealed))
+        .order_by(col(Memo.updated_at)).limit(_SWEEP_BATCH)))  # type: ignore[arg-type]
