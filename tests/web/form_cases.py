@@ -214,6 +214,7 @@ CASES: dict[str, FormCase] = {
         "office_opens": ("08:30",), "office_closes": ("16:30",), "escalate_after": ("", "3"),
         "attachments_per_memo": ("", "10"), "storage_quota_mb": ("", "500"),
         "numbering_point": ("approval", "submission")}),
+    "/verify": FormCase(actor=None, page=None),
     "/admin/office/garuda": FormCase(actor=ADMIN, page=None),
     "/admin/office/garuda/delete": FormCase(actor=ADMIN, page=None),
     "/admin/office-days": FormCase(actor=ADMIN, valid={

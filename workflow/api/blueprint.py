@@ -9,7 +9,7 @@ from ..identity.principal import API, load_principal
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-PUBLIC_ENDPOINTS = {"api.issue_token", "api.openapi"}
+PUBLIC_ENDPOINTS = {"api.issue_token", "api.openapi", "api.verify_upload"}
 
 
 @bp.before_request

@@ -197,6 +197,20 @@ def document() -> dict[str, Any]:
                                   **_errors(400, 401, 403, 404, 409, 422)},
                 },
             },
+            "/verify": {
+                "post": {
+                    "summary": "Check an uploaded PDF: an office's sealed copy, unchanged?",
+                    "security": [],
+                    "requestBody": {"required": True, "content": {"multipart/form-data": {
+                        "schema": {"type": "object", "required": ["file"], "properties": {
+                            "file": {"type": "string", "format": "binary"}}}}}},
+                    "responses": {"200": {"description": (
+                        "verdict: valid, altered, appended, not_ours or unsigned; message in "
+                        "Thai, message_en in English; office, number, signers when valid"),
+                        "content": {"application/json": {"schema": {"type": "object"}}}},
+                        **_errors(413, 422, 429)},
+                },
+            },
         },
     }
 
