@@ -1,0 +1,64 @@
+"""The /verify page as a person uses it, in Chromium on a desktop and on a 360 px phone:
+upload the sealed PDF, then a changed copy; axe-core finds nothing serious; screenshots kept."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from tests.browser import axe
+from tests.browser.test_memo_route import DESKTOP, PHONE, Shots
+from tests.conftest import ApiClient
+from tests.seal.test_sealed_pdf import approve_all, download
+from tests.seal.test_verify import text_appended
+from workflow.demo.seed import seed_demo
+from workflow.seal import sealing
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def app(seal_app: Flask) -> Flask:
+    """The live server's app timestamps its seals at the test TSA."""
+    return seal_app
+
+
+def test_verify_page_on_desktop_and_phone(app, live_server, browser, artifacts: Path,
+                                          tmp_path: Path):
+    api = ApiClient(app.test_client())
+    with app.app_context():
+        memo_id = seed_demo()["memo_id"]
+    approve_all(api, memo_id)
+    def seal() -> None:
+        with app.app_context():
+            sealing.seal_memo(memo_id)
+
+    # pyHanko's sync API runs its own event loop, which it may not do in the thread where
+    # Playwright's loop runs; the worker that seals in production has none.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(seal).result()
+    sealed = tmp_path / "memo-sealed.pdf"
+    sealed.write_bytes(download(api, memo_id))
+    changed = tmp_path / "memo-changed.pdf"
+    changed.write_bytes(text_appended(sealed.read_bytes()))
+
+    shots = Shots(artifacts)
+    for device, options in (("desktop", DESKTOP), ("phone", PHONE)):
+        context = browser.new_context(base_url=live_server, **options)
+        page = context.new_page()
+        page.goto("/verify")
+        page.set_input_files("#verify-file", str(sealed))
+        page.get_by_role("button", name="ตรวจสอบ").click()
+        result = page.get_by_test_id("verify-result")
+        assert result.get_attribute("data-verdict") == "valid"
+        assert "ไม่ถูกแก้ไขหลังประทับตรา" in result.inner_text()
+        assert axe.blocking(axe.violations(page)) == [], axe.describe(axe.violations(page))
+        shots(page, f"{device}-valid")
+        page.set_input_files("#verify-file", str(changed))
+        page.get_by_role("button", name="ตรวจสอบ").click()
+        assert page.get_by_test_id("verify-result").get_attribute("data-verdict") == "appended"
+        shots(page, f"{device}-appended")
+        context.close()
