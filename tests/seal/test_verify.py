@@ -16,6 +16,7 @@ from tests.conftest import ApiClient
 from tests.seal.test_sealed_pdf import approve_all, download
 from workflow.demo.seed import seed_demo
 from workflow.seal import sealing
+from workflow.seal.sealing import off_loop
 
 
 def _sealed(app) -> tuple[bytes, bytes]:
@@ -81,8 +82,8 @@ def signed_by_other(pdf: bytes, pki) -> bytes:
     """The same (unsigned) document signed with a key no office holds."""
     signer = signers.SimpleSigner.load_pkcs12_data(pki.pkcs12("other", b"pw"), other_certs=[],
                                                    passphrase=b"pw")
-    out = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)),
-                           signers.PdfSignatureMetadata(field_name="Other"), signer=signer)
+    out = off_loop(signers.sign_pdf, IncrementalPdfFileWriter(io.BytesIO(pdf)),
+                   signers.PdfSignatureMetadata(field_name="Other"), signer=signer)
     return out.getvalue()
 
 

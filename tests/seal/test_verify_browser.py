@@ -3,7 +3,6 @@ upload the sealed PDF, then a changed copy; axe-core finds nothing serious; scre
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -32,14 +31,8 @@ def test_verify_page_on_desktop_and_phone(app, live_server, browser, artifacts: 
     with app.app_context():
         memo_id = seed_demo()["memo_id"]
     approve_all(api, memo_id)
-    def seal() -> None:
-        with app.app_context():
-            sealing.seal_memo(memo_id)
-
-    # pyHanko's sync API runs its own event loop, which it may not do in the thread where
-    # Playwright's loop runs; the worker that seals in production has none.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(seal).result()
+    with app.app_context():
+        sealing.seal_memo(memo_id)  # pyHanko's own loop runs beside Playwright's (off_loop)
     sealed = tmp_path / "memo-sealed.pdf"
     sealed.write_bytes(download(api, memo_id))
     changed = tmp_path / "memo-changed.pdf"

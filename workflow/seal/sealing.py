@@ -11,12 +11,16 @@ so it waits for the sweep instead of being stored weaker.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import logging
 import os
 import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -40,6 +44,8 @@ from ..trail.chain import Entry, record
 from . import keys
 
 _LOGGER = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 SEAL_TASK = "workflow.tasks.seal_memo"
 FIELD_NAME = "OfficeSeal"
@@ -82,6 +88,18 @@ def final_pdf(principal: Principal, memo_id: int) -> bytes | None:
     return read(document) if document else None
 
 
+def off_loop(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call one of pyHanko's synchronous functions, which run their own event loop with
+    ``asyncio.run``: directly, or in a helper thread when this thread already runs a loop
+    (an async server, or a test driving a browser), where ``asyncio.run`` refuses."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args, **kwargs)
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
+
+
 def pdf_for(principal: Principal, memo_id: int) -> bytes:
     """What a reader downloads: the sealed final PDF once it exists (the same bytes every
     time), else a fresh render, which an approved memo marks as not the final copy."""
@@ -109,7 +127,7 @@ def sign(pdf: bytes, seal: OfficeSeal, *, reason: str, location: str) -> tuple[b
         reason=reason, location=location, name=location, certify=True,
         docmdp_permissions=fields.MDPPerm.NO_CHANGES)
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    out = signers.sign_pdf(writer, metadata, signer=signer, timestamper=timestamper)
+    out = off_loop(signers.sign_pdf, writer, metadata, signer=signer, timestamper=timestamper)
     return out.getvalue(), ("B-T" if timestamper else "B-B")
 
 

@@ -31,6 +31,7 @@ from ..errors import Invalid
 from ..extensions import db
 from ..models import Decision, Memo, OfficeSeal, Organization, SealedDocument
 from . import keys
+from .sealing import off_loop
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -185,8 +186,8 @@ def verify_pdf(data: bytes) -> Verdict:
     if seal is None:
         return _verdict(NOT_OURS, digest, signed_by=subject)
     try:
-        status = validate_pdf_signature(signature, _trust(seal), _tsa_trust(),
-                                        key_usage_settings=_KEY_USAGE)
+        status = off_loop(validate_pdf_signature, signature, _trust(seal), _tsa_trust(),
+                          key_usage_settings=_KEY_USAGE)
     except Exception:  # noqa: BLE001 - a mangled signature value is a changed file
         _LOGGER.info("verify: signature of %s did not validate", digest[:16], exc_info=True)
         return _verdict(ALTERED, digest, signed_by=subject)
