@@ -215,6 +215,7 @@ CASES: dict[str, FormCase] = {
         "attachments_per_memo": ("", "10"), "storage_quota_mb": ("", "500"),
         "numbering_point": ("approval", "submission")}),
     "/verify": FormCase(actor=None, page=None),
+    "/admin/office/seal": FormCase(actor=ADMIN, page=None),
     "/admin/office/garuda": FormCase(actor=ADMIN, page=None),
     "/admin/office/garuda/delete": FormCase(actor=ADMIN, page=None),
     "/admin/office-days": FormCase(actor=ADMIN, valid={
