@@ -144,6 +144,9 @@ class User(OfficeScoped, SQLModel, table=True):
     roles: str = Field(default="clerk", max_length=100)  # space-separated Role values
     notify_arrivals: bool = True  # email when a memo arrives for me
     daily_digest: bool = False  # one morning summary instead of an email per memo
+    # An image of the handwritten signature, printed above the name in the blocks this user
+    # signed: a file under ATTACHMENT_DIR/signatures, named by its content ("" if none).
+    signature_file: str = Field(default="", max_length=80)
     created_at: datetime = _moment()
 
     def role_set(self) -> frozenset[str]:
@@ -598,6 +601,8 @@ class AuditAction(StrEnum):
     ADMIN_CHANGE = "admin_change"
     PLATFORM_CHANGE = "platform_change"  # an office created, suspended or reactivated
     MEMO_SEALED = "memo_sealed"  # the final PDF signed with the office seal and stored
+    SIGNATURE_IMAGE_SET = "signature_image_set"
+    SIGNATURE_IMAGE_REMOVED = "signature_image_removed"
 
 
 AUDIT_ACTION_LABELS = {
@@ -624,6 +629,8 @@ AUDIT_ACTION_LABELS = {
     AuditAction.NOTIFICATION_FAILED: "ส่งอีเมลไม่สำเร็จ",
     AuditAction.ADMIN_CHANGE: "ผู้ดูแลระบบแก้ไขข้อมูล",
     AuditAction.MEMO_SEALED: "ประทับตราอิเล็กทรอนิกส์ฉบับสมบูรณ์",
+    AuditAction.SIGNATURE_IMAGE_SET: "ตั้งภาพลายมือชื่อ",
+    AuditAction.SIGNATURE_IMAGE_REMOVED: "นำภาพลายมือชื่อออก",
 }
 
 

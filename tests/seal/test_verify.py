@@ -31,11 +31,11 @@ def _sealed(app) -> tuple[bytes, bytes]:
     return provisional, download(api, memo_id)
 
 
-def multipart(data: bytes, name: str) -> tuple[bytes, str]:
+def multipart(data: bytes, name: str, field: str = "file") -> tuple[bytes, str]:
     """The upload as a browser sends it, built here so that a large body stays in memory (the
     test client would spool it to a temporary file that an early 413 leaves open)."""
     boundary = "----saraban-verify-test"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; "
             f"filename=\"{name}\"\r\nContent-Type: application/pdf\r\n\r\n").encode()
     body += data + f"\r\n--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"

@@ -194,6 +194,8 @@ CASES: dict[str, FormCase] = {
         actor="clerk", valid={"old_password": ("demo",), "new_password": (NEW_PASSWORD,),
                               "confirm": (NEW_PASSWORD,)}, relogin=True),
     "/account/sign-out-everywhere": FormCase(actor="clerk", page=None, relogin=True),
+    "/account/signature": FormCase(actor="clerk", page=None),
+    "/account/signature/delete": FormCase(actor="clerk", page=None),
     "/memos/new": FormCase(actor="clerk", valid=MEMO_VALID),
     "/memos/<int:memo_id>/edit": FormCase(actor="clerk", valid={**MEMO_VALID,
                                                                 "intent": ("save",)}),

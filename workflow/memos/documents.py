@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from .. import pdf, routing
 from ..extensions import db
 from ..identity.principal import Principal
+from ..identity.signature_image import images_of
 from ..models import AUDIT_ACTION_LABELS, AuditEvent, Memo, MemoVersion, Organization
 from ..office.garuda import garuda_data_uri
 from ..trail.chain import CHAIN_ACTIONS
@@ -125,7 +126,12 @@ def render_html(doc: Document, css_url: str) -> str:
     qr = ""
     if doc.certificate:
         qr = segno.make(doc.certificate.verify_url, error="m").svg_data_uri(scale=4)
+    # Who signed a block: the drafter, and each signer of this round's decisions.
+    memo = doc.view.memo
+    signers = {memo.drafter_id} | {d.actor_id for d in doc.view.decisions
+                                   if d.round == memo.round and d.actor_id is not None}
     return render_template("print/memo.html", doc=doc, css_url=css_url, qr=qr,
+                           signature_images=images_of(signers),
                            garuda=garuda_data_uri(doc.view.org),
                            AUDIT_ACTION_LABELS=AUDIT_ACTION_LABELS)
 
