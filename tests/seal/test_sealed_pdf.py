@@ -138,3 +138,30 @@ def test_rejected_and_withdrawn_memos_are_not_sealed(make_app):
         assert sealing.seal_memo(memo_id) == "not approved"
         assert sealing.unsealed_approvals() == []
         assert db.session.exec(select(SealedDocument)).all() == []
+
+
+def test_an_unreachable_tsa_leaves_the_memo_for_the_sweep(make_app, pki, tmp_path: Path):
+    """A configured TSA that does not answer: nothing is stored (no weaker B-B copy), the
+    memo stays among those the sweep seals, and once the TSA answers the sweep seals it."""
+    from tests.support.net import free_port
+    from workflow import tasks
+
+    app = make_app(SEAL_TSA_URL=f"http://127.0.0.1:{free_port()}/tsa", SEAL_TSA_TIMEOUT=2)
+    api = ApiClient(app.test_client())
+    with app.app_context():
+        memo_id = seed_demo()["memo_id"]
+    approve_all(api, memo_id)
+    with app.app_context():
+        try:
+            sealing.seal_memo(memo_id)
+        except Exception:  # noqa: BLE001 - the TSA's failure, whatever pyHanko calls it
+            pass
+        else:
+            raise AssertionError("sealed without the configured TSA")
+        assert db.session.exec(select(SealedDocument)).all() == []
+        assert sealing.unsealed_approvals() == [memo_id]
+        assert not (sealing.folder().exists() and any(sealing.folder().iterdir()))
+        app.config["SEAL_TSA_URL"] = pki.tsa_url
+        assert tasks.seal_pending.run() == 1
+        assert db.session.exec(select(SealedDocument)).one().level == "B-T"
+        assert sealing.unsealed_approvals() == []

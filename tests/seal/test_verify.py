@@ -97,6 +97,9 @@ def test_the_sealed_copy_is_recognised_with_its_memo_office_and_signers(seal_app
                      "รับรองเวลาโดยหน่วยประทับเวลา", "ไม่ถูกแก้ไขหลังประทับตรา"]:
         assert expected in answer.text, expected
     assert "รายงานความก้าวหน้า" not in answer.text  # the subject is not repeated
+    root = client.get(re.search(r'href="(/verify/root/[0-9a-f]{64}\.pem)"', answer.text)[1])
+    assert root.status_code == 200 and b"BEGIN CERTIFICATE" in root.data
+    assert client.get(f"/verify/root/{'0' * 64}.pem").status_code == 404
     body = api_verify(client, sealed).json
     assert body["verdict"] == "valid" and body["genuine"] and body["timestamped"]
     assert body["number"] == "สป ๓๔๕๐๑/๑" and len(body["signers"]) == 4

@@ -209,6 +209,16 @@ def by_fingerprint(session: Session, digest: str) -> OfficeSeal | None:
                         .execution_options(all_offices=True)).first()
 
 
+def root_by_fingerprint(digest: str) -> str:
+    """The PEM of an office seal's root (any office's, in use or retired) by its SHA-256;
+    "" if no seal has that root. Roots are public: readers import them to trust the seal."""
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        return ""
+    seal = db.session.exec(select(OfficeSeal).where(OfficeSeal.root_fingerprint == digest)
+                           .execution_options(all_offices=True)).first()
+    return seal.root if seal else ""
+
+
 def short_fingerprint(digest: str) -> str:
     """The fingerprint as people compare it: colon-separated byte pairs."""
     return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2)).upper()

@@ -80,6 +80,7 @@ class Verdict:
     sha256: str
     signed_by: str = ""  # the certificate's subject, as the PDF carries it
     office: str = ""
+    root_fingerprint: str = ""  # the office root that vouches for a valid seal
     sealed_at: datetime | None = None
     timestamped: bool = False  # sealed_at is from a trusted timestamp authority
     number: str = ""
@@ -95,7 +96,7 @@ class Verdict:
         return {
             "verdict": self.verdict, "genuine": self.genuine, "message": self.message,
             "message_en": self.message_en, "sha256": self.sha256, "signed_by": self.signed_by,
-            "office": self.office,
+            "office": self.office, "root_fingerprint": self.root_fingerprint,
             "sealed_at": self.sealed_at.isoformat() if self.sealed_at else None,
             "timestamped": self.timestamped, "number": self.number,
             "approved_at": self.approved_at.isoformat() if self.approved_at else None,
@@ -200,7 +201,8 @@ def verify_pdf(data: bytes) -> Verdict:
     timestamped = bool(stamp and stamp.intact and stamp.valid and stamp.trusted)
     sealed_at = stamp.timestamp if stamp else status.signer_reported_dt
     return _verdict(VALID, digest, signed_by=subject, office=office, sealed_at=sealed_at,
-                    timestamped=timestamped, **_memo_facts(digest))
+                    timestamped=timestamped, root_fingerprint=seal.root_fingerprint,
+                    **_memo_facts(digest))
 
 
 def _trust(seal: OfficeSeal) -> ValidationContext:

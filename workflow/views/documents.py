@@ -8,10 +8,10 @@ from flask import Blueprint, render_template, request, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from ..errors import WorkflowError
+from ..errors import NotFound, WorkflowError
 from ..extensions import verify_limit
 from ..memos import documents
-from ..seal import sealing
+from ..seal import keys, sealing
 from ..seal import verify as seal_verify
 from ..web import send_pdf
 from .util import principal
@@ -48,6 +48,16 @@ def verify_upload() -> Any:
         return render_template("verify_upload.html", result=None,
                                error=exc.message), exc.status
     return render_template("verify_upload.html", result=result, error="")
+
+
+@bp.route("/verify/root/<fingerprint>.pem")
+def seal_root(fingerprint: str) -> Response:
+    """Public: an office seal's root certificate, for a reader's PDF program to trust."""
+    pem = keys.root_by_fingerprint(fingerprint.lower())
+    if not pem:
+        raise NotFound("ไม่พบใบรับรองรากนี้", "No office seal has this root.", code="no_root")
+    return Response(pem, mimetype="application/x-pem-file", headers={
+        "Content-Disposition": f'attachment; filename="seal-root-{fingerprint[:16]}.pem"'})
 
 
 @bp.route("/verify/<document_hash>")
