@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 
+import pytest
 from cryptography import x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlmodel import select
@@ -112,3 +113,22 @@ def test_a_ca_issued_seal_replaces_the_old_which_still_verifies_what_it_sealed(s
         # each PDF is signed by the seal in use when it was sealed
         signer = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0].signer_cert
         assert hashlib.sha256(signer.dump()).hexdigest() == fingerprint
+
+
+def test_a_new_office_gets_its_own_root_and_seal(app):
+    """Created from the shell (principal None), an office has a generated seal at once,
+    issued by its own root, its key stored only encrypted."""
+    from workflow.platform.offices import create_office
+
+    with app.app_context():
+        org = create_office(principal=None, code="nongbua", name="เทศบาลตำบลหนองบัว",
+                            admin_username="admin", admin_full_name="นายผู้ดูแล ระบบ",
+                            admin_email="admin@example.com", admin_password="ม้าลาย-ข้าม-ถนน-2569")
+        seal = keys.current(db.session, org.id)
+        assert seal is not None and seal.source == "generated"
+        assert "เทศบาลตำบลหนองบัว" in seal.subject and seal.root_fingerprint != seal.fingerprint
+        assert seal.encrypted_key.startswith("v1:") and "PRIVATE KEY" not in seal.encrypted_key
+        assert keys.decrypt_key(seal) is not None  # with this app's SEAL_KEY (SECRET_KEY)
+        app.config["SEAL_KEY"] = "another key"
+        with pytest.raises(Exception):  # noqa: B017 - AES-GCM refuses the wrong key
+            keys.decrypt_key(seal)

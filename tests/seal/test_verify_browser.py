@@ -55,3 +55,32 @@ def test_verify_page_on_desktop_and_phone(app, live_server, browser, artifacts: 
         assert page.get_by_test_id("verify-result").get_attribute("data-verdict") == "appended"
         shots(page, f"{device}-appended")
         context.close()
+
+
+def test_seal_and_signature_sections_as_people_see_them(app, live_server, browser,
+                                                        artifacts: Path, tmp_path: Path):
+    """The admin's seal section and a signer's signature-image section, desktop and phone."""
+    from tests.identity.test_signature_image import signature_png
+
+    with app.app_context():
+        seed_demo()
+    image = tmp_path / "signature.png"
+    image.write_bytes(signature_png())
+    shots = Shots(artifacts)
+    for device, options in (("desktop", DESKTOP), ("phone", PHONE)):
+        for username, path, section in (("admin", "/admin/office", "seal"),
+                                        ("chief", "/account", "signature")):
+            context = browser.new_context(base_url=live_server, **options)
+            page = context.new_page()
+            page.goto("/login")
+            page.fill("#username", username)
+            page.fill("#password", "demo")
+            page.get_by_role("button", name="เข้าสู่ระบบ", exact=True).click()
+            page.goto(path)
+            if section == "signature":
+                page.set_input_files("#signature-file", str(image))
+                page.get_by_role("button", name="บันทึกภาพลายมือชื่อ").click()
+                assert page.get_by_test_id("signature-preview").is_visible()
+            assert axe.blocking(axe.violations(page)) == [], axe.describe(axe.violations(page))
+            shots.element(page.get_by_test_id(section), f"{device}-{section}")
+            context.close()
