@@ -815,5 +815,6 @@ class SealedDocument(OfficeScoped, SQLModel, table=True):
     stored_name: str = Field(max_length=80, unique=True)
     sha256: str = Field(max_length=64, index=True)
     size: int
-    level: str = Field(max_length=10)  # PAdES baseline level: "B-T" with a TSA, else "B-B"
+    # PAdES baseline level: "B-LT" with revocation data embedded, "B-T" with a TSA, else "B-B"
+    level: str = Field(max_length=10)
     sealed_at: datetime = _moment()

@@ -132,3 +132,37 @@ def test_a_new_office_gets_its_own_root_and_seal(app):
         app.config["SEAL_KEY"] = "another key"
         with pytest.raises(Exception):  # noqa: B017 - AES-GCM refuses the wrong key
             keys.decrypt_key(seal)
+
+
+def test_a_seal_whose_ca_publishes_revocation_is_b_lt(seal_app, pki):
+    """With a CA that publishes a CRL, the revocation data goes into the file (B-LT): pyHanko
+    validates it offline, revocation checked hard, and /verify still finds it whole."""
+    from pyhanko.keys import load_certs_from_pemder_data
+    from pyhanko.sign.validation import DocumentSecurityStore, validate_pdf_signature
+
+    from workflow.models import SealedDocument
+    from workflow.seal.sealing import off_loop
+
+    app = seal_app
+    with app.app_context():
+        demo = seed_demo()
+    client = app.test_client()
+    AuthActions(client).login("admin")
+    assert _upload(client, pki.pkcs12("office-ca", b"pw"), "pw").status_code == 302
+    api = ApiClient(app.test_client())
+    approve_all(api, demo["memo_id"])
+    with app.app_context():
+        sealing.seal_memo(demo["memo_id"])
+        assert db.session.exec(select(SealedDocument)).one().level == "B-LT"
+    pdf = download(api, demo["memo_id"])
+    roots = list(load_certs_from_pemder_data(pki.root_pem_path.read_bytes()))
+    reader = PdfFileReader(io.BytesIO(pdf))
+    dss = DocumentSecurityStore.read_dss(reader)
+    assert dss.crls, "no CRL embedded"
+    # Offline, revocation checked hard: only what the file carries can satisfy it.
+    offline = dss.as_validation_context({"trust_roots": roots, "allow_fetching": False,
+                                         "revocation_mode": "hard-fail"})
+    signature = reader.embedded_signatures[0]
+    status = off_loop(validate_pdf_signature, signature, offline)
+    assert status.intact and status.valid and status.trusted, status.pretty_print_details()
+    assert api_verify(app.test_client(), pdf).json["verdict"] == "valid"

@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from werkzeug.serving import make_server
 
+from tests.support.net import free_port
+
 ARCH = "saraban-test"
 _VALID = {"valid-from": "2020-01-01T00:00:00+0000", "valid-to": "2060-01-01T00:00:00+0000"}
 _LABELS = ("root", "tsa", "other", "office-ca")
@@ -27,11 +29,17 @@ def _key_usage(*usages: str) -> dict[str, Any]:
             "smart-value": {"schema": "key-usage", "params": list(usages)}}
 
 
-def _config(key_dir: Path) -> dict[str, Any]:
+def _config(key_dir: Path, base_url: str) -> dict[str, Any]:
     ca = [{"id": "basic_constraints", "critical": True, "value": {"ca": True}},
           _key_usage("digital_signature", "key_cert_sign", "crl_sign")]
     signer = [_key_usage("digital_signature", "non_repudiation")]
+    # The CA-issued seal names the CA's CRL (served by the same Animator), as a Thai CA's
+    # certificate would: the seal can then be B-LT, its revocation data embedded.
+    published = [*signer, {"id": "crl_distribution_points",
+                           "smart-value": {"schema": "crl-dist-url",
+                                           "params": {"crl-repo-names": ["root"]}}}]
     return {
+        "external-url-prefix": base_url,
         "keysets": {ARCH: {"path-prefix": str(key_dir),
                            "keys": {label: {"path": f"{label}.pem"} for label in _LABELS}}},
         "pki-architectures": {ARCH: {
@@ -48,9 +56,13 @@ def _config(key_dir: Path) -> dict[str, Any]:
                     _key_usage("digital_signature"),
                     {"id": "extended_key_usage", "critical": True, "value": ["time_stamping"]}]},
                 "other": {"issuer": "root", "validity": _VALID, "extensions": signer},
-                "office-ca": {"issuer": "root", "validity": _VALID, "extensions": signer},
+                "office-ca": {"issuer": "root", "validity": _VALID, "extensions": published},
             },
-            "services": {"time-stamping": {"tsa": {"signing-key": "tsa", "signing-cert": "tsa"}}},
+            "services": {
+                "time-stamping": {"tsa": {"signing-key": "tsa", "signing-cert": "tsa"}},
+                "crl-repo": {"root": {"for-issuer": "root", "signing-key": "root",
+                                      "simulated-update-schedule": "P30D"}},
+            },
         }},
     }
 
@@ -85,11 +97,13 @@ def start_pki(folder: Path) -> LocalPki:
         (folder / f"{label}.pem").write_bytes(key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption()))
-    config = CertomancerConfig(_config(folder), key_search_dir=str(folder))
+    port = free_port()
+    config = CertomancerConfig(_config(folder, f"http://127.0.0.1:{port}"),
+                               key_search_dir=str(folder))
     arch = config.get_pki_arch(ARCH)  # type: ignore[arg-type]
     root_pem = folder / "root.crt.pem"
     root_pem.write_bytes(_pem(arch.get_cert("root").dump()))
-    server = make_server("127.0.0.1", 0, Animator(AnimatorArchStore(config.pki_archs),
+    server = make_server("127.0.0.1", port, Animator(AnimatorArchStore(config.pki_archs),
                                                   with_web_ui=False), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

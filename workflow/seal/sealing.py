@@ -12,6 +12,7 @@ so it waits for the sweep instead of being stored weaker.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import io
 import logging
@@ -28,6 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from flask import current_app
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers, timestamps
+from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -122,13 +124,35 @@ def sign(pdf: bytes, seal: OfficeSeal, *, reason: str, location: str) -> tuple[b
     tsa_url = config.get("SEAL_TSA_URL") or ""
     timestamper = (timestamps.HTTPTimeStamper(tsa_url, timeout=int(config["SEAL_TSA_TIMEOUT"]))
                    if tsa_url else None)
-    metadata = signers.PdfSignatureMetadata(
+    base = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
         reason=reason, location=location, name=location, certify=True,
         docmdp_permissions=fields.MDPPerm.NO_CHANGES)
+    if timestamper is not None and _revocable(cert, chain):
+        # B-LT: the certificates and the CRLs/OCSP answers that prove the chain good today go
+        # into the file's DSS, so it verifies without the CA's servers years from now. Any
+        # failure to fetch them seals B-T instead: a timestamp still proves the signing time.
+        roots = [c for c in chain if c.self_signed != "no"] or chain[-1:] or [cert]
+        context = ValidationContext(trust_roots=roots, allow_fetching=True,
+                                    revocation_mode="hard-fail")
+        try:
+            out = off_loop(signers.sign_pdf, IncrementalPdfFileWriter(io.BytesIO(pdf)),
+                           dataclasses.replace(base, embed_validation_info=True,
+                                               validation_context=context),
+                           signer=signer, timestamper=timestamper)
+            return out.getvalue(), "B-LT"
+        except Exception:  # noqa: BLE001 - revocation data unreachable: fall back to B-T
+            _LOGGER.warning("revocation data could not be embedded; sealing B-T",
+                            exc_info=True)
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    out = off_loop(signers.sign_pdf, writer, metadata, signer=signer, timestamper=timestamper)
+    out = off_loop(signers.sign_pdf, writer, base, signer=signer, timestamper=timestamper)
     return out.getvalue(), ("B-T" if timestamper else "B-B")
+
+
+def _revocable(cert: asn1_x509.Certificate, chain: list[asn1_x509.Certificate]) -> bool:
+    """Whether the seal's certificate names where its revocation status is published (a CA's
+    does; the office's own generated one has nothing to publish)."""
+    return bool(cert.crl_distribution_points or cert.ocsp_urls)
 
 
 def _split_pem(text: str) -> list[str]:

@@ -20,6 +20,7 @@ from typing import Any
 from flask import current_app
 from pyhanko.keys import load_certs_from_pemder, load_certs_from_pemder_data
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko_certvalidator import ValidationContext
@@ -195,7 +196,7 @@ def verify_pdf(data: bytes) -> Verdict:
     office = _office_name(seal)
     if not (status.intact and status.valid):
         return _verdict(ALTERED, digest, signed_by=subject, office=office)
-    if status.coverage is None or status.coverage.name != "ENTIRE_FILE":
+    if not _covers_all(status):
         return _verdict(APPENDED, digest, signed_by=subject, office=office)
     stamp = status.timestamp_validity
     timestamped = bool(stamp and stamp.intact and stamp.valid and stamp.trusted)
@@ -203,6 +204,17 @@ def verify_pdf(data: bytes) -> Verdict:
     return _verdict(VALID, digest, signed_by=subject, office=office, sealed_at=sealed_at,
                     timestamped=timestamped, root_fingerprint=seal.root_fingerprint,
                     **_memo_facts(digest))
+
+
+def _covers_all(status: Any) -> bool:
+    """The signature covers the whole file, or all that follows it is validation data (the
+    DSS a B-LT seal appends: certificates, CRLs, OCSP answers; no content)."""
+    coverage = status.coverage.name if status.coverage is not None else ""
+    if coverage == "ENTIRE_FILE":
+        return True
+    level = status.modification_level
+    return (coverage == "ENTIRE_REVISION" and level is not None
+            and level <= ModificationLevel.LTA_UPDATES and status.docmdp_ok is not False)
 
 
 def _trust(seal: OfficeSeal) -> ValidationContext:
