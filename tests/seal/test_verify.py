@@ -160,3 +160,11 @@ def test_verification_is_rate_limited(make_app):
     codes = [api_verify(client, b"not a pdf").status_code for _ in range(3)]
     assert codes == [422, 422, 429]
     assert "บ่อยเกินไป" in page(client, b"not a pdf").text
+
+
+def test_a_timestamp_from_an_authority_not_configured_as_trusted_is_said_so(make_app, pki):
+    app = make_app(SEAL_TSA_URL=pki.tsa_url)  # no SEAL_TSA_ROOTS
+    _, sealed = _sealed(app)
+    body = api_verify(app.test_client(), sealed).json
+    assert body["verdict"] == "valid" and not body["timestamped"] and body["untrusted_timestamp"]
+    assert "ไม่ได้ตั้งค่าให้เชื่อถือผู้ออก" in page(app.test_client(), sealed).text

@@ -84,6 +84,9 @@ class Verdict:
     root_fingerprint: str = ""  # the office root that vouches for a valid seal
     sealed_at: datetime | None = None
     timestamped: bool = False  # sealed_at is from a trusted timestamp authority
+    # sealed_at is from a timestamp token whose authority this server is not set to trust
+    # (SEAL_TSA_ROOTS): still the token's time, not the signer's clock.
+    untrusted_timestamp: bool = False
     number: str = ""
     approved_at: datetime | None = None
     signers: list[SignerLine] = field(default_factory=list)
@@ -99,7 +102,8 @@ class Verdict:
             "message_en": self.message_en, "sha256": self.sha256, "signed_by": self.signed_by,
             "office": self.office, "root_fingerprint": self.root_fingerprint,
             "sealed_at": self.sealed_at.isoformat() if self.sealed_at else None,
-            "timestamped": self.timestamped, "number": self.number,
+            "timestamped": self.timestamped,
+            "untrusted_timestamp": self.untrusted_timestamp, "number": self.number,
             "approved_at": self.approved_at.isoformat() if self.approved_at else None,
             "signers": [{"name": s.name, "position": s.position, "when": s.when.isoformat()}
                         for s in self.signers],
@@ -202,7 +206,9 @@ def verify_pdf(data: bytes) -> Verdict:
     timestamped = bool(stamp and stamp.intact and stamp.valid and stamp.trusted)
     sealed_at = stamp.timestamp if stamp else status.signer_reported_dt
     return _verdict(VALID, digest, signed_by=subject, office=office, sealed_at=sealed_at,
-                    timestamped=timestamped, root_fingerprint=seal.root_fingerprint,
+                    timestamped=timestamped,
+                    untrusted_timestamp=bool(stamp and stamp.intact and not timestamped),
+                    root_fingerprint=seal.root_fingerprint,
                     **_memo_facts(digest))
 
 
