@@ -12,6 +12,7 @@ import subprocess
 import unicodedata
 from pathlib import Path
 
+import pikepdf
 from pyhanko.keys import load_certs_from_pemder_data
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
@@ -102,6 +103,13 @@ def test_final_approval_seals_once_b_t_valid_and_downloads_are_those_bytes(
     for expected in ["สำนักงาน", "ประจำปี", "ประทับตราอิเล็กทรอนิกส์", "หนังสือรับรองการลงนาม"]:
         assert nfkd(expected) in text, expected
     assert nfkd("ไม่ใช่ฉบับสมบูรณ์") not in text
+    # The signature's field lies over the seal block on the certificate's (last) page.
+    with pikepdf.open(path) as document:
+        widgets = [(n, [float(v) for v in a.Rect]) for n, page in enumerate(document.pages)
+                   for a in page.get("/Annots", []) if a.get("/FT") == "/Sig"]
+        assert [n for n, _ in widgets] == [len(document.pages) - 1]
+        x1, y1, x2, y2 = widgets[0][1]
+        assert x2 - x1 > 400 and 60 < y2 - y1 < 90
     listing = run(["pdfsig", str(path)])
     assert "Signature #1" in listing and "OfficeSeal" in listing
     assert "ETSI.CAdES.detached" in listing and "Total document signed" in listing

@@ -23,12 +23,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pikepdf
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from flask import current_app
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers, timestamps
+from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from sqlalchemy.exc import IntegrityError
@@ -136,17 +138,52 @@ def sign(pdf: bytes, seal: OfficeSeal, *, reason: str, location: str) -> tuple[b
         context = ValidationContext(trust_roots=roots, allow_fetching=True,
                                     revocation_mode="hard-fail")
         try:
-            out = off_loop(signers.sign_pdf, IncrementalPdfFileWriter(io.BytesIO(pdf)),
-                           dataclasses.replace(base, embed_validation_info=True,
-                                               validation_context=context),
-                           signer=signer, timestamper=timestamper)
-            return out.getvalue(), "B-LT"
+            return _sign(pdf, dataclasses.replace(base, embed_validation_info=True,
+                                                  validation_context=context),
+                         signer, timestamper), "B-LT"
         except Exception:  # noqa: BLE001 - revocation data unreachable: fall back to B-T
             _LOGGER.warning("revocation data could not be embedded; sealing B-T",
                             exc_info=True)
+    out = _sign(pdf, base, signer, timestamper)
+    return out, ("B-T" if timestamper else "B-B")
+
+
+# The seal block on the completion certificate (templates/print/memo.html, static/print.css):
+# 16 cm wide (the A4 text width) and at least 2.6 cm tall, in points.
+_BLOCK_WIDTH, _BLOCK_HEIGHT = 16 / 2.54 * 72, 2.6 / 2.54 * 72
+
+
+def _block(pdf: bytes) -> tuple[int, tuple[int, int, int, int]] | None:
+    """Where the rendered seal block is: its page and rectangle, from the named destination
+    WeasyPrint writes for its ``id`` (None if the document has none)."""
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        names = document.Root.get("/Names")
+        dests = names.get("/Dests") if names is not None else None
+        pairs = dests.get("/Names") if dests is not None else None
+        if pairs is None:
+            return None
+        for i in range(0, len(pairs) - 1, 2):
+            if str(pairs[i]) == "seal-block":
+                target = pairs[i + 1]
+                page = next(n for n, p in enumerate(document.pages) if p.obj.objgen
+                            == target[0].objgen)
+                x, top = float(target[2]), float(target[3])
+                return page, (round(x), round(top - _BLOCK_HEIGHT), round(x + _BLOCK_WIDTH),
+                              round(top))
+    return None
+
+
+def _sign(pdf: bytes, metadata: signers.PdfSignatureMetadata, signer: signers.Signer,
+          timestamper: timestamps.TimeStamper | None) -> bytes:
+    """Sign, with the signature's field laid over the seal block, so a PDF reader's click on
+    the block opens the signature. The field draws nothing itself: the block is the page's."""
+    block = _block(pdf)
+    spec = fields.SigFieldSpec(FIELD_NAME, on_page=block[0], box=block[1]) if block else None
+    pdf_signer = signers.PdfSigner(metadata, signer, timestamper=timestamper,
+                                   stamp_style=TextStampStyle(stamp_text="", border_width=0),
+                                   new_field_spec=spec)
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    out = off_loop(signers.sign_pdf, writer, base, signer=signer, timestamper=timestamper)
-    return out.getvalue(), ("B-T" if timestamper else "B-B")
+    return off_loop(pdf_signer.sign_pdf, writer).getvalue()
 
 
 def _revocable(cert: asn1_x509.Certificate, chain: list[asn1_x509.Certificate]) -> bool:
