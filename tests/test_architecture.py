@@ -22,7 +22,7 @@ LAYERS = ["trail", "office", "outbox", "identity", "memos", "audit", "seal", "ad
 # the database, errors, Thai text, office-time arithmetic, rendering helpers.
 FOUNDATION = {"clock", "errors", "thai", "dbtypes", "db", "extensions", "models", "routing",
               "officetime", "richtext", "textdiff", "pdf", "mail", "phrases", "validation",
-              "jobs", "storage"}
+              "jobs", "storage", "images"}
 
 
 def _module_name(path: Path) -> str:

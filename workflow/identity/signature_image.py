@@ -12,21 +12,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import logging
-import os
-import secrets
-import warnings
 from pathlib import Path
 from typing import IO, Any
 
-from PIL import Image
 from sqlmodel import col, select
 
 from ..errors import Invalid, NotFound
 from ..extensions import db
+from ..images import IMAGE_TYPES, ImageProblem, decoded_type
 from ..models import AuditAction, User
-from ..storage import folder
+from ..storage import folder, write_whole
 from ..trail.chain import Entry, RequestInfo, record
 from .principal import Principal
 
@@ -35,11 +31,7 @@ _LOGGER = logging.getLogger(__name__)
 SIGNATURE_MAX_BYTES = 512 * 1024
 SIGNATURE_MAX_PIXELS = 4_000_000  # 2000 x 2000; a signature 1.5 cm tall needs far less
 
-# extension -> (Pillow's format name, magic number, MIME type)
-_TYPES = {
-    "png": ("PNG", b"\x89PNG\r\n\x1a\n", "image/png"),
-    "jpg": ("JPEG", b"\xff\xd8\xff", "image/jpeg"),
-}
+_TYPES = IMAGE_TYPES
 
 
 def signature_folder() -> Path:
@@ -53,33 +45,20 @@ def _refuse(thai: str, english: str, code: str) -> Invalid:
 
 def image_type(data: bytes) -> str:
     """The image's extension judged from its bytes, after Pillow has decoded all of it."""
-    wrong = _refuse("ภาพลายมือชื่อต้องเป็นไฟล์ PNG หรือ JPEG เท่านั้น (ตรวจจากเนื้อไฟล์ ไม่ใช่ชื่อไฟล์)",
-                    "The signature must be a PNG or JPEG image (judged from its content).",
-                    "bad_signature_type")
-    extension = next((ext for ext, (_, magic, _) in _TYPES.items() if data.startswith(magic)),
-                     None)
-    if extension is None:
-        raise wrong
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                if image.format != _TYPES[extension][0]:
-                    raise wrong
-                if image.width * image.height > SIGNATURE_MAX_PIXELS:
-                    raise _refuse("ภาพลายมือชื่อมีขนาดพิกเซลใหญ่เกินไป (ไม่เกิน ๒,๐๐๐ × ๒,๐๐๐)",
-                                  "The signature image has too many pixels.",
-                                  "signature_too_large")
-                # verify() reads every chunk to its end: WeasyPrint makes Pillow pad a
-                # truncated file on load(), so load() alone would accept one.
-                image.verify()
-            with Image.open(io.BytesIO(data)) as image:
-                image.load()
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning,
-            Image.DecompressionBombError):
-        raise _refuse("อ่านไฟล์ภาพลายมือชื่อไม่ได้ ไฟล์อาจเสียหาย",
-                      "The signature image cannot be decoded.", "bad_signature_image") from None
-    return extension
+        return decoded_type(data, SIGNATURE_MAX_PIXELS)
+    except ImageProblem as problem:
+        if problem.kind == "pixels":
+            raise _refuse("ภาพลายมือชื่อมีขนาดพิกเซลใหญ่เกินไป (ไม่เกิน ๒,๐๐๐ × ๒,๐๐๐)",
+                          "The signature image has too many pixels.",
+                          "signature_too_large") from None
+        if problem.kind == "broken":
+            raise _refuse("อ่านไฟล์ภาพลายมือชื่อไม่ได้ ไฟล์อาจเสียหาย",
+                          "The signature image cannot be decoded.",
+                          "bad_signature_image") from None
+        raise _refuse("ภาพลายมือชื่อต้องเป็นไฟล์ PNG หรือ JPEG เท่านั้น (ตรวจจากเนื้อไฟล์ ไม่ใช่ชื่อไฟล์)",
+                      "The signature must be a PNG or JPEG image (judged from its content).",
+                      "bad_signature_type") from None
 
 
 def set_image(principal: Principal, file_storage: Any,
@@ -95,15 +74,8 @@ def set_image(principal: Principal, file_storage: Any,
     extension = image_type(data)
     digest = hashlib.sha256(data).hexdigest()
     name = f"sig-{digest[:32]}.{extension}"
-    target = signature_folder()
-    target.mkdir(parents=True, exist_ok=True)
-    if not (target / name).is_file():
-        partial = target / f"{name}.{secrets.token_hex(4)}.part"
-        try:
-            partial.write_bytes(data)
-            os.replace(partial, target / name)
-        finally:
-            partial.unlink(missing_ok=True)
+    if not (signature_folder() / name).is_file():
+        write_whole(signature_folder(), name, data)
     _change(principal, name, AuditAction.SIGNATURE_IMAGE_SET, request_info,
             sha256=digest, size=len(data))
     return name

@@ -16,7 +16,6 @@ import dataclasses
 import hashlib
 import io
 import logging
-import os
 import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -227,7 +226,7 @@ def seal_memo(memo_id: int) -> str:
                          location=org.name)
     digest = hashlib.sha256(signed).hexdigest()
     name = f"{secrets.token_hex(16)}.pdf"
-    path = _write(name, signed)
+    path = storage.write_whole(folder(), name, signed)
     try:
         with db.write() as session:
             locked = session.get(Memo, memo_id, with_for_update=True)
@@ -251,18 +250,6 @@ def seal_memo(memo_id: int) -> str:
         return "already sealed"
     _LOGGER.info("memo %s sealed (%s, %s)", memo_id, level, digest[:16])
     return digest
-
-
-def _write(name: str, data: bytes) -> Path:
-    target = folder()
-    target.mkdir(parents=True, exist_ok=True)
-    partial = target / f"{name}.{secrets.token_hex(4)}.part"
-    try:
-        partial.write_bytes(data)
-        os.replace(partial, target / name)
-    finally:
-        partial.unlink(missing_ok=True)
-    return target / name
 
 
 def unsealed_approvals() -> list[int]:
