@@ -33,11 +33,14 @@ from typing import Any
 
 import redis
 from flask import Flask, jsonify, request
-from sqlalchemy import Connection, create_engine, text
+from sqlalchemy import Connection, text
 
-_URL = os.environ["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
-# The project's engine is made with pool_pre_ping=True too; same pool, same round trips.
-engine = create_engine(_URL, pool_pre_ping=True)
+from workflow.db import make_engine
+
+# The project's own engine (workflow.db.make_engine): the same pool and the same policy of
+# pinging a connection only after it sat idle, so neither side pays round trips the other
+# does not.
+engine = make_engine(os.environ["DATABASE_URL"])
 broker = redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=5)
 SIGNERS = [int(part) for part in os.environ["BARE_SIGNER_IDS"].split(",")]
 OUTBOX_KEY = "bare:outbox"

@@ -8,6 +8,7 @@ failing half-way; on PostgreSQL services lock rows with ``FOR UPDATE``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache, lru_cache
@@ -16,6 +17,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 from sqlmodel import Session
 
@@ -34,11 +36,42 @@ def normalise_url(url: str) -> str:
     return url
 
 
+# A pooled connection unused for this long is checked before use (see _ping_when_idle).
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only if it sat idle, not on every checkout.
+
+    ``pool_pre_ping`` pings on every checkout, and a request checks out up to three times
+    (sign-in read, the write, the reply's read): three extra round trips on each approval.
+    A connection that was in use a moment ago is alive; one that sat idle may have been cut
+    by a database restart or a firewall, and is pinged. A failed ping raises
+    DisconnectionError, on which the pool throws it away and connects afresh (SQLAlchemy's
+    documented pessimistic-disconnect pattern)."""
+
+    @event.listens_for(engine, "checkin")
+    def _note_return(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get("returned_at")
+        if returned is None or time.monotonic() - returned < PING_AFTER_IDLE_SECONDS:
+            return  # new, or busy a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # noqa: BLE001 - any failure means: not usable
+            raise DisconnectionError(f"pooled connection failed its ping: {exc}") from exc
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url`` with the SQLite pragmas and transaction mode this app relies on."""
     url = normalise_url(url)
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_engine(url, **kwargs)
+        _ping_when_idle(engine)
+        return engine
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -8,18 +8,19 @@ so that reminders and the inbox can index "which step is waiting where".
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 from uuid import uuid4
 
-from pydantic import AfterValidator
+from pydantic_core import core_schema
 from sqlalchemy import ColumnElement, Index, Text, UniqueConstraint, and_, text
 from sqlmodel import Field, SQLModel, col
 
-from . import clock
+from . import clock, routing
 from .dbtypes import UTCDateTime, ValueEnum
-from .validation import text_problem
+from .validation import text_pattern, typed_text_problem
 
 SUBJECT_MAX = 300
 CODE_MAX = 32  # an office's sign-in code
@@ -227,28 +228,40 @@ class Memo(OfficeScoped, MemoBase, table=True):
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-def _text(label_th: str, maximum: int, *, required: bool,
-          single_line: bool = True) -> AfterValidator:
-    """A validator that trims text and checks it is present and not too long, in Thai."""
+@dataclass(frozen=True)
+class TypedText:
+    """Text as the API takes it, in ``Annotated[str, TypedText(...)]``: checked as sent
+    (present, one line, not too long; refused in Thai), then trimmed. The same rule goes into
+    the OpenAPI document as length and pattern, so the two cannot disagree."""
 
-    def check(value: str) -> str:
-        value = value.strip()
-        problem = text_problem(value, maximum=maximum, required=required,
-                               single_line=single_line)
+    label_th: str
+    maximum: int
+    required: bool
+    single_line: bool = True
+
+    def check(self, value: str) -> str:
+        problem = typed_text_problem(value, maximum=self.maximum, required=self.required,
+                                     single_line=self.single_line)
         if problem == "control_characters":
-            raise ValueError(f"{label_th}: ต้องเป็นข้อความบรรทัดเดียว ไม่มีอักขระควบคุม")
+            raise ValueError(f"{self.label_th}: ต้องเป็นข้อความบรรทัดเดียว ไม่มีอักขระควบคุม")
         if problem == "required":
-            raise ValueError(f"{label_th}: ต้องกรอก")
+            raise ValueError(f"{self.label_th}: ต้องกรอก")
         if problem == "too_long":
-            raise ValueError(f"{label_th}: ยาวเกิน {maximum:,} ตัวอักษร")
-        return value
+            raise ValueError(f"{self.label_th}: ยาวเกิน {self.maximum:,} ตัวอักษร")
+        return value.strip()
 
-    return AfterValidator(check)
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: Any, handler: Any) -> dict[str, Any]:
+        return {"type": "string", "maxLength": self.maximum,
+                **({"minLength": 1} if self.required else {}),
+                "pattern": text_pattern(required=self.required, single_line=self.single_line)}
 
 
-SubjectText = Annotated[str, _text("เรื่อง", SUBJECT_MAX, required=True)]
-AddresseeText = Annotated[str, _text("เรียน", ADDRESSEE_MAX, required=True)]
-BodyHtml = Annotated[str, _text("เนื้อหา", BODY_MAX, required=False, single_line=False)]
+SubjectText = Annotated[str, TypedText("เรื่อง", SUBJECT_MAX, required=True)]
+AddresseeText = Annotated[str, TypedText("เรียน", ADDRESSEE_MAX, required=True)]
+BodyHtml = Annotated[str, TypedText("เนื้อหา", BODY_MAX, required=False, single_line=False)]
 
 
 # An id or version in a request: what an INTEGER column holds. A larger number is the
@@ -438,7 +451,8 @@ class PasswordReset(SQLModel, table=True):
 class ActionRequest(SQLModel):
     """An action on a memo's route, as the API receives it."""
 
-    action: str = Field(max_length=20)
+    action: str = Field(max_length=20, schema_extra={"json_schema_extra": {
+        "enum": list(routing.TRIGGERS)}})  # an unknown one is refused by the route itself
     comment: str = Field(default="", max_length=COMMENT_MAX)
     version: RecordId | None = None  # refuse if the memo has moved on since this version
 

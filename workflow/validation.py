@@ -28,6 +28,20 @@ FIELD_LABELS = {
     "action": "การดำเนินการ",
     "comment": "เกษียน",
     "route_id": "สายการเสนอ",
+    "office": "รหัสหน่วยงาน",
+    # query-string parameters of the API's lists
+    "box": "กล่องบันทึก",
+    "limit": "จำนวนต่อหน้า",
+    "before": "ตำแหน่งหน้าถัดไป",
+    "q": "คำค้น",
+    "number": "เลขที่",
+    "from": "วันที่เริ่ม",
+    "to": "วันที่สิ้นสุด",
+    "state": "สถานะ",
+    "drafter": "ผู้ร่าง",
+    "memo": "บันทึก",
+    "memo_id": "บันทึก",
+    "actor": "ผู้ดำเนินการ",
 }
 
 
@@ -46,6 +60,8 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
             text = f"{label}: ไม่ใช่รายการที่มีอยู่"
         elif error["type"] == "string_too_long":
             text = f"{label}: ยาวเกิน {error['ctx']['max_length']:,} ตัวอักษร"
+        elif error["type"] == "string_pattern_mismatch" and name in ("from", "to"):
+            text = f"{label}: รูปแบบวันที่ไม่ถูกต้อง ตัวอย่าง ๑/๔/๒๕๖๕"
         else:
             text = f"{label}: ค่าไม่ถูกต้อง"
         messages.setdefault(name, text)
@@ -67,6 +83,35 @@ def invalid_from(exc: ValidationError) -> Invalid:
 def has_control_characters(value: str) -> bool:
     """True if ``value`` holds a control character (a line break, a tab, a NUL …)."""
     return any(ord(ch) < 32 or ord(ch) == 127 for ch in value)
+
+
+# What counts as blank when a field must be filled in: spaces of every kind (Thai text is
+# often pasted with no-break or zero-width spaces), and control characters. Written as a
+# regular-expression class that means the same in Python and in JavaScript, so the OpenAPI
+# document's patterns (``text_pattern``) promise exactly what the server accepts.
+_BLANK = "\\x00-\\x20\\x7f-\\xa0\\u1680\\u2000-\\u200b\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
+_CONTROL = "\\x00-\\x1f\\x7f"
+_VISIBLE = re.compile(f"[^{_BLANK}]")
+
+
+def text_pattern(*, required: bool, single_line: bool) -> str:
+    """The rule of ``text_problem`` (less the length) as a JSON-schema pattern."""
+    if single_line:
+        line = f"[^{_CONTROL}]"
+        return f"^{line}*[^{_BLANK}]{line}*$" if required else f"^{line}*$"
+    return f"[^{_BLANK}]" if required else "^[^\\x00]*$"
+
+
+def typed_text_problem(raw: str, *, maximum: int, required: bool, single_line: bool) -> str:
+    """``text_problem`` judged on text as it was sent, before trimming, so that a control
+    character or an overlong run of spaces is refused, as the published pattern says."""
+    if required and not _VISIBLE.search(raw):
+        return "required"
+    if single_line and has_control_characters(raw):
+        return "control_characters"
+    if len(raw) > maximum:
+        return "too_long"
+    return ""
 
 
 def text_problem(value: str, *, maximum: int, required: bool, single_line: bool = True) -> str:
@@ -118,16 +163,17 @@ def parse_id(raw: object, *, field: str = "id", label: str = "รหัสที
     return int(text)
 
 
+_COUNT = re.compile("[0-9๐-๙]{1,30}")
+
+
 def parse_count(raw: str | None, *, field: str, default: int | None, low: int = 0,
                 high: int = ID_MAX) -> int | None:
     """A whole number a person typed (Thai or Arabic digits) within ``[low, high]``."""
     text = (raw or "").strip()
     if not text:
         return default
-    try:
-        value = int(thai.arabic_digits(text)) if text.isascii() or text.isdecimal() else -1
-    except ValueError:
-        value = -1
+    # Thai and ASCII digits only: int() would also read "١" or "５", which nobody here types.
+    value = int(thai.arabic_digits(text)) if _COUNT.fullmatch(text) else -1
     if not low <= value <= high:
         raise Invalid(f"{field} ต้องเป็นจำนวนเต็มตั้งแต่ {thai.thai_digits(low)} ถึง "
                       f"{thai.thai_digits(high)}", f"{field} must be an integer from {low} to "

@@ -218,12 +218,29 @@ def _template_globals() -> dict[str, Any]:
     }
 
 
+def digits_up_to(limit: int) -> str:
+    """A regular expression of the ASCII numbers from 0 to ``limit``: for 2147483647, the
+    numbers of up to 9 digits, or 1 and 9 more, or 20 and 8 more, … or 2147483647 itself."""
+    top = str(limit)
+    options = [f"[0-9]{{1,{len(top) - 1}}}"] if len(top) > 1 else []
+    for i, digit in enumerate(top):
+        if digit != "0":
+            rest = len(top) - i - 1
+            options.append(f"{top[:i]}[0-{int(digit) - 1}]" + (f"[0-9]{{{rest}}}" if rest else ""))
+    options.append(top)
+    return "(?:" + "|".join(options) + ")"
+
+
 class BoundedIntConverter(IntegerConverter):
     """``<int:…>`` limited to what an INTEGER column holds: a larger id is a 404, not a 500.
     ASCII digits only, as ``validation.parse_id`` rules for forms: werkzeug's ``\\d`` would
-    also take "๑" or "²" as a path id."""
+    also take "๑" or "²" as a path id.
 
-    regex = r"[0-9]{1,10}"
+    The bound is in the pattern, not only in ``max``: werkzeug checks the method before it
+    converts, so a PATCH to an id past the bound would otherwise be a 405 (the GET of the
+    same path "matched"), not the 404 the API documents."""
+
+    regex = digits_up_to(2**31 - 1)
 
     def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", 2**31 - 1)

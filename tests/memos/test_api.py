@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -448,3 +449,66 @@ def test_revoked_token_is_refused_on_the_next_call(client, demo):
     refused(client.delete("/api/v1/auth/token", headers=headers), 401, "invalid_token")
     other = {"Authorization": f"Bearer {second}"}
     assert client.get(f"/api/v1/memos/{demo['memo_id']}", headers=other).status_code == 200
+
+
+def test_every_api_route_is_in_the_generated_document(app, client):
+    """Each /api/v1 route declares its operation, so the document has them all: tokens,
+    memos, actions, attachments, the PDF and the audit trail, each with its error answers."""
+    from workflow.api.contract import undeclared_routes
+
+    assert undeclared_routes(app) == []
+    document = ok(client.get("/api/v1/openapi.json"))
+    operations = {(method.upper(), path): spec
+                  for path, item in document["paths"].items()
+                  for method, spec in item.items()
+                  if isinstance(spec, dict) and "responses" in spec}
+    assert set(operations) == {
+        ("POST", "/auth/token"), ("DELETE", "/auth/token"), ("GET", "/memos"),
+        ("POST", "/memos"), ("GET", "/memos/{memo_id}"), ("PATCH", "/memos/{memo_id}"),
+        ("POST", "/memos/{memo_id}/actions"), ("POST", "/memos/{memo_id}/attachments"),
+        ("GET", "/memos/{memo_id}/attachments/{attachment_id}"),
+        ("GET", "/memos/{memo_id}/pdf"), ("GET", "/audit"), ("GET", "/memos/{memo_id}/audit"),
+        ("GET", "/routes"), ("POST", "/verify")}
+    for (method, path), spec in operations.items():
+        errors = {code for code in spec["responses"] if code.startswith(("4", "5"))}
+        assert {"400", "503"} <= errors, (method, path)
+        for code in errors:
+            body = spec["responses"][code]["content"]["application/json"]["schema"]
+            assert body == {"$ref": "#/components/schemas/Error"}, (method, path, code)
+        if (path != "/auth/token" or method == "DELETE") and path != "/verify":  # public
+            assert "401" in errors, (method, path)
+    assert operations[("GET", "/memos/{memo_id}/pdf")]["responses"]["200"]["content"] == {
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+    upload = operations[("POST", "/memos/{memo_id}/attachments")]["requestBody"]["content"]
+    assert upload["multipart/form-data"]["schema"]["required"] == ["file"]
+    limit = next(p for p in operations[("GET", "/memos")]["parameters"] if p["name"] == "limit")
+    assert limit["schema"]["maximum"] == 500
+    subject = document["components"]["schemas"]["MemoCreate"]["properties"]["subject"]
+    assert subject["minLength"] == 1 and subject["maxLength"] == 300
+
+
+def test_a_limit_past_the_largest_page_is_refused_not_cut(api, demo):
+    """limit=501 is a 422 naming the field, as the document's maximum says."""
+    body = refused(api.call("GET", "/memos", "clerk", query_string={"limit": "501"}),
+                   422, "validation_failed")
+    assert "limit" in body["details"]["fields"]
+    assert ok(api.call("GET", "/memos", "clerk", query_string={"limit": "500"}))["box"] == "inbox"
+
+
+def test_the_docs_page_serves_swagger_ui_from_this_server(client):
+    """/api/v1/docs is a Thai page that loads Swagger UI and its script from this server."""
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200 and "คู่มือ API" in page.text
+    for asset in re.findall(r'(?:src|href)="(/[^"]+)"', page.text):
+        with client.get(asset) as response:
+            assert response.status_code == 200, asset
+    assert client.get("/api/v1/docs/assets/../../../etc/passwd").status_code == 404
+    assert client.get("/api/v1/docs/assets/index.html").status_code == 404
+
+
+def test_the_routes_a_memo_may_go_up(api, demo):
+    """GET /routes lists the office's routes with their positions: what route_id names."""
+    routes = ok(api.call("GET", "/routes", "clerk"))["items"]
+    assert [r["id"] for r in routes] == [demo["route_id"]]
+    assert routes[0]["is_default"] and routes[0]["steps"][0] == "หัวหน้าสำนักปลัด"
+    assert len(routes[0]["steps"]) == 4

@@ -54,6 +54,7 @@ from sqlmodel import select as model_select  # noqa: E402
 from werkzeug.datastructures import MultiDict  # noqa: E402
 
 from tests.factories import make_memo  # noqa: E402
+from tests.support.headers import hardening_problems  # noqa: E402
 from tests.support.paths import ARTIFACTS  # noqa: E402
 from tests.web.form_cases import (  # noqa: E402
     CASES,
@@ -735,6 +736,8 @@ def test_form_fuzz(form: str, specs: dict[str, FormSpec], app: Flask, client: An
         assert status < 500, f"{request!r} -> {status}: {text[:800]}"
         assert "Traceback" not in text and "Internal Server Error" not in text, (
             f"{request!r} -> {status} with a traceback: {text[:800]}")
+        problems = hardening_problems(status, response.headers, text)
+        assert not problems, f"{request!r} -> {status}: {problems}"
         if 300 <= status < 400:
             location = response.headers.get("Location", "")
             parts = urlsplit(location)

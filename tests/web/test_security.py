@@ -24,6 +24,7 @@ from tests.identity.test_sign_in import (
     seeded,
     signed_in,
 )
+from tests.support.headers import hardening_problems
 from workflow.extensions import db
 from workflow.models import Memo
 
@@ -165,15 +166,6 @@ def test_405_says_which_methods_are_allowed(client, auth, demo):
 # -- headers ------------------------------------------------------------------------------------
 
 
-def _directives(policy: str) -> dict[str, list[str]]:
-    """A Content-Security-Policy header as {directive: [sources]}."""
-    directives: dict[str, list[str]] = {}
-    for part in policy.split(";"):
-        if part.strip():
-            name, *sources = part.split()
-            directives[name.lower()] = sources
-    return directives
-
 @pytest.mark.parametrize(("path", "signed_in_as", "status"), [
     ("/login", None, 200),
     ("/inbox", "clerk", 200),
@@ -181,20 +173,43 @@ def _directives(policy: str) -> dict[str, list[str]]:
     ("/memos/999999", "clerk", 404),
     ("/logout", "clerk", 405),
     ("/api/v1/openapi.json", None, 200),
+    ("/api/v1/docs", None, 200),
+    ("/api/v1/memos/999999", "clerk", 401),  # a page's cookie is no bearer token
+    ("/audit", "clerk", 403),
     ("/api/v1/memos", None, 401),
     ("/static/app.js", None, 200),
 ])
 def test_security_headers_on_every_kind_of_response(client, auth, demo, path, signed_in_as,
                                                      status):
-    """Pages, error pages, JSON and static files carry CSP and nosniff (and refuse framing)."""
+    """Pages, error pages, JSON and static files carry CSP, nosniff, a Referrer-Policy and
+    refuse framing; all but static files are no-store; none shows a stack trace."""
     if signed_in_as:
         assert auth.login(signed_in_as).status_code == 302
     with client.get(path.format(memo_id=demo["memo_id"])) as response:
         assert response.status_code == status
-        csp = _directives(response.headers.get("Content-Security-Policy", ""))
-        assert csp["default-src"] == ["'self'"]
-        assert csp["script-src"] == ["'self'"]  # no inline script, no eval, no other origin
-        assert csp["frame-ancestors"] == ["'none'"]
-        assert csp["base-uri"] == ["'none'"]
-        assert response.headers.get("X-Content-Type-Options") == "nosniff"
-        assert response.headers.get("X-Frame-Options") == "DENY"
+        problems = hardening_problems(status, response.headers, response.get_data(as_text=True),
+                                      static=path.startswith("/static/"))
+        assert not problems, problems
+
+
+@pytest.mark.parametrize("path", ["/boom", "/api/v1/boom"])
+def test_an_unexpected_error_is_a_thai_500_with_no_stack_trace(make_app, path):
+    """A bug (here a view that raises) answers 500 with a Thai sentence, as a page or as the
+    API's error body, with every security header and nothing of the trace."""
+    app = make_app()
+
+    def boom() -> str:
+        raise RuntimeError("secret detail: /srv/app/workflow/memos.py line 42")
+
+    app.add_url_rule(path, "boom", boom)
+    with app.test_client() as client, client.get(path) as response:
+        body = response.get_data(as_text=True)
+        assert response.status_code == 500
+        assert "secret detail" not in body and "RuntimeError" not in body
+        problems = hardening_problems(200, response.headers, body)  # 500 expected here
+        assert not problems, problems
+        if path.startswith("/api/"):
+            assert response.json["error"] == "internal_error"
+            assert response.json["message"] and response.json["message_en"]
+        else:
+            assert "ระบบขัดข้อง" in body, body[:500]

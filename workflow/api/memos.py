@@ -8,7 +8,7 @@ from flask import g, jsonify, request
 from pydantic import ValidationError
 
 from .. import routing
-from ..errors import BadRequest, Invalid
+from ..errors import BadRequest
 from ..memos import actions, attachments, commands, queries
 from ..models import (
     ActionRequest,
@@ -25,10 +25,23 @@ from ..seal import sealing
 from ..validation import invalid_from
 from ..web import request_info, send_attachment, send_pdf
 from .blueprint import bp
+from .contract import Link, operation, parse_query
+from .schemas import MemoListQuery, MemoPage
 from .util import json_body
 
+# After a memo is created or read, schemathesis (and a client) can follow these.
+_MEMO_ID = {"memo_id": "$response.body#/id"}
+_ON_MEMO = {
+    "read": Link("get_memo", _MEMO_ID),
+    "edit": Link("update_memo", _MEMO_ID),
+    "act": Link("act", _MEMO_ID),
+    "attach": Link("upload_attachment", _MEMO_ID),
+    "trail": Link("memo_audit", _MEMO_ID),
+    "pdf": Link("memo_pdf", _MEMO_ID),
+}
 
-def _summary(item: queries.MemoListItem) -> dict[str, Any]:
+
+def _summary(item: queries.MemoListItem) -> MemoSummary:
     memo = item.memo
     return MemoSummary(
         **memo.model_dump(include=set(MemoSummary.model_fields) - {"state_label", "current_step",
@@ -36,7 +49,7 @@ def _summary(item: queries.MemoListItem) -> dict[str, Any]:
         state_label=routing.state_label(memo.state),
         current_step=routing.step_of(memo.state),
         drafter_name=item.drafter_name,
-    ).model_dump(mode="json")
+    )
 
 
 def _public(view: queries.MemoView) -> dict[str, Any]:
@@ -71,22 +84,21 @@ def _parse(model: Any, *, memo_id: int | None = None) -> Any:
 
 
 @bp.route("/memos", methods=["GET"])
+@operation("The memos of one box, newest first, keyset-paged; with q, number, from, to, "
+           "state, drafter or urgency, a search of every memo the caller may open",
+           MemoPage, query=MemoListQuery)
 def list_memos() -> Any:
     """The memos of one box: inbox (waiting for me), mine, decided, all."""
-    box = request.args.get("box", "inbox")
-    try:
-        limit = min(max(int(request.args.get("limit", "100")), 1), 500)
-    except ValueError:
-        raise Invalid("limit ต้องเป็นตัวเลข", "limit must be an integer.",
-                      code="invalid_limit") from None
-    page = queries.page_memos(g.principal, box, limit=limit,
-                              before=request.args.get("before") or None,
-                              search=memo_search_from_args(request.args))
-    return jsonify({"box": box, "items": [_summary(i) for i in page.items],
-                    "next_before": page.next_before})
+    query = parse_query(MemoListQuery)
+    page = queries.page_memos(g.principal, query.box, limit=query.limit,
+                              before=query.before.strip() or None,
+                              search=memo_search_from_args(query.as_args()))
+    return jsonify(MemoPage(box=query.box, items=[_summary(i) for i in page.items],
+                            next_before=page.next_before).model_dump(mode="json"))
 
 
 @bp.route("/memos", methods=["POST"])
+@operation("Create a draft memo", MemoPublic, status=201, body=MemoCreate, links=_ON_MEMO)
 def create_memo() -> Any:
     """Create a draft."""
     memo_create = _parse(MemoCreate)
@@ -97,6 +109,8 @@ def create_memo() -> Any:
 
 
 @bp.route("/memos/<int:memo_id>", methods=["GET"])
+@operation("One memo with its route, decisions, attachments and the actions the caller may "
+           "take (opening it is recorded as read)", MemoPublic)
 def get_memo(memo_id: int) -> Any:
     """One memo with its route, decisions and the actions the caller may take."""
     body = _public(queries.get_memo(g.principal, memo_id))
@@ -105,6 +119,8 @@ def get_memo(memo_id: int) -> Any:
 
 
 @bp.route("/memos/<int:memo_id>", methods=["PATCH"])
+@operation("Edit a draft or returned memo (its drafter only)", MemoPublic, body=MemoUpdate,
+           errors=(409,))
 def update_memo(memo_id: int) -> Any:
     """Edit a draft or a returned memo (drafter only)."""
     memo_update = _parse(MemoUpdate, memo_id=memo_id)
@@ -114,6 +130,8 @@ def update_memo(memo_id: int) -> Any:
 
 
 @bp.route("/memos/<int:memo_id>/actions", methods=["POST"])
+@operation("Take an action on the memo's route: submit, approve, send back, resubmit, reject "
+           "or withdraw", MemoPublic, body=ActionRequest, errors=(409,), links=_ON_MEMO)
 def act(memo_id: int) -> Any:
     """Submit, approve, send back, resubmit, reject or withdraw."""
     action = _parse(ActionRequest, memo_id=memo_id)
@@ -133,6 +151,9 @@ def act(memo_id: int) -> Any:
 
 
 @bp.route("/memos/<int:memo_id>/attachments", methods=["POST"])
+@operation("Attach a file to a draft or returned memo", AttachmentPublic, status=201,
+           upload="file", errors=(409,), links={"download": Link("download_attachment", {
+               "memo_id": "$request.path.memo_id", "attachment_id": "$response.body#/id"})})
 def upload_attachment(memo_id: int) -> Any:
     """Attach a file (multipart/form-data, field ``file``) to a draft or returned memo."""
     upload = request.files.get("file")
@@ -152,12 +173,14 @@ def upload_attachment(memo_id: int) -> Any:
 
 
 @bp.route("/memos/<int:memo_id>/attachments/<int:attachment_id>", methods=["GET"])
+@operation("Download an attachment, as uploaded", "*/*")
 def download_attachment(memo_id: int, attachment_id: int) -> Any:
     """Download an attachment."""
     return send_attachment(attachments.for_download(g.principal, memo_id, attachment_id))
 
 
 @bp.route("/memos/<int:memo_id>/pdf", methods=["GET"])
+@operation("The memo as an A4 PDF in the official form", "application/pdf", errors=(422,))
 def memo_pdf(memo_id: int) -> Any:
     """The memo as an A4 PDF in the official form."""
     return send_pdf(sealing.pdf_for(g.principal, memo_id), memo_id)

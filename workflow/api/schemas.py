@@ -1,0 +1,169 @@
+"""What the API takes and answers, beyond the memo models of ``workflow.models``.
+
+These pydantic models do three jobs at once, so that they cannot drift apart: they validate
+the request (query strings included), they shape the JSON that goes back, and the OpenAPI
+document is generated from them (``contract.py``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+
+from ..memos.queries import BOXES
+from ..memos.search import STATES, TEXT_MAX
+from ..models import CODE_MAX, MemoSummary, Urgency
+
+PAGE_MAX = 500  # the longest page any list gives; a larger limit is refused, not clamped
+
+# What Python's ``str.strip()`` removes, which the parsers do before reading a value: in the
+# patterns below, so that " 5" is as acceptable in the document as it is to the server.
+_SPACE = "[\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*"
+# A day as people type it: d/m/yyyy in the Buddhist era (Thai or Arabic digits, "." allowed
+# for "/") or an ISO date; empty for no filter.
+DAY_PATTERN = (f"^{_SPACE}([0-9๐-๙]{{1,2}}[/.][0-9๐-๙]{{1,2}}[/.][0-9๐-๙]{{4}}"
+               f"|[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}})?{_SPACE}$")
+
+# Query parameters that the domain's own parsers read (``workflow.queryargs``), each with its
+# Thai refusal and code (bad_date, bad_number, unknown_box …): the model checks their length
+# and passes the text on; the document says what the parser accepts.
+DayText = Annotated[str, StringConstraints(max_length=40),
+                   WithJsonSchema({"type": "string", "maxLength": 40,
+                                   "pattern": DAY_PATTERN})]
+# A record id as a count typed in Thai or Arabic digits (from 1 to 2**31 - 1, else 422), or
+# empty for none.
+IdText = Annotated[str, StringConstraints(max_length=20),
+                  WithJsonSchema({"type": "string", "maxLength": 20,
+                                  "pattern": f"^{_SPACE}[0-9๐-๙]*{_SPACE}$"})]
+_DAY = "d/m/yyyy (Buddhist era, Thai or Arabic digits) or yyyy-mm-dd"
+
+
+class ErrorBody(BaseModel):
+    """Every refusal: a machine-readable code, a Thai sentence for the user, and English."""
+
+    error: str = Field(description="machine-readable code, e.g. validation_failed")
+    message: str = Field(description="Thai, for the user")
+    message_en: str
+    details: dict[str, Any] | None = Field(
+        default=None, description="per-field messages (fields) or the field at fault (field)")
+
+
+class Query(BaseModel):
+    """Query-string parameters, unknown ones ignored (caches and tools add their own)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    def as_args(self) -> dict[str, str]:
+        """The parameters by their names in the URL, for ``workflow.queryargs``."""
+        return {k: str(v) for k, v in self.model_dump(by_alias=True).items() if v is not None}
+
+
+class MemoListQuery(Query):
+    box: str = Field(default="inbox", max_length=20,
+                     description="inbox: waiting for me; mine; decided; all I may open",
+                     json_schema_extra={"enum": list(BOXES)})
+    # Refused above PAGE_MAX rather than quietly cut, so a client learns the rule.
+    limit: int = Field(default=100, ge=1, le=PAGE_MAX, description="page size")
+    before: str = Field(default="", max_length=64,
+                        description="keyset cursor: next_before of the previous page")
+    q: str = Field(default="", max_length=TEXT_MAX,
+                   description="words of the subject; searches every memo you may open")
+    number: str = Field(default="", max_length=TEXT_MAX,
+                        description="document number (ที่), Thai or Arabic digits")
+    date_from: DayText = Field(default="", alias="from", description=f"memo date from: {_DAY}")
+    date_to: DayText = Field(default="", alias="to", description="memo date to, inclusive")
+    state: str = Field(default="", max_length=20, json_schema_extra={"enum": ["", *STATES]})
+    drafter: str = Field(default="", max_length=TEXT_MAX,
+                         description="part of the drafter's name, or their username")
+    urgency: str = Field(default="", max_length=20,
+                         json_schema_extra={"enum": ["", *(u.value for u in Urgency)]})
+
+
+class AuditQuery(Query):
+    memo: str = Field(default="", max_length=200,
+                      description="ที่ (document number) or words of the subject")
+    memo_id: IdText = Field(default="", description="one memo")
+    actor: str = Field(default="", max_length=200, description="username or part of the name")
+    action: str = Field(default="", max_length=40, description="event type, e.g. memo_approved")
+    state: str = Field(default="", max_length=30, description="state after the event")
+    date_from: DayText = Field(default="", alias="from", description=f"first day: {_DAY}")
+    date_to: DayText = Field(default="", alias="to", description="last day, inclusive")
+    before: IdText = Field(default="",
+                           description="keyset cursor: next_before of the previous page")
+    limit: int = Field(default=50, ge=1, le=PAGE_MAX, description="page size")
+
+
+class MemoPage(BaseModel):
+    box: str
+    items: list[MemoSummary]
+    next_before: str | None = Field(description="the cursor of the next page; null on the last")
+
+
+class AuditEventPublic(BaseModel):
+    seq: int
+    time_utc: datetime
+    time_local: datetime
+    action: str
+    actor_id: int | None
+    actor_name: str
+    position: str
+    memo_id: int | None
+    state_before: str
+    state_after: str
+    text: str
+    ip: str
+    user_agent: str
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class AuditPage(BaseModel):
+    filter: dict[str, str]
+    items: list[AuditEventPublic]
+    next_before: int | None
+
+
+class MemoTrail(BaseModel):
+    memo_id: int
+    verified: bool
+    broken_at: int | None = Field(description="the first event that does not verify")
+    reason: str
+    reason_en: str
+    events: list[AuditEventPublic]
+
+
+class RoutePublic(BaseModel):
+    id: int
+    name: str
+    memo_type: str = Field(description="the kind of memo the route is for; may be empty")
+    is_default: bool
+    steps: list[str] = Field(description="the positions a memo goes up, in order")
+
+
+class RouteList(BaseModel):
+    items: list[RoutePublic]
+
+
+class TokenRequest(BaseModel):
+    # The office's code; may be left out while the installation serves one office.
+    office: str = Field(default="", max_length=CODE_MAX)
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class TokenUser(BaseModel):
+    id: int
+    username: str
+    full_name: str
+    roles: list[str]
+
+
+class TokenIssued(BaseModel):
+    token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: datetime
+    user: TokenUser
+
