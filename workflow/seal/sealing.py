@@ -117,8 +117,10 @@ def sign(pdf: bytes, seal: OfficeSeal, *, reason: str, location: str) -> tuple[b
     key_info = asn1_keys.PrivateKeyInfo.load(key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption()))
-    cert = asn1_x509.Certificate.load(_der(seal.certificate))
-    chain = [asn1_x509.Certificate.load(_der(p)) for p in _split_pem(seal.chain)]
+    der = serialization.Encoding.DER
+    cert = asn1_x509.Certificate.load(keys.load_pem_list(seal.certificate)[0].public_bytes(der))
+    chain = [asn1_x509.Certificate.load(c.public_bytes(der))
+             for c in keys.load_pem_list(seal.chain)]
     signer = signers.SimpleSigner(signing_cert=cert, signing_key=key_info,
                                   cert_registry=SimpleCertificateStore.from_certs(chain))
     config = current_app.config
@@ -129,7 +131,7 @@ def sign(pdf: bytes, seal: OfficeSeal, *, reason: str, location: str) -> tuple[b
         field_name=FIELD_NAME, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
         reason=reason, location=location, name=location, certify=True,
         docmdp_permissions=fields.MDPPerm.NO_CHANGES)
-    if timestamper is not None and _revocable(cert, chain):
+    if timestamper is not None and _revocable(cert):
         # B-LT: the certificates and the CRLs/OCSP answers that prove the chain good today go
         # into the file's DSS, so it verifies without the CA's servers years from now. Any
         # failure to fetch them seals B-T instead: a timestamp still proves the signing time.
@@ -164,8 +166,10 @@ def _block(pdf: bytes) -> tuple[int, tuple[int, int, int, int]] | None:
         for i in range(0, len(pairs) - 1, 2):
             if str(pairs[i]) == "seal-block":
                 target = pairs[i + 1]
-                page = next(n for n, p in enumerate(document.pages) if p.obj.objgen
-                            == target[0].objgen)
+                page = next((n for n, p in enumerate(document.pages)
+                             if p.obj.objgen == target[0].objgen), None)
+                if page is None:
+                    return None
                 x, top = float(target[2]), float(target[3])
                 return page, (round(x), round(top - _BLOCK_HEIGHT), round(x + _BLOCK_WIDTH),
                               round(top))
@@ -185,22 +189,10 @@ def _sign(pdf: bytes, metadata: signers.PdfSignatureMetadata, signer: signers.Si
     return off_loop(pdf_signer.sign_pdf, writer).getvalue()
 
 
-def _revocable(cert: asn1_x509.Certificate, chain: list[asn1_x509.Certificate]) -> bool:
+def _revocable(cert: asn1_x509.Certificate) -> bool:
     """Whether the seal's certificate names where its revocation status is published (a CA's
     does; the office's own generated one has nothing to publish)."""
     return bool(cert.crl_distribution_points or cert.ocsp_urls)
-
-
-def _split_pem(text: str) -> list[str]:
-    end = "-----END CERTIFICATE-----"
-    return [part + end for part in text.split(end) if "BEGIN CERTIFICATE" in part]
-
-
-def _der(pem_text: str) -> bytes:
-    from cryptography import x509
-
-    return x509.load_pem_x509_certificate(pem_text.encode()).public_bytes(
-        serialization.Encoding.DER)
 
 
 def seal_memo(memo_id: int) -> str:
