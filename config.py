@@ -114,6 +114,20 @@ class Config:
     PDF_TIMEOUT_SECONDS = _int("PDF_TIMEOUT_SECONDS", 20)
     PDF_CONCURRENT = _int("PDF_CONCURRENT", 2)  # renders at once per web process
 
+    # The office seal (workflow/seal/): its private keys are encrypted with a key derived from
+    # SEAL_KEY (default: SECRET_KEY; set its own so rotating SECRET_KEY keeps the seals). A
+    # timestamp from SEAL_TSA_URL (RFC 3161) makes the final PDF PAdES B-T; none, B-B.
+    SEAL_KEY = os.environ.get("SEAL_KEY", "")
+    SEAL_TSA_URL = os.environ.get("SEAL_TSA_URL", "")
+    SEAL_TSA_TIMEOUT = _int("SEAL_TSA_TIMEOUT", 10)
+    # How often the beat seals approved memos whose task was lost or failed.
+    SEAL_SWEEP_SECONDS = _int("SEAL_SWEEP_SECONDS", 300)
+    # PEM file of the roots the verifier trusts for timestamps (the TSA's CA).
+    SEAL_TSA_ROOTS = os.environ.get("SEAL_TSA_ROOTS", "")
+    # Verify by upload: the largest PDF read (while streaming) and how often one address may.
+    VERIFY_MAX_MB = _int("VERIFY_MAX_MB", 20)
+    VERIFY_LIMIT = os.environ.get("VERIFY_LIMIT", "20 per minute")
+
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     API_TOKEN_HOURS = _int("API_TOKEN_HOURS", 12)
 

@@ -41,3 +41,12 @@ def _username_limits() -> str:
 # A shared limit's storage key is its scope, not the endpoint, so both routes count together.
 login_username_limit = limiter.shared_limit(
     _username_limits, scope="login-username", key_func=username_key, methods=["POST"])
+
+
+def _verify_limits() -> str:
+    return str(current_app.config["VERIFY_LIMIT"])
+
+
+# Verify by upload parses whatever anyone sends: one budget per address for the page and the
+# API together (POST /verify and POST /api/v1/verify).
+verify_limit = limiter.shared_limit(_verify_limits, scope="verify-upload", methods=["POST"])

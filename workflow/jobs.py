@@ -6,6 +6,7 @@ tasks; ``celery_worker.py`` exposes the same Celery app to the worker and beat.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from datetime import timedelta
@@ -13,7 +14,9 @@ from typing import Any
 
 from celery import Celery, Task
 from celery.schedules import crontab
-from flask import Flask
+from flask import Flask, current_app
+
+_LOGGER = logging.getLogger(__name__)
 
 
 def broker_url(redis_url: str) -> str:
@@ -49,6 +52,26 @@ class BrokerCircuit:
     def reset(self) -> None:
         with self._lock:
             self._open_until = 0.0
+
+
+def send(task_name: str, *args: Any) -> bool:
+    """Hand a task to the worker by name after commit; False if there is no broker or it is
+    down (the caller's periodic sweep then does the work). Named, not imported, so that a
+    lower package never imports ``workflow.tasks``."""
+    config = current_app.config
+    if not config.get("REDIS_URL"):
+        return False
+    circuit: BrokerCircuit = current_app.extensions["broker_circuit"]
+    if circuit.is_open():
+        return False
+    try:
+        current_app.extensions["celery"].send_task(task_name, args=list(args))
+    except Exception:  # noqa: BLE001 - any broker failure: the sweep picks it up
+        circuit.trip(float(config["BROKER_CIRCUIT_SECONDS"]))
+        _LOGGER.warning("broker unavailable; %s left for the sweep", task_name, exc_info=True)
+        return False
+    circuit.reset()
+    return True
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -101,6 +124,10 @@ def celery_init_app(app: Flask) -> Celery:
             "purge-removed-attachments": {
                 "task": "workflow.tasks.purge_removed_attachments",
                 "schedule": crontab(hour=1, minute=15),
+            },
+            "seal-pending": {
+                "task": "workflow.tasks.seal_pending",
+                "schedule": timedelta(seconds=int(config["SEAL_SWEEP_SECONDS"])),
             },
             "daily-digest": {
                 "task": "workflow.tasks.send_digests",

@@ -145,6 +145,9 @@ class User(OfficeScoped, SQLModel, table=True):
     roles: str = Field(default="clerk", max_length=100)  # space-separated Role values
     notify_arrivals: bool = True  # email when a memo arrives for me
     daily_digest: bool = False  # one morning summary instead of an email per memo
+    # An image of the handwritten signature, printed above the name in the blocks this user
+    # signed: a file under ATTACHMENT_DIR/signatures, named by its content ("" if none).
+    signature_file: str = Field(default="", max_length=80)
     created_at: datetime = _moment()
 
     def role_set(self) -> frozenset[str]:
@@ -611,6 +614,9 @@ class AuditAction(StrEnum):
     NOTIFICATION_FAILED = "notification_failed"
     ADMIN_CHANGE = "admin_change"
     PLATFORM_CHANGE = "platform_change"  # an office created, suspended or reactivated
+    MEMO_SEALED = "memo_sealed"  # the final PDF signed with the office seal and stored
+    SIGNATURE_IMAGE_SET = "signature_image_set"
+    SIGNATURE_IMAGE_REMOVED = "signature_image_removed"
 
 
 AUDIT_ACTION_LABELS = {
@@ -636,6 +642,9 @@ AUDIT_ACTION_LABELS = {
     AuditAction.NOTIFICATION_SENT: "ส่งอีเมลแล้ว",
     AuditAction.NOTIFICATION_FAILED: "ส่งอีเมลไม่สำเร็จ",
     AuditAction.ADMIN_CHANGE: "ผู้ดูแลระบบแก้ไขข้อมูล",
+    AuditAction.MEMO_SEALED: "ประทับตราอิเล็กทรอนิกส์ฉบับสมบูรณ์",
+    AuditAction.SIGNATURE_IMAGE_SET: "ตั้งภาพลายมือชื่อ",
+    AuditAction.SIGNATURE_IMAGE_REMOVED: "นำภาพลายมือชื่อออก",
 }
 
 
@@ -777,3 +786,49 @@ class Attachment(OfficeScoped, SQLModel, table=True):
     # When the file of a removed attachment was deleted from disk, after the retention
     # period, once no submitted version of the memo names it.
     purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OfficeSeal(OfficeScoped, SQLModel, table=True):
+    """One signing certificate of an office (its electronic seal) with its private key.
+
+    The key is kept only encrypted (AES-GCM under ``SEAL_KEY`` from the configuration), so a
+    dump of the database alone cannot sign. A replaced seal is retired, never deleted: its
+    certificate and root stay here, so every PDF it sealed still verifies.
+    """
+
+    __table_args__ = (Index("ix_officeseal_org", "org_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    source: str = Field(max_length=20)  # "generated" or "pkcs12"
+    subject: str = Field(max_length=500)
+    issuer: str = Field(max_length=500)
+    not_before: datetime = Field(sa_type=UTCDateTime)
+    not_after: datetime = Field(sa_type=UTCDateTime)
+    # SHA-256 of the seal certificate's DER: how a signed PDF is matched to its office.
+    fingerprint: str = Field(max_length=64, unique=True)
+    certificate: str = Field(sa_type=Text)  # PEM
+    chain: str = Field(default="", sa_type=Text)  # PEM of the issuers, root last
+    root: str = Field(sa_type=Text)  # PEM of the trust anchor readers may download
+    root_fingerprint: str = Field(max_length=64)
+    encrypted_key: str = Field(sa_type=Text)  # "v1:" + base64(nonce || AES-GCM(PKCS#8 DER))
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = _moment()
+    retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SealedDocument(OfficeScoped, SQLModel, table=True):
+    """The approved memo's final PDF, rendered and sealed once; every download serves exactly
+    these bytes (a file under ATTACHMENT_DIR, named at random)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    memo_id: int = Field(foreign_key="memo.id", unique=True)
+    seal_id: int = Field(foreign_key="officeseal.id")
+    revision: int  # the approved version
+    stored_name: str = Field(max_length=80, unique=True)
+    sha256: str = Field(max_length=64, index=True)
+    size: int
+    # PAdES baseline level: "B-LT" with revocation data embedded, "B-T" with a TSA, else "B-B"
+    level: str = Field(max_length=10)
+    sealed_at: datetime = _moment()

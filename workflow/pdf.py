@@ -169,11 +169,34 @@ def render(html: str, base_url: str, limits: Limits | None = None) -> bytes:
         gate.release()
 
 
+def _start(child: multiprocessing.process.BaseProcess) -> None:
+    """Start the sandbox, also from a Celery prefork worker (the seal renders there). Its pool
+    processes are daemonic, and multiprocessing refuses a daemonic process children, so that
+    none outlives it; the sandbox never does (``_render_in_child`` kills and joins it before
+    returning), so the flag is lifted for the start alone."""
+    process = multiprocessing.current_process()
+    config = process._config  # type: ignore[attr-defined]
+    daemonic = config.get("daemon")
+    if daemonic:
+        config["daemon"] = False
+    # Celery's billiard gives its children an authkey type that refuses to be pickled for
+    # the forkserver; the same bytes as multiprocessing's own type are accepted.
+    own_type = multiprocessing.process.AuthenticationString  # type: ignore[attr-defined]
+    for holder in (config, child._config):  # type: ignore[attr-defined]
+        if type(holder.get("authkey")) is not own_type:
+            holder["authkey"] = own_type(bytes(holder["authkey"]))
+    try:
+        child.start()
+    finally:
+        if daemonic:
+            config["daemon"] = daemonic
+
+
 def _render_in_child(html: str, base_url: str, limits: Limits) -> bytes:
     receiver, sender = _context.Pipe(duplex=False)
     child = _context.Process(target=_child, args=(sender, html, base_url, limits), daemon=True)
     started = time.monotonic()
-    child.start()
+    _start(child)
     sender.close()  # so a child that dies leaves the pipe at EOF
     try:
         if not receiver.poll(limits.seconds):

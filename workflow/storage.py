@@ -4,6 +4,7 @@ instance/attachments). Attachments and the office's Garuda are kept there by ran
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 from flask import current_app
@@ -20,3 +21,16 @@ def folder() -> Path:
     """The folder for stored uploads: ATTACHMENT_DIR, or instance/attachments."""
     configured = current_app.config.get("ATTACHMENT_DIR")
     return Path(configured or os.path.join(current_app.instance_path, "attachments"))
+
+
+def write_whole(target: Path, name: str, data: bytes) -> Path:
+    """Write ``data`` as ``target/name`` all at once: to a partial file first, then renamed,
+    so that no reader ever sees half a file."""
+    target.mkdir(parents=True, exist_ok=True)
+    partial = target / f"{name}.{secrets.token_hex(4)}.part"
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, target / name)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target / name

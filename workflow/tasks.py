@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
 from . import storage
 from .extensions import db
 from .memos import attachments, reminders
 from .outbox import delivery, queue
+from .seal import sealing
 from .trail import anchors
 
 
@@ -51,3 +54,23 @@ def send_digests() -> int:
     queued = reminders.queue_digests()
     queue.dispatch(queued)
     return len(queued)
+
+
+@shared_task(name="workflow.tasks.seal_memo")
+def seal_memo(memo_id: int) -> str:
+    """Render, seal and store an approved memo's final PDF (once; a no-op after that)."""
+    return sealing.seal_memo(memo_id)
+
+
+@shared_task(name="workflow.tasks.seal_pending")
+def seal_pending() -> int:
+    """Seal the approved memos whose sealing task was lost or failed."""
+    done = 0
+    for memo_id in sealing.unsealed_approvals():
+        try:
+            sealing.seal_memo(memo_id)
+            done += 1
+        except Exception:  # noqa: BLE001 - one memo's failure (the TSA down) must not stop the rest
+            logging.getLogger(__name__).warning("sealing memo %s failed; retried on the next "
+                                                "sweep", memo_id, exc_info=True)
+    return done

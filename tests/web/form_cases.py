@@ -194,6 +194,8 @@ CASES: dict[str, FormCase] = {
         actor="clerk", valid={"old_password": ("demo",), "new_password": (NEW_PASSWORD,),
                               "confirm": (NEW_PASSWORD,)}, relogin=True),
     "/account/sign-out-everywhere": FormCase(actor="clerk", page=None, relogin=True),
+    "/account/signature": FormCase(actor="clerk", page=None),
+    "/account/signature/delete": FormCase(actor="clerk", page=None),
     "/memos/new": FormCase(actor="clerk", valid=MEMO_VALID),
     "/memos/<int:memo_id>/edit": FormCase(actor="clerk", valid={**MEMO_VALID,
                                                                 "intent": ("save",)}),
@@ -217,6 +219,8 @@ CASES: dict[str, FormCase] = {
         "office_opens": ("08:30",), "office_closes": ("16:30",), "escalate_after": ("", "3"),
         "attachments_per_memo": ("", "10"), "storage_quota_mb": ("", "500"),
         "numbering_point": ("approval", "submission")}),
+    "/verify": FormCase(actor=None, page=None),
+    "/admin/office/seal": FormCase(actor=ADMIN, page=None),
     "/admin/office/garuda": FormCase(actor=ADMIN, page=None),
     "/admin/office/garuda/delete": FormCase(actor=ADMIN, page=None),
     "/admin/office-days": FormCase(actor=ADMIN, valid={

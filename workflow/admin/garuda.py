@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import secrets
 from typing import IO, Any
 
 from ..errors import Invalid, NotFound
@@ -16,6 +14,7 @@ from ..models import (
     Organization,
 )
 from ..office.garuda import GARUDA_MAX_BYTES, garuda_folder, garuda_type
+from ..storage import write_whole
 from ..trail.chain import RequestInfo
 from .changes import record_change
 
@@ -37,17 +36,10 @@ def set_garuda(principal: Principal, file_storage: Any,
     extension = garuda_type(data)
     digest = hashlib.sha256(data).hexdigest()
     name = f"garuda-{digest[:16]}.{extension}"
-    folder = garuda_folder()
-    folder.mkdir(parents=True, exist_ok=True)
-    if not (folder / name).is_file():
+    if not (garuda_folder() / name).is_file():
         # Named by content: the same image uploaded twice is one file, and a file once
         # written never changes, so a memo printed earlier is printed the same way again.
-        partial = folder / f"{name}.{secrets.token_hex(4)}.part"
-        try:
-            partial.write_bytes(data)
-            os.replace(partial, folder / name)
-        finally:
-            partial.unlink(missing_ok=True)
+        write_whole(garuda_folder(), name, data)
     with db.write() as session:
         org = session.get(Organization, principal.org_id, with_for_update=True)
         if org is None:

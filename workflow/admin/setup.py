@@ -12,6 +12,7 @@ from ..models import (
     User,
 )
 from ..office.tenants import checked_code, normalized_code, office_for_sign_in, tenant_count
+from ..seal import keys as seal_keys
 
 # The code of an installation's first office when the command line names none.
 DEFAULT_CODE = "office"
@@ -42,6 +43,7 @@ def create_admin(*, username: str, full_name: str, email: str, password: str,
                                unit_line=office)
             session.add(org)
             session.flush()
+            seal_keys.ensure(session, org)  # its own root and seal certificate
         if session.exec(select(User).where(User.org_id == org.id,
                                            User.username == username.lower())).first():
             raise Conflict("มีชื่อผู้ใช้นี้แล้ว", "That username exists.", code="username_taken")

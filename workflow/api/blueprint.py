@@ -9,7 +9,8 @@ from ..identity.principal import API, load_principal
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-PUBLIC_ENDPOINTS = {"api.issue_token", "api.openapi", "api.docs", "api.docs_asset"}
+PUBLIC_ENDPOINTS = {"api.issue_token", "api.openapi", "api.docs", "api.docs_asset",
+                    "api.verify_upload"}
 
 
 @bp.before_request

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from .. import routing
 from ..errors import BadRequest, Invalid
-from ..memos import actions, attachments, bulk, commands, documents, queries
+from ..memos import actions, attachments, bulk, commands, queries
 from ..models import (
     ActionRequest,
     AttachmentPublic,
@@ -21,6 +21,7 @@ from ..models import (
     StepPublic,
 )
 from ..queryargs import memo_search_from_args
+from ..seal import sealing
 from ..validation import invalid_from
 from ..web import request_info, send_attachment, send_pdf
 from .blueprint import bp
@@ -203,4 +204,4 @@ def download_attachment(memo_id: int, attachment_id: int) -> Any:
 @operation("The memo as an A4 PDF in the official form", "application/pdf", errors=(422,))
 def memo_pdf(memo_id: int) -> Any:
     """The memo as an A4 PDF in the official form."""
-    return send_pdf(documents.render_pdf(g.principal, memo_id), memo_id)
+    return send_pdf(sealing.pdf_for(g.principal, memo_id), memo_id)

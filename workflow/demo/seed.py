@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from ..extensions import db
 from ..identity.passwords import hash_password
 from ..models import Memo, Organization, Position, Role, Route, RouteStep, Urgency, User
+from ..seal import keys as seal_keys
 
 DEMO_PASSWORD = "demo"
 DEMO_CODE = "thatoom"  # the office code the demo logins sign in with
@@ -62,6 +63,7 @@ def _demo_office(session: Session, code: str | None) -> Organization:
                            doc_prefix="สป ๓๔๕๐๑")
         session.add(org)
         session.flush()
+        seal_keys.ensure(session, org)
     return org
 
 

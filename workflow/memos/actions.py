@@ -15,7 +15,7 @@ from sqlalchemy import inspect
 from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session
 
-from .. import clock, routing
+from .. import clock, jobs, routing
 from ..errors import Forbidden, Invalid
 from ..extensions import db
 from ..identity.access import require_view
@@ -42,6 +42,8 @@ from .routes import positions_for
 from .versions import snapshot
 
 _LOGGER = logging.getLogger(__name__)
+
+SEAL_TASK = "workflow.tasks.seal_memo"
 
 
 _STEP_OUTCOME = {
@@ -135,8 +137,11 @@ def perform(
         session.flush()
         _record_audit(session, memo, actor, move, signature, signed_as, decided_version,
                       number, request_info)
-    # Only now is the action committed: hand the emails to the worker.
+    # Only now is the action committed: hand the emails to the worker, and a final approval
+    # to the seal (by name: the seal sits above memos; its sweep catches a lost task).
     dispatch(queued)
+    if memo.state == routing.APPROVED and move.state_before != routing.APPROVED:
+        jobs.send(SEAL_TASK, memo.id)
     same_round = move.steps is loaded.steps
     loaded.deciders = {**(loaded.deciders if same_round else {}),
                        **{s.id or 0: actor.full_name for s in move.signed}}

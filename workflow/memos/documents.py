@@ -18,10 +18,12 @@ from sqlmodel import col, select
 from .. import pdf, routing
 from ..extensions import db
 from ..identity.principal import Principal
+from ..identity.signature_image import images_of
 from ..models import AUDIT_ACTION_LABELS, AuditEvent, Memo, MemoVersion, Organization
 from ..office.garuda import garuda_data_uri
 from ..trail.chain import CHAIN_ACTIONS
-from .queries import MemoView, get_memo
+from .loaded import load_memo
+from .queries import MemoView, get_memo, memo_view
 from .versions import latest
 
 
@@ -42,14 +44,30 @@ class Certificate:
 
 
 @dataclass(frozen=True)
+class SealBlock:
+    """The visible part of the office seal on the completion certificate."""
+
+    office: str
+    sealed_at: datetime
+    fingerprint: str
+
+
+@dataclass(frozen=True)
 class Document:
     view: MemoView
     certificate: Certificate | None
+    # Set only on the final copy the seal signs; any other print of an approved memo says it
+    # is not the final copy.
+    seal: SealBlock | None = None
 
 
 def document(principal: Principal, memo_id: int) -> Document:
     """The memo as it is printed, with its completion certificate once approved."""
-    view = get_memo(principal, memo_id)  # checks access
+    return _document(get_memo(principal, memo_id))  # checks access
+
+
+def _document(view: MemoView, seal: SealBlock | None = None) -> Document:
+    memo_id = view.memo.id or 0
     certificate = None
     version = None
     if view.memo.state == routing.APPROVED:
@@ -67,7 +85,7 @@ def document(principal: Principal, memo_id: int) -> Document:
             lines=[CertificateLine(e.created_at, e.actor_name, e.position_title, e.action, e.ip)
                    for e in events if e.action in chain],
         )
-    return Document(view, certificate)
+    return Document(view, certificate, seal)
 
 
 @dataclass(frozen=True)
@@ -108,15 +126,33 @@ def render_html(doc: Document, css_url: str) -> str:
     qr = ""
     if doc.certificate:
         qr = segno.make(doc.certificate.verify_url, error="m").svg_data_uri(scale=4)
+    # Who signed a block: the drafter, and each signer of this round's decisions.
+    memo = doc.view.memo
+    signers = {memo.drafter_id} | {d.actor_id for d in doc.view.decisions
+                                   if d.round == memo.round and d.actor_id is not None}
     return render_template("print/memo.html", doc=doc, css_url=css_url, qr=qr,
+                           signature_images=images_of(signers),
                            garuda=garuda_data_uri(doc.view.org),
                            AUDIT_ACTION_LABELS=AUDIT_ACTION_LABELS)
 
 
 def render_pdf(principal: Principal, memo_id: int) -> bytes:
     """The memo as an A4 PDF, for anyone who may read it."""
+    return _pdf(render_html(document(principal, memo_id), "print.css"))
+
+
+def render_final_pdf(memo_id: int, seal: SealBlock) -> bytes:
+    """The approved memo as the seal signs it, with the seal's block on its certificate. For
+    the sealing task, which acts for the office and no reader (nothing here checks access)."""
+    loaded = load_memo(db.session, memo_id)
+    office = Principal(user_id=0, org_id=loaded.memo.org_id, username="", full_name="",
+                       email="", roles=frozenset())
+    view = memo_view(office, loaded, for_page=False)
+    return _pdf(render_html(_document(view, seal), "print.css"))
+
+
+def _pdf(html: str) -> bytes:
     static = Path(current_app.static_folder or "static")
-    html = render_html(document(principal, memo_id), "print.css")
     config = current_app.config
     limits = pdf.Limits(memory_mb=config["PDF_MEMORY_MB"], seconds=config["PDF_TIMEOUT_SECONDS"],
                         concurrent=config["PDF_CONCURRENT"])

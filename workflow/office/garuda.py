@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import base64
-import io
 import logging
-import warnings
 from pathlib import Path
 
-from PIL import Image
-
 from ..errors import Invalid
+from ..images import IMAGE_TYPES, ImageProblem, decoded_type
 from ..models import (
     Organization,
 )
@@ -24,11 +21,7 @@ GARUDA_MAX_BYTES = 2 * 1024 * 1024
 GARUDA_MAX_PIXELS = 25_000_000  # 5000 x 5000; a Garuda 1.5 cm tall needs far less
 
 
-# extension -> (Pillow's format name, magic number, MIME type)
-GARUDA_TYPES = {
-    "png": ("PNG", b"\x89PNG\r\n\x1a\n", "image/png"),
-    "jpg": ("JPEG", b"\xff\xd8\xff", "image/jpeg"),
-}
+GARUDA_TYPES = IMAGE_TYPES
 
 
 def garuda_folder() -> Path:
@@ -42,32 +35,18 @@ def garuda_type(data: bytes) -> str:
                       "ไม่รับ SVG)", "The Garuda must be a PNG or JPEG image (judged from its "
                       "content; SVG is not accepted).", code="bad_garuda_type",
                       details={"field": "garuda"})
-    extension = next((ext for ext, (_, magic, _) in GARUDA_TYPES.items()
-                      if data.startswith(magic)), None)
-    if extension is None:
-        raise refused
-    broken = Invalid("อ่านไฟล์ภาพครุฑไม่ได้ ไฟล์อาจเสียหาย", "The Garuda image cannot be decoded.",
-                     code="bad_garuda_image", details={"field": "garuda"})
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                if image.format != GARUDA_TYPES[extension][0]:
-                    raise refused
-                if image.width * image.height > GARUDA_MAX_PIXELS:
-                    raise Invalid("ภาพครุฑมีขนาดพิกเซลใหญ่เกินไป (ไม่เกิน ๕,๐๐๐ × ๕,๐๐๐)",
-                                  "The Garuda image has too many pixels.",
-                                  code="garuda_too_large", details={"field": "garuda"})
-                # verify() reads every chunk to its end: WeasyPrint sets Pillow's
-                # LOAD_TRUNCATED_IMAGES for the whole process, so load() alone would pad
-                # a cut-off file instead of refusing it.
-                image.verify()
-            with Image.open(io.BytesIO(data)) as image:
-                image.load()
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning,
-            Image.DecompressionBombError):
-        raise broken from None
-    return extension
+        return decoded_type(data, GARUDA_MAX_PIXELS)
+    except ImageProblem as problem:
+        if problem.kind == "pixels":
+            raise Invalid("ภาพครุฑมีขนาดพิกเซลใหญ่เกินไป (ไม่เกิน ๕,๐๐๐ × ๕,๐๐๐)",
+                          "The Garuda image has too many pixels.",
+                          code="garuda_too_large", details={"field": "garuda"}) from None
+        if problem.kind == "broken":
+            raise Invalid("อ่านไฟล์ภาพครุฑไม่ได้ ไฟล์อาจเสียหาย",
+                          "The Garuda image cannot be decoded.", code="bad_garuda_image",
+                          details={"field": "garuda"}) from None
+        raise refused from None
 
 
 def garuda_data_uri(org: Organization) -> str:

@@ -24,6 +24,7 @@ from ..identity.principal import Principal
 from ..models import AuditAction, Memo, Organization, Role, User
 from ..office.tenants import PLATFORM_CODE, checked_code
 from ..outbox.queue import dispatch
+from ..seal import keys as seal_keys
 from ..trail.chain import Entry, RequestInfo, record
 from ..validation import one_line
 
@@ -79,6 +80,7 @@ def create_office(*, principal: Principal | None, code: str, name: str, admin_us
             org = Organization(code=code, name=name, unit_line=name)
             session.add(org)
             session.flush()
+            seal_keys.ensure(session, org)  # its own root and seal certificate
             admin = User(org_id=org.id or 0, username=username, full_name=full_name,
                          email=email, roles=Role.ADMIN.value, password_hash=password_hash)
             session.add(admin)

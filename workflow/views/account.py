@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask import session as flask_session
 from flask_login import current_user, login_required, logout_user
 
 from ..admin import appointments
 from ..errors import WorkflowError
 from ..forms import PasswordForm, PostForm, SettingsForm
-from ..identity import sessions
+from ..identity import sessions, signature_image
 from ..identity.principal import token_digest
 from ..web import request_info
 from .util import principal
@@ -37,14 +37,45 @@ def settings() -> Any:
 @bp.route("/account")
 @login_required
 def profile() -> str:
-    """The user's own page: positions, acting appointments, notification settings and live
-    sessions."""
+    """The user's own page: positions, acting appointments, notification settings, signature
+    image and live sessions."""
+    return _profile()
+
+
+def _profile(signature_error: str = "") -> str:
     me = principal()
     return render_template("account.html", sessions=sessions.active_sessions(me),
                            current_token=me.token, form=PostForm(),
                            digest=token_digest, user=sessions.settings_of(me.user_id),
                            appointments=appointments.of_person(me),
-                           STATUS_LABELS=appointments.STATUS_LABELS)
+                           STATUS_LABELS=appointments.STATUS_LABELS,
+                           signature_uri=signature_image.data_uri_of(me.user_id),
+                           signature_error=signature_error)
+
+
+@bp.route("/account/signature", methods=["POST"])
+@login_required
+def upload_signature() -> Any:
+    """Set the image of one's handwritten signature (PNG or JPEG)."""
+    if not PostForm().validate_on_submit():
+        return redirect(url_for("account.profile"))
+    try:
+        signature_image.set_image(principal(), request.files.get("signature"),
+                                  request_info=request_info())
+    except WorkflowError as exc:
+        return _profile(signature_error=exc.message), exc.status
+    flash("บันทึกภาพลายมือชื่อแล้ว จะพิมพ์เหนือชื่อของท่านในบันทึกที่ท่านลงนาม", "success")
+    return redirect(url_for("account.profile") + "#signature")
+
+
+@bp.route("/account/signature/delete", methods=["POST"])
+@login_required
+def remove_signature() -> Any:
+    """Print the typed name alone from now on."""
+    if PostForm().validate_on_submit():
+        signature_image.remove_image(principal(), request_info=request_info())
+        flash("นำภาพลายมือชื่อออกแล้ว ระบบจะพิมพ์ชื่อของท่านแทน", "success")
+    return redirect(url_for("account.profile") + "#signature")
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

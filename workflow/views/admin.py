@@ -6,12 +6,14 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
 from .. import thai
 from ..admin import garuda as garuda_admin
 from ..admin import office_days as days_admin
 from ..admin import office_settings as settings_admin
 from ..admin import outbox_admin
+from ..admin import seal as seal_admin
 from ..errors import Conflict, Invalid
 from ..forms import OfficeDayForm, OfficeSettingsForm, PostForm
 from ..models import URGENCY_LABELS, NotificationStatus
@@ -126,9 +128,11 @@ def _changes(form: OfficeSettingsForm) -> dict[str, object]:
 
 
 def _settings_page(current: settings_admin.OfficeSettings, form: OfficeSettingsForm, *,
-                   error: str = "", garuda_error: str = "", status: int = 200) -> Any:
+                   error: str = "", garuda_error: str = "", seal_error: str = "",
+                   status: int = 200) -> Any:
     return render_template("admin/office.html", current=current, form=form, error=error,
-                           garuda_error=garuda_error,
+                           garuda_error=garuda_error, seal=seal_admin.summary(principal()),
+                           seal_error=seal_error,
                            reminder_keys=settings_admin.REMINDER_KEYS), status
 
 
@@ -176,6 +180,32 @@ def upload_garuda() -> Any:
         return _settings_page(current, form, garuda_error=exc.message, status=exc.status)
     flash("บันทึกภาพครุฑแล้ว", "success")
     return redirect(url_for("admin.office_settings"))
+
+
+@bp.route("/office/seal", methods=["POST"])
+@login_required
+def replace_seal() -> Any:
+    """Replace the office seal with an uploaded PKCS#12 (the old one is kept for old PDFs)."""
+    current = settings_admin.settings(principal())  # admins only, before the upload is read
+    if not PostForm().validate_on_submit():
+        return redirect(url_for("admin.office_settings"))
+    try:
+        seal_admin.replace(principal(), request.files.get("pkcs12"),
+                           request.form.get("password", ""), request_info=request_info())
+    except Invalid as exc:
+        form = OfficeSettingsForm(formdata=None, data=_settings_data(current))
+        return _settings_page(current, form, seal_error=exc.message, status=exc.status)
+    flash("เปลี่ยนใบรับรองตราประทับอิเล็กทรอนิกส์แล้ว ใบรับรองเดิมยังเก็บไว้ให้ตรวจเอกสารเก่าได้",
+          "success")
+    return redirect(url_for("admin.office_settings") + "#seal")
+
+
+@bp.route("/office/seal/root.pem")
+@login_required
+def seal_root() -> Response:
+    """The office seal's root certificate, for readers to trust in their PDF reader."""
+    return Response(seal_admin.root_pem(principal()), mimetype="application/x-pem-file",
+                    headers={"Content-Disposition": 'attachment; filename="office-seal-root.pem"'})
 
 
 @bp.route("/office/garuda/delete", methods=["POST"])

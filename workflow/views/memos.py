@@ -15,6 +15,7 @@ from ..forms import ActionForm, BulkApproveForm, MemoForm, PostForm
 from ..memos import actions, attachments, bulk, commands, queries, routes
 from ..models import MemoCreate, MemoUpdate
 from ..phrases import BULK, SEND_BACK, endorsement_phrases
+from ..seal import sealing
 from ..thai import thai_digits
 from ..validation import field_errors, parse_id
 from ..web import request_info, send_attachment
@@ -134,9 +135,10 @@ def _show(memo_id: int, form: ActionForm | None = None, error: str = "",
     phrases: tuple[str, ...] = ()
     if view.current_step is not None:
         phrases = endorsement_phrases(view.current_step, len(view.steps))
+    sealed = sealing.sealed_for(memo_id) if view.memo.state == routing.APPROVED else None
     return render_template(
         "memo.html", view=view, form=form, error=error, phrases=phrases,
-        send_back_phrases=SEND_BACK,
+        send_back_phrases=SEND_BACK, sealed=sealed,
     ), status
 
 

@@ -1,0 +1,263 @@
+"""Verify by upload: is this PDF an office's sealed final copy, unchanged since it was sealed?
+
+The answer comes from the file itself, checked with pyHanko: the signature's bytes, whether
+it covers the whole file (anything appended after it, an incremental update included, is a
+change), and whose certificate made it (one of an office's seals, current or retired, whose
+root is the trust anchor). When the file is byte for byte a sealed copy we stored, the memo's
+number, office and signers are named: all of which the PDF itself prints. Input that is not
+a readable PDF is refused with a Thai (and English) reason, never a server error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from pyhanko.keys import load_certs_from_pemder, load_certs_from_pemder_data
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.settings import KeyUsageConstraints
+from pyhanko_certvalidator import ValidationContext
+from sqlmodel import col, select
+
+from .. import routing
+from ..db import ALL_OFFICES
+from ..errors import Invalid
+from ..extensions import db
+from ..models import Decision, Memo, OfficeSeal, Organization, SealedDocument
+from . import keys
+from .sealing import off_loop
+
+_LOGGER = logging.getLogger(__name__)
+
+VALID = "valid"
+ALTERED = "altered"
+APPENDED = "appended"
+NOT_OURS = "not_ours"
+UNSIGNED = "unsigned"
+
+# A seal certificate from a CA may carry either bit; pyHanko's default wants non-repudiation.
+_KEY_USAGE = KeyUsageConstraints(key_usage={"digital_signature", "non_repudiation"},
+                                 match_all_key_usages=False)
+
+_VERDICTS = {
+    VALID: ("ลายมือชื่ออิเล็กทรอนิกส์ถูกต้อง ไฟล์ไม่ถูกแก้ไขหลังประทับตรา และตราครอบคลุมทั้งไฟล์",
+            "The seal is intact and covers the whole file: unchanged since it was sealed."),
+    ALTERED: ("ไฟล์ถูกแก้ไขหลังประทับตรา: เนื้อหาไม่ตรงกับลายมือชื่ออิเล็กทรอนิกส์ อย่าใช้ไฟล์นี้เป็นฉบับจริง",
+              "The file was changed after it was sealed: its content no longer matches the "
+              "signature. Do not rely on it."),
+    APPENDED: ("ไฟล์ถูกแก้ไขหลังประทับตรา: มีการต่อท้ายไฟล์ (incremental update) หลังลายมือชื่อ "
+               "ส่วนที่เพิ่มไม่ได้รับการรับรอง อย่าใช้ไฟล์นี้เป็นฉบับจริง",
+               "The file was changed after it was sealed: an incremental update was appended "
+               "after the signature, and what it adds is not covered. Do not rely on it."),
+    NOT_OURS: ("ไฟล์นี้ลงนามด้วยใบรับรองอื่น ไม่ใช่ตราประทับอิเล็กทรอนิกส์ของหน่วยงานในระบบนี้",
+               "The file is signed with another certificate, not an office seal of this system."),
+    UNSIGNED: ("ไฟล์ PDF นี้ไม่มีลายมือชื่ออิเล็กทรอนิกส์ จึงไม่ใช่ฉบับสมบูรณ์ที่ประทับตราจากระบบ",
+               "This PDF carries no signature, so it is not a sealed final copy from this "
+               "system."),
+}
+
+
+@dataclass(frozen=True)
+class SignerLine:
+    name: str
+    position: str
+    when: datetime
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the uploaded file turned out to be."""
+
+    verdict: str
+    message: str
+    message_en: str
+    sha256: str
+    signed_by: str = ""  # the certificate's subject, as the PDF carries it
+    office: str = ""
+    root_fingerprint: str = ""  # the office root that vouches for a valid seal
+    sealed_at: datetime | None = None
+    timestamped: bool = False  # sealed_at is from a trusted timestamp authority
+    # sealed_at is from a timestamp token whose authority this server is not set to trust
+    # (SEAL_TSA_ROOTS): still the token's time, not the signer's clock.
+    untrusted_timestamp: bool = False
+    number: str = ""
+    approved_at: datetime | None = None
+    signers: list[SignerLine] = field(default_factory=list)
+
+    @property
+    def genuine(self) -> bool:
+        return self.verdict == VALID
+
+    def public(self) -> dict[str, Any]:
+        """The answer as the API gives it."""
+        return {
+            "verdict": self.verdict, "genuine": self.genuine, "message": self.message,
+            "message_en": self.message_en, "sha256": self.sha256, "signed_by": self.signed_by,
+            "office": self.office, "root_fingerprint": self.root_fingerprint,
+            "sealed_at": self.sealed_at.isoformat() if self.sealed_at else None,
+            "timestamped": self.timestamped,
+            "untrusted_timestamp": self.untrusted_timestamp, "number": self.number,
+            "approved_at": self.approved_at.isoformat() if self.approved_at else None,
+            "signers": [{"name": s.name, "position": s.position, "when": s.when.isoformat()}
+                        for s in self.signers],
+        }
+
+
+def _verdict(kind: str, digest: str, **values: Any) -> Verdict:
+    thai, english = _VERDICTS[kind]
+    return Verdict(kind, thai, english, digest, **values)
+
+
+def empty() -> Invalid:
+    """The refusal of an upload with no bytes (or no file at all)."""
+    return Invalid("กรุณาเลือกไฟล์ PDF ที่ต้องการตรวจสอบ (ไฟล์ว่างเปล่า)",
+                   "Choose a PDF file to check; the upload was empty.", code="empty_file")
+
+
+def too_large(limit_mb: int) -> Invalid:
+    """The refusal of a file over ``VERIFY_MAX_MB``."""
+    error = Invalid(f"ไฟล์ใหญ่เกิน {limit_mb} MB จึงตรวจสอบไม่ได้",
+                    f"The file is larger than {limit_mb} MB.", code="file_too_large")
+    error.status = 413
+    return error
+
+
+def _not_pdf() -> Invalid:
+    return Invalid("ไฟล์นี้ไม่ใช่ไฟล์ PDF กรุณาเลือกไฟล์ PDF ที่ได้รับจากระบบ",
+                   "The file is not a PDF.", code="not_pdf")
+
+
+def _damaged() -> Invalid:
+    return Invalid("ไฟล์ PDF นี้ไม่สมบูรณ์หรือเสียหาย (เช่น ถูกตัดท้ายไฟล์) จึงตรวจสอบไม่ได้ "
+                   "กรุณาใช้ไฟล์ต้นฉบับที่ได้รับ",
+                   "The PDF is incomplete or damaged (for example truncated) and cannot be "
+                   "checked.", code="damaged_pdf")
+
+
+_CHUNK = 64 * 1024
+
+
+def read_upload(file_storage: Any) -> bytes:
+    """The uploaded file's bytes, read in chunks and refused as soon as they pass
+    ``VERIFY_MAX_MB`` (the view has capped the request body to about the same)."""
+    limit_mb = int(current_app.config["VERIFY_MAX_MB"])
+    stream = getattr(file_storage, "stream", None)
+    if stream is None:
+        raise empty()
+    parts, size = [], 0
+    while chunk := stream.read(_CHUNK):
+        size += len(chunk)
+        if size > limit_mb * 1024 * 1024:
+            raise too_large(limit_mb)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def request_cap() -> int:
+    """The request body a verification may send: the file's limit and room for the form."""
+    return int(current_app.config["VERIFY_MAX_MB"]) * 1024 * 1024 + 64 * 1024
+
+
+def verify_pdf(data: bytes) -> Verdict:
+    """Check an uploaded file; raises ``Invalid`` (422) for what is not a readable PDF."""
+    if not data:
+        raise empty()
+    if b"%PDF-" not in data[:1024]:
+        raise _not_pdf()
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        signatures = reader.embedded_signatures
+    except Exception:  # noqa: BLE001 - whatever the parser trips on, the file is unreadable
+        _LOGGER.info("verify: unreadable PDF %s", digest[:16], exc_info=True)
+        raise _damaged() from None
+    if not signatures:
+        return _verdict(UNSIGNED, digest)
+    signature = signatures[0]
+    try:
+        cert = signature.signer_cert
+        subject = cert.subject.human_friendly
+        fingerprint = hashlib.sha256(cert.dump()).hexdigest()
+    except Exception:  # noqa: BLE001 - a signature whose certificate cannot be read
+        _LOGGER.info("verify: unreadable signature in %s", digest[:16], exc_info=True)
+        return _verdict(ALTERED, digest)
+    seal = keys.by_fingerprint(db.session, fingerprint)
+    if seal is None:
+        return _verdict(NOT_OURS, digest, signed_by=subject)
+    try:
+        status = off_loop(validate_pdf_signature, signature, _trust(seal), _tsa_trust(),
+                          key_usage_settings=_KEY_USAGE)
+    except Exception:  # noqa: BLE001 - a mangled signature value is a changed file
+        _LOGGER.info("verify: signature of %s did not validate", digest[:16], exc_info=True)
+        return _verdict(ALTERED, digest, signed_by=subject)
+    office = _office_name(seal)
+    if not (status.intact and status.valid):
+        return _verdict(ALTERED, digest, signed_by=subject, office=office)
+    if not _covers_all(status):
+        return _verdict(APPENDED, digest, signed_by=subject, office=office)
+    stamp = status.timestamp_validity
+    timestamped = bool(stamp and stamp.intact and stamp.valid and stamp.trusted)
+    sealed_at = stamp.timestamp if stamp else status.signer_reported_dt
+    return _verdict(VALID, digest, signed_by=subject, office=office, sealed_at=sealed_at,
+                    timestamped=timestamped,
+                    untrusted_timestamp=bool(stamp and stamp.intact and not timestamped),
+                    root_fingerprint=seal.root_fingerprint,
+                    **_memo_facts(digest))
+
+
+def _covers_all(status: Any) -> bool:
+    """The signature covers the whole file, or all that follows it is validation data (the
+    DSS a B-LT seal appends: certificates, CRLs, OCSP answers; no content)."""
+    coverage = status.coverage.name if status.coverage is not None else ""
+    if coverage == "ENTIRE_FILE":
+        return True
+    level = status.modification_level
+    return (coverage == "ENTIRE_REVISION" and level is not None
+            and level <= ModificationLevel.LTA_UPDATES and status.docmdp_ok is not False)
+
+
+def _trust(seal: OfficeSeal) -> ValidationContext:
+    """Trust the seal's own root only: a certificate of another office, or of a CA this
+    office did not choose, does not pass for this seal."""
+    roots = list(load_certs_from_pemder_data(seal.root.encode()))
+    return ValidationContext(trust_roots=roots, allow_fetching=False)
+
+
+def _tsa_trust() -> ValidationContext | None:
+    """The roots trusted for timestamps (``SEAL_TSA_ROOTS``); None leaves it to the seal's."""
+    path = current_app.config.get("SEAL_TSA_ROOTS") or ""
+    if not path:
+        return None
+    return ValidationContext(trust_roots=list(load_certs_from_pemder([path])),
+                             allow_fetching=False)
+
+
+def _office_name(seal: OfficeSeal) -> str:
+    org = db.session.get(Organization, seal.org_id)
+    return org.name if org else ""
+
+
+def _memo_facts(digest: str) -> dict[str, Any]:
+    """Number, approval time and signers of the memo whose stored sealed copy is exactly
+    this file: what its completion certificate prints, nothing more."""
+    row = db.session.exec(
+        select(SealedDocument, Memo).join(Memo, Memo.id == SealedDocument.memo_id)  # type: ignore[arg-type]
+        .where(SealedDocument.sha256 == digest).execution_options(**{ALL_OFFICES: True})
+    ).first()
+    if row is None:
+        return {}
+    sealed, memo = row
+    decisions = db.session.exec(
+        select(Decision).where(Decision.memo_id == memo.id, Decision.round == memo.round,
+                               Decision.action == routing.APPROVE)
+        .order_by(col(Decision.id)).execution_options(**{ALL_OFFICES: True})).all()
+    return {"number": memo.number or "", "approved_at": memo.updated_at,
+            "signers": [SignerLine(d.actor_name, (d.signed_as or d.position_title).split("\n")[0],
+                                   d.created_at) for d in decisions]}
