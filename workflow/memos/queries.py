@@ -70,11 +70,7 @@ def page_memos(principal: Principal, box: str, *, limit: int = 100, before: str 
     if box not in BOXES:
         raise Invalid("ไม่รู้จักกล่องนี้", f"Unknown box {box!r}; expected one of "
                       f"{', '.join(BOXES)}.", code="unknown_box")
-    base = (
-        select(Memo, User.full_name)
-        .join(User, User.id == Memo.drafter_id)  # type: ignore[arg-type]
-        .where(Memo.org_id == principal.org_id)
-    )
+    base = select(Memo, _drafter_name()).where(Memo.org_id == principal.org_id)
     if search is not None and not search.is_empty:
         box = "all"  # a search looks through everything the reader may open
         base = base.where(*conditions(search.checked()))
@@ -139,6 +135,16 @@ def _decided_page(principal: Principal, base: Any, limit: int, before: str | Non
     rows = db.session.exec(query.order_by(col(Decision.id).desc()).limit(limit + 1)).all()
     items = [MemoListItem(m, name) for m, name, _ in rows[:limit]]
     return MemoPage(items, str(rows[limit - 1][2]) if len(rows) > limit else None)
+
+
+def _drafter_name() -> Any:
+    """The drafter's name, looked up by id for each memo of the page only.
+
+    Not a join: with many offices PostgreSQL takes "this office" and "this drafter" as
+    independent, expects a handful of memos from joining the office's few people, and reads
+    every memo of the office to sort them (0.1 s at 200 offices x 5,000 memos) instead of
+    walking an index and stopping at the end of the page (5 ms)."""
+    return select(User.full_name).where(User.id == Memo.drafter_id).scalar_subquery()
 
 
 # The same decision table, for "a newer decision of theirs on the memo" (built once).
