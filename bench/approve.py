@@ -26,7 +26,6 @@ import hashlib
 import os
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,27 +47,25 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.harness import (  # noqa: E402
+    BenchError,
+    Server,
+    code_version,
+    project_env,
+)
 from workflow.cli import upgrade_database  # noqa: E402
 
 # The same server the tests use (tests/support/database.py), not imported from there: the
 # tests are not a library and change under their own reasons.
 PG_ADMIN_URL = os.environ.get(
     "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-VENV_BIN = ROOT / ".venv" / "bin"
-GUNICORN = [str(VENV_BIN / "gunicorn"), "--workers", "4", "--threads", "4",
-            "--worker-class", "gthread"]
 DRAFTER = "clerk"
 SIGNERS = ("head", "deputy", "permsec", "chief")  # the demo route, in order
 PASSWORD = "demo"
 ENDORSEMENT = "เพื่อโปรดพิจารณา"  # the demo office requires an endorsement on approval
 TIMEOUT = (5, 60)  # (connect, read) seconds on every request
-START_SECONDS = 90  # a server that does not answer by then has failed to start
 
 T = TypeVar("T")
-
-
-class BenchError(RuntimeError):
-    """Something the benchmark needs did not happen; the message says what."""
 
 
 @dataclass
@@ -107,61 +104,6 @@ class Side:
     base: str
     tokens: dict[str, str]
     memo_ids: list[int]
-
-
-class Server:
-    """A gunicorn in its own process group, so that stopping it stops all its workers."""
-
-    def __init__(self, name: str, app: list[str], env: dict[str, str], log: Path) -> None:
-        self.name = name
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        with log.open("wb") as out:
-            self.proc = subprocess.Popen(
-                [*GUNICORN, "--bind", f"127.0.0.1:{self.port}", *app], cwd=ROOT, env=env,
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def wait_until_answers(self, deadline: float) -> None:
-        """Poll until any HTTP answer comes back (a 401 or 404 is an answer)."""
-        stop = min(deadline, time.monotonic() + START_SECONDS)
-        while time.monotonic() < stop:
-            if self.proc.poll() is not None:
-                raise BenchError(f"{self.name}: gunicorn exited ({self.proc.returncode})\n"
-                                 + self.tail())
-            try:
-                requests.get(f"{self.base}/api/v1/memos/0", timeout=(1, 5))
-                return
-            except requests.RequestException:
-                time.sleep(0.2)
-        raise BenchError(f"{self.name}: no answer on {self.base}\n" + self.tail())
-
-    def tail(self, lines: int = 30) -> str:
-        """The end of the server's log, for error messages."""
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        """TERM the whole group, then KILL it if it has not gone in 15 s."""
-        if self.proc.poll() is not None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=15)
-        except ProcessLookupError:
-            pass
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def pooled(items: Iterable[Any], work: Callable[[Any], T], threads: int,
@@ -215,25 +157,10 @@ def drop_database(name: str) -> None:
     admin.dispose()
 
 
-def project_env(url: str, redis_url: str, workdir: Path) -> dict[str, str]:
-    """The environment the project runs (and is seeded) with."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("MAIL_", "RATELIMIT_", "DATABASE_", "REDIS_"))}
-    env.update({
-        "DATABASE_URL": url, "REDIS_URL": redis_url, "SECRET_KEY": secrets.token_hex(16),
-        "SARABAN_ENV": "production", "BASE_URL": "http://127.0.0.1",
-        # Cheap password hashes: five logins are setup, not what this measures.
-        "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "1024",
-        # Nothing of the run is left in the project's own instance folder.
-        "SARABAN_INSTANCE": str(workdir / "instance"),
-    })
-    return env
-
-
 def migrate_and_seed(url: str, env: dict[str, str]) -> None:
     """Migrate with upgrade_database, then seed the demo office by its flask command."""
     upgrade_database(url)
-    done = subprocess.run([str(VENV_BIN / "flask"), "--app", "wsgi", "seed-demo"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "seed-demo"], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=300, check=False)
     if done.returncode:
         raise BenchError(f"seed-demo failed:\n{done.stdout}\n{done.stderr}")
@@ -408,15 +335,15 @@ def one_run(number: int, args: argparse.Namespace, redis_url: str, deadline: flo
         migrate_and_seed(bare_url, {**env, "DATABASE_URL": bare_url})
         bare_ids, bare_tokens, signer_ids = prepare_bare(bare_url, args.memos)
 
-        project = Server("project", ["wsgi:app"], env, workdir / f"project-{number}.log")
+        project = Server(env, workdir / f"project-{number}.log")
         servers.append(project)
-        bare = Server("bare", ["--pythonpath", str(ROOT / "bench"), "bare_app:app"],
-                      {**env, "DATABASE_URL": bare_url,
+        bare = Server({**env, "DATABASE_URL": bare_url,
                        "BARE_SIGNER_IDS": ",".join(map(str, signer_ids))},
-                      workdir / f"bare-{number}.log")
+                      workdir / f"bare-{number}.log", name="bare",
+                      app=("--pythonpath", str(ROOT / "bench"), "bare_app:app"))
         servers.append(bare)
-        project.wait_until_answers(deadline)
-        bare.wait_until_answers(deadline)
+        project.wait_until_answers(deadline, "/api/v1/memos/0")
+        bare.wait_until_answers(deadline, "/api/v1/memos/0")
 
         sides = {"project": prepare_project(project.base, args.memos, args.clients, deadline),
                  "bare": Side("bare", bare.base, bare_tokens, bare_ids)}
@@ -452,18 +379,6 @@ def one_run(number: int, args: argparse.Namespace, redis_url: str, deadline: flo
         else:
             for name in databases:
                 drop_database(name)
-
-
-def code_version() -> str:
-    """The commit the project runs from, and whether workflow/ differs from it: a result
-    belongs to the code it measured."""
-    def git(*argv: str) -> str:
-        done = subprocess.run(["git", *argv], cwd=ROOT, capture_output=True, text=True,
-                              timeout=30, check=False)
-        return done.stdout.strip()
-
-    dirty = git("status", "--porcelain", "--", "workflow", "wsgi.py", "config.py")
-    return git("rev-parse", "--short", "HEAD") + (" + uncommitted changes" if dirty else "")
 
 
 def main() -> int:

@@ -209,7 +209,8 @@ class Memo(OfficeScoped, MemoBase, table=True):
         Index("ix_memo_org_number", "org_id", "number"),
         # The office's memos newest first: the auditor's list and searches walk it backwards.
         Index("ix_memo_org_updated", "org_id", "updated_at", "id"),
-        # ix_memo_subject_trgm (PostgreSQL only, GIN trigram) is made in migration 0004.
+        # ix_memo_subject_trgm and ix_memo_number_trgm (PostgreSQL only, GIN trigram led by
+        # org_id) are made in migrations 0004, 0014 and 0016.
     )
 
     id: int | None = Field(default=None, primary_key=True)

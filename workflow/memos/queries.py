@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, tuple_
+from sqlalchemy import func, literal, or_, tuple_, union_all
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
@@ -70,11 +70,7 @@ def page_memos(principal: Principal, box: str, *, limit: int = 100, before: str 
     if box not in BOXES:
         raise Invalid("ไม่รู้จักกล่องนี้", f"Unknown box {box!r}; expected one of "
                       f"{', '.join(BOXES)}.", code="unknown_box")
-    base = (
-        select(Memo, User.full_name)
-        .join(User, User.id == Memo.drafter_id)  # type: ignore[arg-type]
-        .where(Memo.org_id == principal.org_id)
-    )
+    base = select(Memo, _drafter_name()).where(Memo.org_id == principal.org_id)
     if search is not None and not search.is_empty:
         box = "all"  # a search looks through everything the reader may open
         base = base.where(*conditions(search.checked()))
@@ -141,25 +137,46 @@ def _decided_page(principal: Principal, base: Any, limit: int, before: str | Non
     return MemoPage(items, str(rows[limit - 1][2]) if len(rows) > limit else None)
 
 
+def _drafter_name() -> Any:
+    """The drafter's name, looked up by id for each memo of the page only.
+
+    Not a join: with many offices PostgreSQL takes "this office" and "this drafter" as
+    independent, expects a handful of memos from joining the office's few people, and reads
+    every memo of the office to sort them (0.1 s at 200 offices x 5,000 memos) instead of
+    walking an index and stopping at the end of the page (5 ms)."""
+    return select(User.full_name).where(User.id == Memo.drafter_id).scalar_subquery()
+
+
 # The same decision table, for "a newer decision of theirs on the memo" (built once).
 _LATER = aliased(Decision, name="later")
 
 
 def _may_open(principal: Principal) -> Any:
     """As SQL, who ``access.can_view`` lets in besides overseers: the drafter, people on the
-    route, past deciders, and acting officers for what waits at their position now."""
-    on_route = select(MemoStep.memo_id).where(
-        col(MemoStep.position_id).in_(principal.position_ids or {0}))
-    decided = select(Decision.memo_id).where(Decision.actor_id == principal.user_id)
-    current = aliased(Memo)  # not correlated with the outer Memo
-    acting = select(MemoStep.memo_id).join(current, current_round(current)).where(
-        waiting_at({a.position_id for a in principal.acting} or {0}))
-    return or_(
-        col(Memo.drafter_id) == principal.user_id,
-        and_(col(Memo.round) > 0, col(Memo.id).in_(on_route)),
-        col(Memo.id).in_(decided),
-        col(Memo.id).in_(acting),
-    )
+    route, past deciders, and acting officers for what waits at their position now.
+
+    Apart from the drafter, one EXISTS over a UNION ALL of the other branches, each
+    correlated with the outer memo and answered by an index on that memo's few steps or
+    decisions. PostgreSQL then walks the memos newest first, probes each and stops at the end
+    of the page (1 ms at 100,000 memos). ``IN``, or one EXISTS per branch, lets it hash every
+    step at the reader's posts and every decision they took before the first row instead
+    (0.3-0.4 s), since it costs the plan as if all 100,000 memos were read. Branches that
+    cannot match (no posts, no acting appointments) are left out."""
+    one = literal(1)
+    branches: list[Any] = []
+    if principal.position_ids:
+        # A draft never submitted is its drafter's working paper, not yet the signers'.
+        branches.append(select(one).where(
+            MemoStep.memo_id == Memo.id, col(Memo.round) > 0,
+            col(MemoStep.position_id).in_(principal.position_ids)))
+    # Someone who decided on it keeps reading it after leaving the position.
+    branches.append(select(one).where(
+        Decision.memo_id == Memo.id, Decision.actor_id == principal.user_id))
+    acting = {a.position_id for a in principal.acting}
+    if acting:
+        # An acting officer reads what waits at the position now, not its history.
+        branches.append(select(one).where(current_round(), waiting_at(acting)))
+    return or_(col(Memo.drafter_id) == principal.user_id, union_all(*branches).exists())
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import or_
-from sqlmodel import col
+from sqlmodel import col, select
 
 from .. import thai
 from ..errors import Invalid
@@ -65,7 +65,7 @@ def _like(text: str) -> str:
 
 
 def conditions(search: MemoSearch) -> list[Any]:
-    """The WHERE clauses of ``search`` (the query must join the drafter as ``User``)."""
+    """The WHERE clauses of ``search`` on ``Memo`` (the drafter by id: no join needed)."""
     found: list[Any] = []
     for word in search.q.split():
         found.append(col(Memo.subject).ilike(_like(word), escape="\\"))
@@ -84,8 +84,9 @@ def conditions(search: MemoSearch) -> list[Any]:
         found.append(col(Memo.state) == search.state)
     if search.drafter.strip():
         who = search.drafter.strip()
-        found.append(or_(col(User.full_name).ilike(_like(who), escape="\\"),
-                         col(User.username) == who.lower()))
+        found.append(col(Memo.drafter_id).in_(select(User.id).where(
+            or_(col(User.full_name).ilike(_like(who), escape="\\"),
+                col(User.username) == who.lower()))))
     if search.urgency:
         found.append(col(Memo.urgency) == search.urgency)
     return found

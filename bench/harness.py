@@ -1,0 +1,292 @@
+"""What the bench scripts share: the project under gunicorn, its environment, signing in, and
+client threads that time GETs and print p50/p95 tables.
+
+Imported by ``bench/approve.py``, ``bench/read_scale.py`` and ``bench/offices_scale.py``
+(each puts the repository root on ``sys.path`` first). gunicorn is run from the same Python
+as the bench (``python -m gunicorn``), so any virtualenv works, not only ``.venv``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from queue import Empty, Queue
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+# The settings of issue #11's measurements: 4 workers x 4 threads.
+GUNICORN = [sys.executable, "-m", "gunicorn", "--workers", "4", "--threads", "4",
+            "--worker-class", "gthread"]
+TIMEOUT = (5, 120)  # (connect, read) seconds on every request
+START_SECONDS = 90
+GOAL_MS = 25.0
+
+
+class BenchError(RuntimeError):
+    """Something the benchmark needs did not happen; the message says what."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """A gunicorn in its own process group, so that stopping it stops all its workers."""
+
+    def __init__(self, env: dict[str, str], log: Path, *, name: str = "project",
+                 app: tuple[str, ...] = ("wsgi:app",)) -> None:
+        self.name = name
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        with log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [*GUNICORN, "--bind", f"127.0.0.1:{self.port}", *app], cwd=ROOT, env=env,
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_until_answers(self, deadline: float | None = None, path: str = "/login") -> None:
+        """Poll until any HTTP answer comes back (a 401 or 404 is an answer)."""
+        stop = time.monotonic() + START_SECONDS
+        if deadline is not None:
+            stop = min(stop, deadline)
+        while time.monotonic() < stop:
+            if self.proc.poll() is not None:
+                raise BenchError(f"{self.name}: gunicorn exited ({self.proc.returncode})\n"
+                                 + self.tail())
+            try:
+                requests.get(f"{self.base}{path}", timeout=(1, 5))
+                return
+            except requests.RequestException:
+                time.sleep(0.2)
+        raise BenchError(f"{self.name}: no answer on {self.base}\n" + self.tail())
+
+    def tail(self, lines: int = 30) -> str:
+        """The end of the server's log, for error messages."""
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        """TERM the whole group, then KILL it if it has not gone in 15 s."""
+        if self.proc.poll() is not None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=15)
+        except ProcessLookupError:
+            pass
+
+
+def project_env(url: str, redis_url: str, workdir: Path) -> dict[str, str]:
+    """The environment the project runs (and is seeded) with: production settings on plain
+    HTTP, cheap password hashes (sign-in is setup, not what is measured), and an instance
+    folder of the run's own."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("MAIL_", "RATELIMIT_", "DATABASE_", "REDIS_", "SESSION_"))}
+    env.update({
+        "DATABASE_URL": url, "REDIS_URL": redis_url, "SECRET_KEY": secrets.token_hex(16),
+        "SARABAN_ENV": "production", "BASE_URL": "http://127.0.0.1",
+        # Plain HTTP on loopback: the session cookie must come back without TLS.
+        "SESSION_COOKIE_SECURE": "false",
+        "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "1024",
+        "SARABAN_INSTANCE": str(workdir / "instance"),
+    })
+    return env
+
+
+def pg_url(url: str) -> str:
+    """The SQLAlchemy URL as psycopg takes it."""
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def code_version() -> str:
+    """The commit measured, and whether the code differs from it."""
+    def git(*argv: str) -> str:
+        done = subprocess.run(["git", *argv], cwd=ROOT, capture_output=True, text=True,
+                              timeout=30, check=False)
+        return done.stdout.strip()
+
+    dirty = git("status", "--porcelain", "--", "workflow", "wsgi.py", "config.py",
+                "templates")
+    return git("rev-parse", "--short", "HEAD") + (" + uncommitted changes" if dirty else "")
+
+
+# -- signing in and measuring ---------------------------------------------------------------
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class Login:
+    """How one user's requests authenticate: cookies (web) or a bearer token (API)."""
+
+    cookies: requests.cookies.RequestsCookieJar
+    token: str
+
+
+def sign_in(base: str, office: str, username: str, password: str) -> Login:
+    """The login form (with its CSRF token) for the web, POST /api/v1/auth/token for the API."""
+    with requests.Session() as http:
+        page = http.get(f"{base}/login", timeout=TIMEOUT)
+        match = _CSRF.search(page.text)
+        if not match:
+            raise BenchError("no csrf_token on the login page")
+        done = http.post(f"{base}/login", timeout=TIMEOUT, allow_redirects=False,
+                         data={"office": office, "username": username,
+                               "password": password, "csrf_token": match.group(1)})
+        if done.status_code != 302:
+            raise BenchError(f"web login {office}/{username}: {done.status_code} "
+                             f"{done.text[:300]}")
+        cookies = http.cookies
+        issued = http.post(f"{base}/api/v1/auth/token", timeout=TIMEOUT,
+                           json={"office": office, "username": username, "password": password})
+        if issued.status_code != 201:
+            raise BenchError(f"API token {office}/{username}: {issued.status_code} "
+                             f"{issued.text[:300]}")
+        return Login(cookies, issued.json()["token"])
+
+
+@dataclass
+class Page:
+    """One row of a table: the URLs one or more users GET in turn (``users`` pairs with
+    ``paths`` by position when both have several: request n goes to path n as user n)."""
+
+    label: str
+    user: str
+    paths: list[str]
+    goal: bool = True  # p95 < 25 ms applies
+    users: list[str] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    failures: Counter[str] = field(default_factory=Counter)
+    first_failure: str = ""
+
+    def who(self, n: int) -> str:
+        return self.users[n % len(self.users)] if self.users else self.user
+
+    def percentile(self, q: int) -> float:
+        if not self.latencies:
+            return float("nan")
+        if len(self.latencies) == 1:
+            return self.latencies[0] * 1000
+        return statistics.quantiles(self.latencies, n=100, method="inclusive")[q - 1] * 1000
+
+
+class Clients:
+    """One requests.Session per client thread and user, signed in as that user."""
+
+    def __init__(self, base: str, logins: dict[str, Login], count: int) -> None:
+        self.base = base
+        self.logins = logins
+        self.count = count
+        self.sessions: list[dict[str, requests.Session]] = [{} for _ in range(count)]
+
+    def session(self, thread: int, user: str) -> requests.Session:
+        sessions = self.sessions[thread]
+        if user not in sessions:
+            http = requests.Session()
+            http.cookies.update(self.logins[user].cookies)
+            sessions[user] = http
+        return sessions[user]
+
+    def get(self, thread: int, user: str, path: str) -> requests.Response:
+        headers = ({"Authorization": f"Bearer {self.logins[user].token}"}
+                   if path.startswith("/api/") else {})
+        return self.session(thread, user).get(self.base + path, headers=headers,
+                                              timeout=TIMEOUT, allow_redirects=False)
+
+    def run(self, page: Page, requests_: int, *, record: bool) -> None:
+        """``requests_`` GETs of the page's URLs in turn, on every client thread at once."""
+        queue: Queue[int] = Queue()
+        for n in range(requests_):
+            queue.put(n)
+        lock = threading.Lock()
+
+        def client(thread: int) -> None:
+            while True:
+                try:
+                    n = queue.get_nowait()
+                except Empty:
+                    return
+                path = page.paths[n % len(page.paths)]
+                started = time.perf_counter()
+                try:
+                    response = self.get(thread, page.who(n), path)
+                    outcome, body = str(response.status_code), response.text
+                except requests.RequestException as exc:
+                    outcome, body = type(exc).__name__, str(exc)
+                took = time.perf_counter() - started
+                if not record:
+                    if outcome != "200":
+                        with lock:
+                            page.first_failure = page.first_failure or (
+                                f"{path}: {outcome} {body[:300]}")
+                    continue
+                with lock:
+                    if outcome == "200":
+                        page.latencies.append(took)
+                    else:
+                        page.failures[outcome] += 1
+                        page.first_failure = page.first_failure or (
+                            f"{path}: {outcome} {body[:300]}")
+
+        threads = [threading.Thread(target=client, args=(t,), daemon=True)
+                   for t in range(self.count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def measure(self, pages: list[Page], requests_: int) -> None:
+        """Each page in turn: a warm-up that is not counted (every worker and client
+        connection has served it), then ``requests_`` timed GETs."""
+        for page in pages:
+            self.run(page, self.count * 4, record=False)
+            if page.first_failure:
+                raise BenchError(f"{page.label}: {page.first_failure}")
+            self.run(page, requests_, record=True)
+            print(f"  {page.label}: p50 {page.percentile(50):.1f} ms, "
+                  f"p95 {page.percentile(95):.1f} ms", flush=True)
+
+    def close(self) -> None:
+        for sessions in self.sessions:
+            for http in sessions.values():
+                http.close()
+
+
+def print_table(pages: list[Page]) -> None:
+    """The pages as a Markdown table, with the goal and whether it is met."""
+    print("| page | n | p50 ms | p95 ms | goal | met? |")
+    print("|---|---:|---:|---:|---|---|")
+    for page in pages:
+        p95 = page.percentile(95)
+        failed = sum(page.failures.values())
+        if page.goal:
+            goal, met = f"p95 < {GOAL_MS:.0f} ms", "yes" if p95 < GOAL_MS else "**no**"
+        else:
+            goal, met = "none (PDF)", "–"
+        if failed:
+            met = f"**no** ({failed} failed)"
+        print(f"| {page.label} | {len(page.latencies)} | {page.percentile(50):.1f} | "
+              f"{p95:.1f} | {goal} | {met} |")
+    for page in pages:
+        if page.first_failure:
+            print(f"  {page.label}: {dict(page.failures)}; first: {page.first_failure}")
