@@ -8,17 +8,16 @@ hold it), the index reads the office's matches only: the signer's word search we
 60-75 ms to 8 ms as a query on bench/offices_scale.py's database. The names stay, so
 nothing that refers to them changes. PostgreSQL only; SQLite has no trigram index.
 
-Revision ID: 0016
-Revises: 0014
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-06
 """
 from collections.abc import Sequence
 
 from alembic import op
 
-# 0015 is another branch's; whoever merges both sets this to '0015'.
-revision: str = '0016'
-down_revision: str | None = '0014'
+revision: str = '0017'
+down_revision: str | None = '0016'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
