@@ -35,6 +35,30 @@ __all__ = ["ROOT", "ApiClient", "AuthActions", "CeleryProcesses", "RedisServer",
            "free_port"]
 
 BACKENDS = [b for b in os.environ.get("TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+# Tests that drive Chromium run on PostgreSQL only, the database of a real installation: what
+# a page shows does not depend on the database, every service and view under them runs on
+# both, and a browser test costs ten times a client test (CI must stay under 20 minutes).
+# BROWSER_BACKENDS=sqlite,postgresql runs them on both.
+BROWSER_BACKENDS = [b for b in os.environ.get("BROWSER_BACKENDS", "postgresql").split(",") if b]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out browser tests on the backends BROWSER_BACKENDS does not name (when more
+    than one backend runs, so that TEST_BACKENDS=sqlite still runs them on SQLite)."""
+    if len(BACKENDS) < 2:
+        return
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("database_url") if callspec else None
+        if (item.get_closest_marker("browser") is not None and backend is not None
+                and backend not in BROWSER_BACKENDS):
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 TEST_CONFIG: dict[str, Any] = {
     "TESTING": True,
