@@ -51,3 +51,12 @@ def test_a_busy_connection_is_not_pinged(app: Any, demo: dict[str, int], api: An
     finally:
         engine.dialect.do_ping = original
     assert pings == []
+
+
+def test_each_statement_is_planned_for_its_own_values(app: Any, backend: str) -> None:
+    """No generic plan for a prepared search: PostgreSQL plans each run with its values."""
+    if backend != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    with app.extensions["saraban_db"].connect() as connection:
+        assert connection.execute(text("SHOW plan_cache_mode")).scalar_one() == (
+            "force_custom_plan")

@@ -69,7 +69,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url`` with the SQLite pragmas and transaction mode this app relies on."""
     url = normalise_url(url)
     if not url.startswith("sqlite"):
-        engine = create_engine(url, **kwargs)
+        # Plan each statement for its own values. psycopg prepares a statement after five
+        # runs, and PostgreSQL may then keep one generic plan for every value: for a word
+        # search that plan scans every trigram match before sorting (a signer's search at
+        # 100,000 memos: 181 ms p50 generic, 51 ms planned for the word). Planning a
+        # primary-key lookup again costs a fraction of a millisecond.
+        engine = create_engine(url, connect_args={
+            "options": "-c plan_cache_mode=force_custom_plan"}, **kwargs)
         _ping_when_idle(engine)
         return engine
     path = url.split("///", 1)[-1]
