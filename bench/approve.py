@@ -51,6 +51,7 @@ from bench.harness import (  # noqa: E402
     BenchError,
     Server,
     code_version,
+    percentile_ms,
     project_env,
 )
 from workflow.cli import upgrade_database  # noqa: E402
@@ -89,11 +90,7 @@ class Result:
 
     def percentile(self, q: int) -> float:
         """The q-th percentile of the approvals' latency, in milliseconds."""
-        if not self.latencies:
-            return float("nan")
-        if len(self.latencies) == 1:
-            return self.latencies[0] * 1000
-        return statistics.quantiles(self.latencies, n=100, method="inclusive")[q - 1] * 1000
+        return percentile_ms(self.latencies, q)
 
 
 @dataclass

@@ -34,6 +34,15 @@ START_SECONDS = 90
 GOAL_MS = 25.0
 
 
+
+def percentile_ms(latencies: list[float], q: int) -> float:
+    """The q-th percentile of latencies in seconds, in milliseconds (NaN with none)."""
+    if not latencies:
+        return float("nan")
+    if len(latencies) == 1:
+        return latencies[0] * 1000
+    return statistics.quantiles(latencies, n=100, method="inclusive")[q - 1] * 1000
+
 class BenchError(RuntimeError):
     """Something the benchmark needs did not happen; the message says what."""
 
@@ -183,11 +192,7 @@ class Page:
         return self.users[n % len(self.users)] if self.users else self.user
 
     def percentile(self, q: int) -> float:
-        if not self.latencies:
-            return float("nan")
-        if len(self.latencies) == 1:
-            return self.latencies[0] * 1000
-        return statistics.quantiles(self.latencies, n=100, method="inclusive")[q - 1] * 1000
+        return percentile_ms(self.latencies, q)
 
 
 class Clients:
