@@ -5,10 +5,16 @@ This module imports nothing of Flask, SQLModel or Celery: it judges an
 ``Act`` (plain data the service gathers) and answers with the next state or
 raises a ``WorkflowError``.
 
-One machine is shared by every route with the same number of steps (the
-states depend only on that number; who holds each step travels in the
-``Act``), so a memo never becomes a transitions model. We fire the event on a
-throw-away ``_Cursor`` that carries only the state.
+A step (``Stage``) is one position, or a group of positions with a rule: all of them, any
+one of them, or n of m. Members decide in any order; an approval that meets the rule moves
+the memo on, one that does not leaves it at the step (a reflexive transition). A refusal by
+any member (send back, reject) ends the step. A step may apply only when a ``Condition`` on
+the memo holds (its type, its urgency, an amount); the steps that do not apply are never
+entered. A signer may send a memo back to an earlier step it passed, or to the drafter.
+
+One machine is shared by every route of the same shape (how many steps, and which of them
+apply; who holds each step travels in the ``Act``), so a memo never becomes a transitions
+model. We fire the event on a throw-away ``_Cursor`` that carries only the state.
 """
 
 from __future__ import annotations
@@ -16,13 +22,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
 from transitions import EventData, Machine, MachineError
 
 from .errors import Conflict, Forbidden, Invalid
+from .steps import Stage
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -51,14 +58,8 @@ STATE_LABELS = {
     REJECTED: "ไม่อนุมัติ",
     WITHDRAWN: "ถอนเรื่องแล้ว",
 }
-TRIGGER_LABELS = {
-    SUBMIT: "เสนอ",
-    APPROVE: "ลงนาม/เห็นชอบ",
-    SEND_BACK: "ส่งกลับแก้ไข",
-    RESUBMIT: "เสนอใหม่",
-    REJECT: "ไม่อนุมัติ",
-    WITHDRAW: "ถอนเรื่อง",
-}
+TRIGGER_LABELS = {SUBMIT: "เสนอ", APPROVE: "ลงนาม/เห็นชอบ", SEND_BACK: "ส่งกลับแก้ไข",
+                  RESUBMIT: "เสนอใหม่", REJECT: "ไม่อนุมัติ", WITHDRAW: "ถอนเรื่อง"}
 
 
 def pending(step: int) -> str:
@@ -87,14 +88,41 @@ def state_label(state: str) -> str:
 
 @dataclass(frozen=True)
 class Act:
-    """Everything the machine needs to judge one action, gathered by the service."""
+    """Everything the machine needs to judge one action, gathered by the service.
+
+    ``stages`` are the memo's steps of this round; a route of single positions may give
+    ``step_position_ids`` instead. ``target_step`` is where a send-back goes: an earlier step
+    the memo passed, or None for the drafter."""
 
     actor_id: int
     drafter_id: int
-    step_position_ids: tuple[int, ...]
+    step_position_ids: tuple[int, ...] = ()
     actor_position_ids: frozenset[int] = field(default_factory=frozenset)
     comment: str = ""
     endorsement_required: bool = False
+    stages: tuple[Stage, ...] = ()
+    target_step: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.stages:
+            object.__setattr__(self, "stages",
+                               tuple(Stage.of(p) for p in self.step_position_ids))
+
+    def stage_at(self, state: str) -> Stage | None:
+        step = step_of(state)
+        if step is None or step > len(self.stages):
+            return None
+        return self.stages[step - 1]
+
+    def shape(self) -> tuple[bool, ...]:
+        return tuple(stage.applies for stage in self.stages)
+
+    def approved_at(self, state: str) -> Act:
+        """This act after the actor approved at ``state``: their members there are decided."""
+        step = step_of(state) or 0
+        stages = [s.approved_by(self.actor_position_ids) if n == step else s
+                  for n, s in enumerate(self.stages, start=1)]
+        return replace(self, stages=tuple(stages))
 
 
 @dataclass
@@ -113,11 +141,24 @@ def is_drafter(act: Act, state: str) -> bool:
 
 
 def holds_current_step(act: Act, state: str) -> bool:
-    """The actor holds the position the memo is waiting at."""
-    step = step_of(state)
-    if step is None or step > len(act.step_position_ids):
-        return False
-    return act.step_position_ids[step - 1] in act.actor_position_ids
+    """The actor answers for a member of the step the memo is waiting at who has not yet
+    decided in this pass."""
+    stage = act.stage_at(state)
+    return stage is not None and bool(stage.open_to(act.actor_position_ids))
+
+
+def completes_step(act: Act, state: str) -> bool:
+    """This approval meets the step's rule (the last of all-of, the first of any-of)."""
+    stage = act.stage_at(state)
+    return stage is not None and stage.met_with(act.actor_position_ids)
+
+
+def leaves_step_open(act: Act, state: str) -> bool:
+    return not completes_step(act, state)
+
+
+def to_drafter(act: Act, state: str) -> bool:
+    return act.target_step is None
 
 
 def is_not_drafter(act: Act, state: str) -> bool:
@@ -163,6 +204,29 @@ class Guard:
         if not self.check(act, event.state.name):
             raise self.error()
         return True
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Picks one of several transitions of a trigger from one state (the step an approval
+    leads to, where a send-back goes): it answers False rather than refusing, so that
+    ``transitions`` tries the next. It comes after the ``Guard``s, which refuse first."""
+
+    check: Callable[[Act, str], bool]
+
+    def __call__(self, event: EventData) -> bool:
+        act: Act = event.kwargs["act"]
+        assert event.state is not None
+        return self.check(act, event.state.name)
+
+
+def _sent_to(step: int) -> Choice:
+    return Choice(lambda act, state: act.target_step == step)
+
+
+_STAYS = Choice(leaves_step_open)
+_COMPLETES = Choice(completes_step)
+_TO_DRAFTER = Choice(to_drafter)
 
 
 _DRAFTER_ONLY = Guard(
@@ -228,25 +292,33 @@ _ENDORSEMENT = Guard(
 )
 
 
-def _transitions_for(step_count: int) -> list[dict[str, Any]]:
-    pendings = [pending(step) for step in range(1, step_count + 1)]
+def _transitions_for(shape: tuple[bool, ...]) -> list[dict[str, Any]]:
+    applying = [step for step, applies in enumerate(shape, start=1) if applies]
+    pendings = [pending(step) for step in applying]
+    signer = [_CURRENT_SIGNER, _NOT_OWN_MEMO]
     table: list[dict[str, Any]] = [
         {"trigger": SUBMIT, "source": DRAFT, "dest": pendings[0], "conditions": [_DRAFTER_ONLY]},
         {"trigger": RESUBMIT, "source": RETURNED, "dest": pendings[0],
          "conditions": [_DRAFTER_ONLY]},
         {"trigger": WITHDRAW, "source": pendings, "dest": WITHDRAWN,
          "conditions": [_DRAFTER_ONLY]},
-        {"trigger": SEND_BACK, "source": pendings, "dest": RETURNED,
-         "conditions": [_CURRENT_SIGNER, _NOT_OWN_MEMO, _REASON, _FILLED_IN]},
         {"trigger": REJECT, "source": pendings, "dest": REJECTED,
-         "conditions": [_CURRENT_SIGNER, _NOT_OWN_MEMO, _REASON, _FILLED_IN]},
+         "conditions": [*signer, _REASON, _FILLED_IN]},
     ]
-    for here, there in zip(pendings, [*pendings[1:], APPROVED], strict=True):
-        table.append(
-            {"trigger": APPROVE, "source": here, "dest": there,
-             "conditions": [_CURRENT_SIGNER, _NOT_OWN_MEMO, _ENDORSEMENT, _FILLED_IN,
-                            _AGREES]}
-        )
+    for index, here in enumerate(pendings):
+        # Back to an earlier step the memo passed, or to the drafter.
+        for earlier in applying[:index]:
+            table.append({"trigger": SEND_BACK, "source": here, "dest": pending(earlier),
+                          "conditions": [*signer, _sent_to(earlier), _REASON, _FILLED_IN]})
+        table.append({"trigger": SEND_BACK, "source": here, "dest": RETURNED,
+                      "conditions": [*signer, _TO_DRAFTER, _REASON, _FILLED_IN]})
+        # An approval that leaves the group short of its rule keeps the memo here.
+        approving = [*signer, _ENDORSEMENT, _FILLED_IN, _AGREES]
+        there = pendings[index + 1] if index + 1 < len(pendings) else APPROVED
+        table.append({"trigger": APPROVE, "source": here, "dest": here,
+                      "conditions": [*approving, _STAYS]})
+        table.append({"trigger": APPROVE, "source": here, "dest": there,
+                      "conditions": [*approving, _COMPLETES]})
     return table
 
 
@@ -262,17 +334,25 @@ def _log_transition(event: EventData) -> None:
     )
 
 
-@lru_cache(maxsize=64)
-def machine_for(step_count: int) -> Machine:
-    """The machine shared by every route of ``step_count`` steps."""
-    if step_count < 1:
-        raise ValueError("a route needs at least one step")
+def machine_for(shape: int | tuple[bool, ...]) -> Machine:
+    """The machine shared by every route of this shape: a number of steps that all apply, or
+    for each step whether it applies to the memo."""
+    if isinstance(shape, int):
+        shape = (True,) * shape
+    return _machine(shape)
+
+
+@lru_cache(maxsize=256)
+def _machine(shape: tuple[bool, ...]) -> Machine:
+    if not any(shape):
+        raise ValueError("a route needs at least one step that applies")
+    step_count = len(shape)
     states = [DRAFT, *(pending(s) for s in range(1, step_count + 1)),
               RETURNED, APPROVED, REJECTED, WITHDRAWN]
     return Machine(
         model=None,
         states=states,
-        transitions=_transitions_for(step_count),
+        transitions=_transitions_for(shape),
         initial=DRAFT,
         auto_transitions=False,
         send_event=True,
@@ -288,17 +368,24 @@ def fire(trigger: str, state: str, act: Act) -> str:
             f"Unknown action {trigger!r}.",
             code="unknown_action",
         )
-    machine = machine_for(len(act.step_position_ids))
+    machine = machine_for(act.shape())
     cursor = _Cursor(state)
     try:
-        machine.events[trigger].trigger(cursor, act=act)
-    except MachineError:
+        moved = machine.events[trigger].trigger(cursor, act=act)
+    except (MachineError, ValueError):  # ValueError: a state this route has no step for
         raise Conflict(
             f"ไม่สามารถ{TRIGGER_LABELS[trigger]}ได้ เนื่องจากบันทึกอยู่ในสถานะ \"{state_label(state)}\"",
             f"Cannot {trigger} a memo in state {state!r}.",
             code="illegal_transition",
             details={"state": state, "action": trigger},
         ) from None
+    if not moved:  # every guard passed but no choice matched: a send-back to a wrong step
+        raise Invalid(
+            "ส่งกลับได้เฉพาะลำดับก่อนหน้าที่บันทึกผ่านมาแล้วในรอบนี้ หรือส่งกลับผู้ร่าง",
+            "A memo can be sent back only to an earlier step it has passed, or to the drafter.",
+            code="step_not_reached",
+            details={"target_step": act.target_step, "state": state},
+        )
     return cursor.state
 
 
@@ -311,14 +398,17 @@ def fire_run(trigger: str, state: str, act: Act) -> list[str]:
     """
     states = [fire(trigger, state, act)]
     if trigger == APPROVE:
+        act = act.approved_at(state)
         while holds_current_step(act, states[-1]):
-            states.append(fire(APPROVE, states[-1], act))
+            here = states[-1]
+            states.append(fire(APPROVE, here, act))
+            act = act.approved_at(here)
     return states
 
 
 def allowed_triggers(state: str, act: Act) -> list[str]:
     """The triggers this actor may take in this state (a missing reason is not judged here)."""
-    machine = machine_for(len(act.step_position_ids))
+    machine = machine_for(act.shape())
     offered = []
     for trigger in TRIGGERS:
         transitions = machine.events[trigger].transitions.get(state, [])
