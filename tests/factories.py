@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from workflow import routing
 from workflow.extensions import db
@@ -37,7 +38,18 @@ from workflow.identity.acting import answerers
 from workflow.identity.passwords import hash_password
 from workflow.memos import actions, commands
 from workflow.memos.routes import route_for_drafting
-from workflow.models import Memo, MemoStep, Organization, Position, Role, Route, RouteStep, User
+from workflow.models import (
+    Memo,
+    MemoStep,
+    Organization,
+    Position,
+    Role,
+    Route,
+    RouteMember,
+    RouteStep,
+    StepStatus,
+    User,
+)
 from workflow.office.calendar import office_today
 from workflow.thai import thai_digits
 
@@ -98,10 +110,23 @@ def make_position(session: Session, *, office: Organization, holder: User | None
         holder_id=holder.id if holder else None))
 
 
-def make_route(session: Session, *, office: Organization, positions: Sequence[Position],
-               name: str | None = None, is_default: bool = True, **overrides: Any) -> Route:
-    """A route of ``office`` up ``positions`` in order; as the default, it takes over from the
-    office's previous default (an office has exactly one)."""
+@dataclass(frozen=True)
+class Group:
+    """A route step of several positions (``need``: None for all of them, 1 for any one, n for
+    n of them), or of one, under an optional condition ``when`` = (field, op, value) with
+    amounts in satang, as stored."""
+
+    positions: Sequence[Position]
+    need: int | None = None
+    when: tuple[str, str, str] = ("", "", "")
+
+
+def make_route(session: Session, *, office: Organization,
+               positions: Sequence[Position | Group], name: str | None = None,
+               is_default: bool = True, **overrides: Any) -> Route:
+    """A route of ``office`` up ``positions`` in order, each a position or a ``Group``; as
+    the default, it takes over from the office's previous default (an office has exactly
+    one)."""
     if is_default:
         for other in session.exec(select(Route).where(
                 Route.org_id == office.id, Route.is_default == True)).all():  # noqa: E712
@@ -110,9 +135,15 @@ def make_route(session: Session, *, office: Organization, positions: Sequence[Po
         "org_id": office.id, "name": name or f"สายการเสนอทดสอบที่ {next(_counter)}",
         "is_default": is_default,
     }, overrides))
-    session.add_all(RouteStep(org_id=route.org_id, route_id=route.id, step_no=number,
-                              position_id=position.id or 0)
-                    for number, position in enumerate(positions, start=1))
+    for number, item in enumerate(positions, start=1):
+        group = item if isinstance(item, Group) else Group([item])
+        step = RouteStep(org_id=route.org_id, route_id=route.id or 0, step_no=number,
+                         need=group.need, when_field=group.when[0], when_op=group.when[1],
+                         when_value=group.when[2])
+        session.add(step)
+        session.flush()
+        session.add_all(RouteMember(org_id=route.org_id, route_step_id=step.id or 0,
+                                    position_id=p.id or 0) for p in group.positions)
     session.flush()
     return route
 
@@ -173,7 +204,9 @@ def _act(memo: Memo, trigger: str, comment: str) -> Memo:
     """``trigger`` taken by the first person who answers today for the step the memo waits at."""
     step = db.session.exec(select(MemoStep).where(
         MemoStep.memo_id == memo.id, MemoStep.round == memo.round,
-        MemoStep.step_no == routing.step_of(memo.state))).one()
+        MemoStep.step_no == routing.step_of(memo.state), MemoStep.status == StepStatus.PENDING)
+        .order_by(col(MemoStep.id))).first()
+    assert step is not None
     signers = answerers(db.session, step.position_id, drafter_id=memo.drafter_id)
     if not signers:
         raise ValueError(f"nobody answers for step {step.step_no} ({step.position_title}) "
@@ -182,4 +215,4 @@ def _act(memo: Memo, trigger: str, comment: str) -> Memo:
                            comment=comment).memo
 
 
-__all__ = ["make_memo", "make_office", "make_position", "make_route", "make_user"]
+__all__ = ["Group", "make_memo", "make_office", "make_position", "make_route", "make_user"]

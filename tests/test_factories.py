@@ -27,6 +27,7 @@ from workflow.models import (
     RegisterEntry,
     Role,
     Route,
+    RouteMember,
     RouteStep,
     StepStatus,
     Urgency,
@@ -91,8 +92,10 @@ def test_offices_people_positions_and_routes_coexist(app: Flask, auth: AuthActio
     assert held.title == "หัวหน้าสำนักปลัด" and vacant.title != held.title
     with app.app_context():
         def step_positions(route: Route) -> list[int]:
-            return list(db.session.exec(select(RouteStep.position_id).where(
-                RouteStep.route_id == route.id).order_by(col(RouteStep.step_no))).all())
+            return list(db.session.exec(
+                select(RouteMember.position_id)
+                .join(RouteStep, col(RouteStep.id) == col(RouteMember.route_step_id))
+                .where(RouteStep.route_id == route.id).order_by(col(RouteStep.step_no))).all())
 
         assert step_positions(old) == [held.id, vacant.id]
         assert step_positions(new) == [vacant.id]

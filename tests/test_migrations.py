@@ -67,3 +67,81 @@ def test_a_database_of_one_office_upgrades_and_its_people_sign_in_as_before(
         app.extensions["saraban_db"].dispose()
     finally:
         drop_database(url)
+
+
+def test_routes_become_groups_of_one_and_memos_in_flight_carry_on(tmp_path, backend):
+    """From revision 0017 with a route of two positions and a memo waiting at its first step:
+    each step becomes a group of one, and the memo is approved up the rest of its way."""
+    from alembic import command
+    from argon2 import PasswordHasher
+    from sqlalchemy import text
+
+    from tests.conftest import TEST_CONFIG
+    from tests.support.database import create_database, drop_database
+    from workflow import create_app
+    from workflow.cli import alembic_config
+
+    url = create_database(backend, tmp_path, revision="0017")
+    password = PasswordHasher().hash("เดิม-รหัสผ่าน-2569")
+    try:
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            def insert(sql: str, **values: object) -> None:
+                conn.execute(text(sql), values)
+
+            insert("INSERT INTO organization (id, code, name, is_platform, unit_line, phone, "
+                   "doc_prefix, require_endorsement, thai_digits, numbering_point, "
+                   "office_opens, office_closes, reminder_policy, garuda_file, "
+                   "holders_may_appoint, calendar_stamp, created_at) VALUES (1, 'old', "
+                   "'อบต.เดิม', false, 'สำนักงานปลัด', '', 'สป', true, true, 'approval', '', "
+                   "'', '', '', false, 'x', CURRENT_TIMESTAMP)")
+            for user_id, username in ((1, "clerk"), (2, "head"), (3, "boss")):
+                insert("INSERT INTO \"user\" (id, org_id, username, full_name, email, "
+                       "password_hash, is_active, roles, notify_arrivals, daily_digest, "
+                       "signature_file, created_at) VALUES (:id, 1, :u, :u, :e, :p, true, "
+                       "'signer clerk', true, false, '', CURRENT_TIMESTAMP)",
+                       id=user_id, u=username, e=f"{username}@example.com", p=password)
+            insert("INSERT INTO position (id, org_id, title, holder_id) VALUES "
+                   "(1, 1, 'หัวหน้าสำนักปลัด', 2), (2, 1, 'ปลัด', 3)")
+            insert("INSERT INTO route (id, org_id, name, memo_type, is_default, is_active) "
+                   "VALUES (1, 1, 'สายเดิม', '', true, true)")
+            insert("INSERT INTO routestep (id, org_id, route_id, step_no, position_id) VALUES "
+                   "(1, 1, 1, 1, 1), (2, 1, 1, 2, 2)")
+            insert("INSERT INTO memo (id, org_id, route_id, drafter_id, unit_line, memo_date, "
+                   "state, round, revision, version, created_at, updated_at, subject, "
+                   "addressee, urgency, body) VALUES (1, 1, 1, 1, 'สำนักงานปลัด', "
+                   "'2026-12-01', 'pending_1', 1, 0, 2, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, "
+                   "'เรื่องที่ค้างอยู่', 'นายก', 'normal', '<p>x</p>')")
+            insert("INSERT INTO memostep (org_id, memo_id, round, step_no, position_id, "
+                   "position_title, status, arrived_at, reminders_sent) VALUES "
+                   "(1, 1, 1, 1, 1, 'หัวหน้าสำนักปลัด', 'pending', CURRENT_TIMESTAMP, 0), "
+                   "(1, 1, 1, 2, 2, 'ปลัด', 'waiting', NULL, 0)")
+        engine.dispose()
+        command.upgrade(alembic_config(url), "head")
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            members = conn.execute(text(
+                "SELECT s.step_no, m.position_id, s.need FROM routemember m JOIN routestep s "
+                "ON s.id = m.route_step_id ORDER BY s.step_no")).all()
+            laid = conn.execute(text("SELECT need, condition, pass_no FROM memostep")).all()
+        engine.dispose()
+        assert [tuple(r) for r in members] == [(1, 1, None), (2, 2, None)]
+        assert {tuple(r) for r in laid} == {(1, "", 1)}
+
+        app = create_app({**TEST_CONFIG, "DATABASE_URL": url})
+        client = app.test_client()
+
+        def act(username: str) -> dict[str, object]:
+            token = client.post("/api/v1/auth/token", json={
+                "username": username, "password": "เดิม-รหัสผ่าน-2569"}).json["token"]
+            done = client.post("/api/v1/memos/1/actions", json={
+                "action": "approve", "comment": "เห็นชอบ"},
+                headers={"Authorization": f"Bearer {token}"})
+            assert done.status_code == 200, done.json
+            return dict(done.json)
+
+        assert act("head")["state"] == "pending_2"
+        assert act("boss")["state"] == "approved"
+        app.extensions["saraban_db"].dispose()
+    finally:
+        drop_database(url)

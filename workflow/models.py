@@ -14,12 +14,15 @@ from enum import StrEnum
 from typing import Annotated, Any
 from uuid import uuid4
 
+from pydantic import BeforeValidator, WithJsonSchema
 from pydantic_core import core_schema
-from sqlalchemy import ColumnElement, Index, Text, UniqueConstraint, and_, text
+from sqlalchemy import BigInteger, ColumnElement, Index, Text, UniqueConstraint, and_, text
 from sqlmodel import Field, SQLModel, col
 
 from . import clock, routing
 from .dbtypes import UTCDateTime, ValueEnum
+from .errors import Invalid
+from .steps import AMOUNT_LENGTH, AMOUNT_PATTERN, parse_baht
 from .validation import text_pattern, typed_text_problem
 
 SUBJECT_MAX = 300
@@ -28,6 +31,7 @@ ADDRESSEE_MAX = 200
 UNIT_LINE_MAX = 300
 BODY_MAX = 500_000
 COMMENT_MAX = 2_000
+MEMO_TYPE_MAX = 200
 
 
 def _moment(**kwargs: Any) -> Any:
@@ -79,6 +83,7 @@ class StepStatus(StrEnum):
     SENT_BACK = "sent_back"
     REJECTED = "rejected"
     CANCELLED = "cancelled"  # the memo was withdrawn or sent back before reaching it
+    SKIPPED = "skipped"  # the step's condition does not hold for this memo
 
 
 class OfficeScoped:
@@ -180,6 +185,9 @@ class Route(OfficeScoped, SQLModel, table=True):
 
 
 class RouteStep(OfficeScoped, SQLModel, table=True):
+    """One step (ลำดับ) of a route: one position, or a group of positions (``RouteMember``)
+    with a rule, and the condition on the memo under which the step applies."""
+
     __table_args__ = (UniqueConstraint("route_id", "step_no"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -187,6 +195,22 @@ class RouteStep(OfficeScoped, SQLModel, table=True):
     org_id: int = Field(foreign_key="organization.id")
     route_id: int = Field(foreign_key="route.id")
     step_no: int
+    # How many members must approve: None, all of them; 1, any one; n, n of them.
+    need: int | None = None
+    # The condition (``routing.Condition``); an empty field means the step always applies.
+    when_field: str = Field(default="", max_length=20)
+    when_op: str = Field(default="", max_length=10)
+    when_value: str = Field(default="", max_length=200)
+
+
+class RouteMember(OfficeScoped, SQLModel, table=True):
+    """A position in a route step; a step of one member is a step of one position."""
+
+    __table_args__ = (UniqueConstraint("route_step_id", "position_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    route_step_id: int = Field(foreign_key="routestep.id", index=True)
     position_id: int = Field(foreign_key="position.id")
 
 
@@ -227,6 +251,10 @@ class Memo(OfficeScoped, MemoBase, table=True):
     created_at: datetime = _moment()
     updated_at: datetime = _moment()
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # What a route's conditions may look at besides the urgency: the kind of memo, and an
+    # amount in satang (whole numbers: money is never a float), asked for by such a route.
+    memo_type: str = Field(default="", max_length=MEMO_TYPE_MAX)
+    amount_satang: int | None = Field(default=None, sa_type=BigInteger)
 
 
 @dataclass(frozen=True)
@@ -265,6 +293,23 @@ AddresseeText = Annotated[str, TypedText("เรียน", ADDRESSEE_MAX, requi
 BodyHtml = Annotated[str, TypedText("เนื้อหา", BODY_MAX, required=False, single_line=False)]
 
 
+MemoTypeText = Annotated[str, TypedText("ประเภทหนังสือ", MEMO_TYPE_MAX, required=False)]
+
+
+def _satang(value: Any) -> int:
+    if not isinstance(value, str):  # a JSON number would be a float: money is typed as text
+        raise ValueError('จำนวนเงิน: ต้องเป็นข้อความตัวเลขบาท เช่น "250000" หรือ "1,500.50"')
+    try:
+        return parse_baht(value)
+    except Invalid as problem:
+        raise ValueError(f"จำนวนเงิน: {problem.message}") from None
+
+
+# An amount in baht as typed ("250,000", "๑,๕๐๐.๕๐"), held as whole satang.
+AmountBaht = Annotated[int, BeforeValidator(_satang), WithJsonSchema({
+    "type": "string", "maxLength": AMOUNT_LENGTH, "pattern": AMOUNT_PATTERN,
+    "description": "baht, with at most two decimals: \"250000\", \"1,500.50\""})]
+
 # An id or version in a request: what an INTEGER column holds. A larger number is the
 # caller's mistake (422), not the database's overflow (500); "²" or "๑" is no number at all.
 RecordId = Annotated[int, Field(ge=1, le=2**31 - 1)]
@@ -278,6 +323,8 @@ class MemoCreate(SQLModel):
     urgency: Urgency = Urgency.NORMAL
     body: BodyHtml = ""
     route_id: RecordId | None = None  # the route it goes up; the office's default if omitted
+    memo_type: MemoTypeText = ""  # the kind of memo, for a route's conditions
+    amount: AmountBaht | None = None  # asked for by a route that decides by amount
 
 
 class MemoUpdate(SQLModel):
@@ -288,6 +335,8 @@ class MemoUpdate(SQLModel):
     urgency: Urgency | None = None
     body: BodyHtml | None = None
     route_id: RecordId | None = None
+    memo_type: MemoTypeText | None = None
+    amount: AmountBaht | None = None  # null clears it
     version: RecordId | None = None  # the version the editor started from
 
 
@@ -295,7 +344,10 @@ class MemoStep(OfficeScoped, SQLModel, table=True):
     """One step of one memo's route in one round (a resubmission starts a new round)."""
 
     __table_args__ = (
-        UniqueConstraint("memo_id", "round", "step_no"),
+        # A step of a group has a row for each member, each with its own decision, email
+        # and reminders.
+        UniqueConstraint("memo_id", "round", "step_no", "position_id",
+                         name="uq_memostep_memo_round_step_position"),
         Index("ix_memostep_position_status", "position_id", "status"),
         # What waits at a post, oldest first: the inbox's waiting tab reads it alone.
         Index("ix_memostep_waiting", "org_id", "position_id", "arrived_at", "memo_id", "round",
@@ -312,6 +364,11 @@ class MemoStep(OfficeScoped, SQLModel, table=True):
     step_no: int
     position_id: int = Field(foreign_key="position.id")
     position_title: str = Field(max_length=200)  # as it read when the step was laid
+    need: int = 1  # approvals that complete the step (its group's rule, as laid)
+    condition: str = Field(default="", max_length=300)  # why the step applies, or is skipped
+    # Bumped when a signer sends the memo back to this step or an earlier one: its emails
+    # of the new pass are new emails, not repeats of the first.
+    pass_no: int = 1
     status: StepStatus = Field(default=StepStatus.WAITING, sa_type=ValueEnum(StepStatus))
     arrived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -321,6 +378,11 @@ class MemoStep(OfficeScoped, SQLModel, table=True):
     last_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # When the next reminder falls due, in office time; None once decided or escalated.
     next_reminder_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    @property
+    def key(self) -> str:
+        """The step in an email's dedupe key: its id, and its pass after the first."""
+        return f"{self.id}" if self.pass_no <= 1 else f"{self.id}.{self.pass_no}"
 
 
 def current_round(memo: Any = None) -> ColumnElement[bool]:
@@ -456,15 +518,23 @@ class ActionRequest(SQLModel):
         "enum": list(routing.TRIGGERS)}})  # an unknown one is refused by the route itself
     comment: str = Field(default="", max_length=COMMENT_MAX)
     version: RecordId | None = None  # refuse if the memo has moved on since this version
+    # send_back only: an earlier step the memo passed in this round; null sends it to the
+    # drafter
+    target_step: int | None = Field(default=None, ge=1, le=99)
 
 
 class StepPublic(SQLModel):
+    """One member of one step (a step of one position has one; a group, one per member)."""
+
     step_no: int
     position_title: str
     holder_name: str
-    status: str
+    status: str  # waiting, pending, approved, sent_back, rejected, cancelled, skipped
     opened_at: datetime | None = None
     needs_acting: bool = False  # nobody may decide here today: an acting officer is needed
+    need: int = 1  # approvals that complete the step
+    members: int = 1  # members of the step
+    condition: str = ""  # the condition the step applies under, in Thai; "" always
 
 
 class DecisionPublic(SQLModel):
@@ -520,6 +590,8 @@ class MemoPublic(MemoSummary):
     revision: int
     created_at: datetime
     submitted_at: datetime | None
+    memo_type: str
+    amount: str | None  # baht, as "250000" or "1500.50"
     steps: list[StepPublic]
     decisions: list[DecisionPublic]
     attachments: list[AttachmentPublic]
@@ -531,6 +603,8 @@ class NotificationKind(StrEnum):
     REMINDER = "reminder"  # ... and is still waiting
     ESCALATION = "escalation"  # the drafter is told the memo has stalled
     SENT_BACK = "sent_back"
+    RETURNED_TO_STEP = "returned_to_step"  # the drafter: a signer sent it back to a step
+    STEP_CLOSED = "step_closed"  # a group member: the step closed without them
     REJECTED = "rejected"
     APPROVED = "approved"
     DIGEST = "digest"  # the morning summary

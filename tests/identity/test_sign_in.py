@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from workflow.demo.seed import seed_demo
+from workflow.demo.seed import PEOPLE, seed_demo
 from workflow.extensions import db
 from workflow.identity.passwords import hash_password
 from workflow.models import AuthSession, Memo, User
@@ -103,7 +103,7 @@ def test_passwords_are_stored_as_argon2_hashes(app, demo):
     """Every password_hash is an argon2id hash that verifies, never the password itself."""
     with app.app_context(), Session(db.engine) as session:
         users = session.exec(select(User)).all()
-    assert len(users) == 7
+    assert len(users) == len(PEOPLE)
     for user in users:
         assert user.password_hash.startswith("$argon2id$"), user.username
         assert PasswordHasher().verify(user.password_hash, "demo")

@@ -468,7 +468,9 @@ def test_every_api_route_is_in_the_generated_document(app, client):
         ("POST", "/memos/{memo_id}/actions"), ("POST", "/memos/{memo_id}/attachments"),
         ("GET", "/memos/{memo_id}/attachments/{attachment_id}"),
         ("GET", "/memos/{memo_id}/pdf"), ("GET", "/audit"), ("GET", "/memos/{memo_id}/audit"),
-        ("GET", "/routes"), ("POST", "/memos/actions"), ("POST", "/verify")}
+        ("GET", "/routes"), ("POST", "/memos/actions"), ("POST", "/verify"),
+        ("GET", "/positions"), ("POST", "/positions"), ("PUT", "/positions/{position_id}"),
+        ("GET", "/admin/routes"), ("POST", "/routes"), ("PUT", "/routes/{route_id}")}
     for (method, path), spec in operations.items():
         errors = {code for code in spec["responses"] if code.startswith(("4", "5"))}
         assert {"400", "503"} <= errors, (method, path)
@@ -507,8 +509,18 @@ def test_the_docs_page_serves_swagger_ui_from_this_server(client):
 
 
 def test_the_routes_a_memo_may_go_up(api, demo):
-    """GET /routes lists the office's routes with their positions: what route_id names."""
+    """GET /routes lists the office's routes with their steps (the default first): what
+    route_id names; a group's members and a step's condition included."""
     routes = ok(api.call("GET", "/routes", "clerk"))["items"]
-    assert [r["id"] for r in routes] == [demo["route_id"]]
-    assert routes[0]["is_default"] and routes[0]["steps"][0] == "หัวหน้าสำนักปลัด"
-    assert len(routes[0]["steps"]) == 4
+    assert [r["id"] for r in routes] == [demo["route_id"], demo["procurement_route_id"]]
+    first, procurement = routes
+    assert first["is_default"] and not first["asks_amount"]
+    assert first["steps"][0]["positions"][0]["title"] == "หัวหน้าสำนักปลัด"
+    assert len(first["steps"]) == 4
+    assert procurement["asks_amount"]
+    group = procurement["steps"][1]
+    assert ([p["title"] for p in group["positions"]], group["rule"], group["need"]) == (
+        ["ผู้อำนวยการกองคลัง", "ผู้อำนวยการกองช่าง"], "all", 2)
+    assert procurement["steps"][3]["condition"] == {
+        "field": "amount", "op": "gt", "value": "100000",
+        "description": "จำนวนเงินเกิน 100,000 บาท"}

@@ -129,7 +129,7 @@ def test_search_never_returns_a_memo_the_reader_could_not_open(
         office = session.exec(select(Organization)).first()
         assert office is not None
         outsider = make_user(session, office=office, username="finance", roles="signer")
-        make_position(session, office=office, holder=outsider, title="ผู้อำนวยการกองคลัง")
+        make_position(session, office=office, holder=outsider, title="ผู้อำนวยการกองการศึกษา")
     query = "q=ความก้าวหน้า"
     assert found(api, "clerk", query) == {seed, draft}  # the drafter
     assert found(api, "auditor", query) == {seed, draft}  # oversees the office

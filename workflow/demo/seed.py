@@ -5,6 +5,7 @@ Idempotent: running it again adds only what is missing and changes nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +13,17 @@ from sqlmodel import Session, select
 
 from ..extensions import db
 from ..identity.passwords import hash_password
-from ..models import Memo, Organization, Position, Role, Route, RouteStep, Urgency, User
+from ..models import (
+    Memo,
+    Organization,
+    Position,
+    Role,
+    Route,
+    RouteMember,
+    RouteStep,
+    Urgency,
+    User,
+)
 from ..seal import keys as seal_keys
 
 DEMO_PASSWORD = "demo"
@@ -31,10 +42,17 @@ PEOPLE = (
     ("deputy", "นางกฤษณา พรพิมล", "signer", "รองปลัดองค์การบริหารส่วนตำบลท่าตูม"),
     ("permsec", "นางอาราดา แตนวงศ์", "signer", "ปลัดองค์การบริหารส่วนตำบลท่าตูม"),
     ("chief", "นายสมคิด ดันทางกุล", "signer", "นายกองค์การบริหารส่วนตำบลท่าตูม"),
+    ("kongklang", "นางสาวกัลยา เงินทอง", "signer", "ผู้อำนวยการกองคลัง"),
+    ("kongchang", "นายวิศวะ ช่างดี", "signer", "ผู้อำนวยการกองช่าง"),
     ("admin", "นายธนพล รักษ์ระบบ", "admin", None),
     ("auditor", "นางวิไลวรรณ ตรวจตรา", "auditor", None),
 )
 ROUTE = ("head", "deputy", "permsec", "chief")
+# The procurement route: กองคลัง and กองช่าง give their opinions in parallel (both), and
+# above 100,000 baht the memo goes on to นายก; up to it, it ends at ปลัด.
+PROCUREMENT = "สายการเสนอจัดซื้อจัดจ้าง (เกิน ๑๐๐,๐๐๐ บาท ถึงนายก)"
+PROCUREMENT_STEPS = ((("head",), None), (("kongklang", "kongchang"), None), (("permsec",), None),
+                     (("chief",), ("amount", "gt", str(100_000 * 100))))
 
 
 def _get_or_add(session: Session, model: type, defaults: dict[str, object], **keys: object):  # type: ignore[no-untyped-def]
@@ -44,6 +62,21 @@ def _get_or_add(session: Session, model: type, defaults: dict[str, object], **ke
         session.add(row)
         session.flush()
     return row
+
+
+def _lay_route(session: Session, org: Organization, route: Route,
+               steps: Sequence[tuple[tuple[str, ...], tuple[str, str, str] | None]],
+               positions: dict[str, Position]) -> None:
+    """The route's steps (each the posts of some demo people, with an optional condition),
+    where missing; a group of several needs all of them."""
+    for step_no, (usernames, when) in enumerate(steps, start=1):
+        field, op, value = when or ("", "", "")
+        step = _get_or_add(session, RouteStep, {"org_id": org.id, "when_field": field,
+                                                "when_op": op, "when_value": value},
+                           route_id=route.id, step_no=step_no)
+        for username in usernames:
+            _get_or_add(session, RouteMember, {"org_id": org.id}, route_step_id=step.id,
+                        position_id=positions[username].id)
 
 
 def _demo_office(session: Session, code: str | None) -> Organization:
@@ -90,10 +123,10 @@ def seed_demo(code: str | None = None) -> dict[str, int]:
                 positions[username] = position
         route = _get_or_add(session, Route, {"is_default": True}, org_id=org.id,
                             name="สายการเสนอปกติ (หัวหน้าสำนักปลัด → รองปลัด → ปลัด → นายก)")
-        for step_no, username in enumerate(ROUTE, start=1):
-            _get_or_add(session, RouteStep, {"position_id": positions[username].id,
-                                             "org_id": org.id},
-                        route_id=route.id, step_no=step_no)
+        _lay_route(session, org, route, [((u,), None) for u in ROUTE], positions)
+        procurement = _get_or_add(session, Route, {"is_default": False, "memo_type": "จัดซื้อจัดจ้าง"},
+                                  org_id=org.id, name=PROCUREMENT)
+        _lay_route(session, org, procurement, PROCUREMENT_STEPS, positions)
         memo = session.exec(select(Memo).where(Memo.subject == SEED_SUBJECT,
                                                Memo.org_id == org.id)).first()
         if memo is None:
@@ -107,6 +140,7 @@ def seed_demo(code: str | None = None) -> dict[str, int]:
             session.add(memo)
             session.flush()
         return {"org_id": org.id, "route_id": route.id, "memo_id": memo.id,
+                "procurement_route_id": procurement.id,
                 **{f"user_{u}": users[u].id for u in users}}
 
 

@@ -11,12 +11,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import inspect
-from sqlalchemy.orm.attributes import flag_modified
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from .. import clock, jobs, routing
-from ..errors import Forbidden, Invalid
+from ..errors import Conflict, Forbidden, Invalid
 from ..extensions import db
 from ..identity.access import require_view
 from ..identity.acting import ActingRole, Answerer, answerers_for, snapshot_json
@@ -33,48 +31,18 @@ from ..models import (
 )
 from ..office.calendar import office_tz
 from ..outbox.queue import dispatch
+from ..steps import GROUP_MAX
 from ..trail.chain import CHAIN_ACTIONS, Entry, RequestInfo, record
-from .loaded import LoadedMemo, load_memo
+from .loaded import LoadedMemo, load_memo, rows_at, stages_of
 from .locking import actor_in, check_version
 from .notices import on_transition
 from .register import issue_number
-from .routes import positions_for
+from .rounds import as_one_update, lay_steps, move_rows
 from .versions import snapshot
 
 _LOGGER = logging.getLogger(__name__)
 
 SEAL_TASK = "workflow.tasks.seal_memo"
-
-
-_STEP_OUTCOME = {
-    routing.APPROVE: StepStatus.APPROVED,
-    routing.SEND_BACK: StepStatus.SENT_BACK,
-    routing.REJECT: StepStatus.REJECTED,
-}
-
-
-def _lay_steps(session: Session, memo: Memo) -> list[MemoStep]:
-    """Copy the memo's route into a new round of steps."""
-    positions = positions_for(session, memo)
-    if not positions:
-        raise Invalid(
-            "สายการเสนอของบันทึกนี้ไม่มีผู้พิจารณา",
-            "The memo's route has no signer.",
-            code="empty_route",
-        )
-    steps = [
-        MemoStep(
-            org_id=memo.org_id,
-            memo_id=memo.id or 0,
-            round=memo.round,
-            step_no=number,
-            position_id=position.id or 0,
-            position_title=position.title,
-        )
-        for number, position in enumerate(positions, start=1)
-    ]
-    session.add_all(steps)
-    return steps
 
 
 @dataclass
@@ -96,9 +64,11 @@ def perform(
     comment: str = "",
     expected_version: int | None = None,
     request_info: RequestInfo | None = None,
+    target_step: int | None = None,
 ) -> Done:
     """Take ``trigger`` (one of ``routing.TRIGGERS``: submit, approve, send_back, resubmit,
-    reject, withdraw) on a memo, as one all-or-nothing unit of work. ``principal``, the
+    reject, withdraw) on a memo, as one all-or-nothing unit of work. ``target_step`` sends a
+    memo back to an earlier step rather than to its drafter. ``principal``, the
     request's own (built from the database when the request began), saves loading the actor
     again; a script or a task passes only ``actor_id``.
 
@@ -112,15 +82,17 @@ def perform(
         memo, org = loaded.memo, loaded.org
         actor = _actor(session, actor_id, principal, loaded)
         require_view(session, actor, memo, loaded.steps)
-        check_version(memo, expected_version)
+        _check_version(session, memo, expected_version, trigger)
 
-        move = _judge(session, memo, actor, org, trigger, comment, loaded.steps)
+        move = _judge(session, memo, actor, org, trigger, comment, loaded.steps, target_step)
         # Who answers for each step, looked up once: for the arrival email and the reply.
         with session.no_autoflush:
             answering = answerers_for(session, {s.position_id for s in move.steps},
                                       move.now.astimezone(office_tz()).date())
-        _move_steps(move, actor.user_id)
-        _as_one_update(move.steps)
+        moved = move_rows(move.steps, trigger=trigger, signed=move.signed,
+                          state_before=move.state_before, state_after=move.state_after,
+                          actor_id=actor.user_id, now=move.now)
+        as_one_update(move.steps)
         version = _keep_content(session, memo, move, actor.user_id) or loaded.latest_version
         number = _issue_number_if_due(session, memo, org, move)
         decided_version = memo.version
@@ -132,6 +104,7 @@ def perform(
         _record_decision(session, memo, actor, move, signature, decided_version, version)
         queued = on_transition(
             session, memo=memo, org=org, trigger=trigger, steps=move.steps,
+            opened=moved.opened, released=moved.released,
             answering=answering, actor_name=actor.full_name, actor_position=signed_as,
             comment=comment, now=move.now)
         session.flush()
@@ -172,8 +145,8 @@ class _Move:
     comment: str
     state_before: str
     passed: list[str]  # the states the memo passes through; the last is where it stays
-    steps: list[MemoStep]  # this round's steps
-    signed: list[MemoStep]  # the steps the actor decides in their position(s)
+    steps: list[MemoStep]  # this round's steps, a row for each member of each step
+    signed: list[MemoStep]  # the rows the actor decides in their position(s)
     now: datetime
 
     @property
@@ -199,8 +172,26 @@ def checked_request(trigger: str, comment: str) -> str:
     return comment
 
 
+def _check_version(session: Session, memo: Memo, expected: int | None, trigger: str) -> None:
+    """Refuse a stale tab, except for what the other members of a group did meanwhile: their
+    approvals change the memo's version but not the step it waits at, nor its content, so a
+    member's decision made on the page as it was still stands."""
+    if expected is None or expected == memo.version:
+        return
+    if trigger in routing.SIGNER_TRIGGERS and 0 < memo.version - expected <= GROUP_MAX:
+        since = session.exec(
+            select(Decision.action, Decision.state_before, Decision.state_after)
+            .where(Decision.memo_id == memo.id, col(Decision.memo_version) >= expected)
+        ).all()
+        if len(since) == memo.version - expected and all(
+                action == routing.APPROVE and before == after == memo.state
+                for action, before, after in since):
+            return
+    check_version(memo, expected)
+
+
 def _judge(session: Session, memo: Memo, actor: Principal, org: Organization, trigger: str,
-           comment: str, steps: list[MemoStep]) -> _Move:
+           comment: str, steps: list[MemoStep], target_step: int | None) -> _Move:
     """Ask the route's machine whether the actor may take ``trigger`` now (else it raises
     403, 409 or 422), against the steps of this round, or of the round a (re)submission
     opens."""
@@ -209,50 +200,51 @@ def _judge(session: Session, memo: Memo, actor: Principal, org: Organization, tr
     if opening and memo.drafter_id == actor.user_id:
         # Judge against the steps the new round would have, then lay them.
         memo.round += 1
-        steps = _lay_steps(session, memo)
+        steps = lay_steps(session, memo)
     elif not steps:  # never submitted: the machine still needs a route to judge by
         steps = [MemoStep(org_id=memo.org_id, memo_id=memo.id or 0, round=0, step_no=1,
                           position_id=0, position_title="")]
+    if trigger in routing.SIGNER_TRIGGERS:
+        _refuse_second_decision(steps, actor, state_before)
     act = routing.Act(
         actor_id=actor.user_id,
         drafter_id=memo.drafter_id,
-        step_position_ids=tuple(s.position_id for s in steps),
+        stages=stages_of(steps),
         actor_position_ids=actor.answers_for,
         comment=comment,
         endorsement_required=org.require_endorsement,
+        target_step=target_step if trigger == routing.SEND_BACK else None,
     )
     passed = routing.fire_run(trigger, state_before, act)
-    step_before = routing.step_of(state_before)
     # Only a signer acts in a step's position; a drafter's withdrawal does not. One
-    # approval may cover several consecutive steps the signer answers for.
-    signed = (steps[step_before - 1:step_before - 1 + len(passed)]
-              if step_before and trigger in routing.SIGNER_TRIGGERS else [])
+    # approval may cover several members and steps the signer answers for.
+    signed: list[MemoStep] = []
+    if trigger in routing.SIGNER_TRIGGERS:
+        left = [state_before, *passed[:-1]] if trigger == routing.APPROVE else [state_before]
+        signed = [row for state in left for row in rows_at(steps, routing.step_of(state))
+                  if row.position_id in actor.answers_for
+                  and row.status in (StepStatus.PENDING, StepStatus.WAITING)]
     return _Move(trigger, comment, state_before, passed, steps, signed, clock.now())
 
 
-def _move_steps(move: _Move, actor_id: int) -> None:
-    """Close the steps signed, cancel those the memo will not reach, open the next one."""
-    _close_steps(move.steps, move.trigger, move.signed, actor_id, move.now)
-    step_after = routing.step_of(move.state_after)
-    if step_after is not None:
-        move.steps[step_after - 1].status = StepStatus.PENDING
-        move.steps[step_after - 1].arrived_at = move.now
-
-
-# Every column an action may change on a step. Writing all of them on each step it changed
-# gives those steps one parameter shape, so the flush sends them as a single executemany.
-_STEP_COLUMNS = ("status", "arrived_at", "decided_at", "decided_by_id", "next_reminder_at")
-
-
-def _as_one_update(steps: list[MemoStep]) -> None:
-    """The closed step and the opened one go to the database as one statement, not two.
-    Called once the steps have moved: what is set later (their reminder time) is written in
-    the same statement."""
-    for step in steps:
-        state = inspect(step)
-        if state.persistent and state.modified:
-            for key in _STEP_COLUMNS:
-                flag_modified(step, key)
+def _refuse_second_decision(steps: list[MemoStep], actor: Principal, state: str) -> None:
+    """A member whose step closed without them (another member of an any-of or n-of-m group
+    completed it first) is told that the step was decided meanwhile: 409, not 403."""
+    step = routing.step_of(state)
+    if step is None:
+        return
+    mine = [row for row in steps if row.position_id in actor.answers_for]
+    if any(row.step_no == step and row.status == StepStatus.PENDING for row in mine):
+        return
+    if any(row.step_no < step and row.status == StepStatus.CANCELLED
+           and row.arrived_at is not None for row in mine):
+        raise Conflict(
+            "ลำดับของท่านได้รับความเห็นครบแล้วโดยผู้พิจารณาอื่นในกลุ่ม "
+            "กรุณาเปิดบันทึกเพื่อดูสถานะล่าสุด",
+            "Your step was completed by another member of its group meanwhile.",
+            code="already_decided",
+            details={"state": state},
+        )
 
 
 def _keep_content(session: Session, memo: Memo, move: _Move,
@@ -320,7 +312,10 @@ def _record_audit(session: Session, memo: Memo, actor: Principal, move: _Move,
         state_before=move.state_before, state_after=move.state_after, text=move.comment,
         details={"round": memo.round, "step": acting_step.step_no if acting_step else None,
                  "version": decided_version, **({"number": number} if number else {}),
-                 **({"steps": [s.step_no for s in move.signed]} if len(move.signed) > 1
+                 **({"steps": sorted({s.step_no for s in move.signed})}
+                    if len({s.step_no for s in move.signed}) > 1 else {}),
+                 **({"to_step": routing.step_of(move.state_after)}
+                    if move.trigger == routing.SEND_BACK and routing.step_of(move.state_after)
                     else {}),
                  **({"acting": [r.snapshot() for r in roles]} if roles else {})},
         request_info=request_info))
@@ -351,16 +346,3 @@ def signature_of(actor: Principal, signed: list[MemoStep]) -> Signature:
     return Signature(list(dict.fromkeys(lines)), roles)
 
 
-def _close_steps(
-    steps: list[MemoStep], trigger: str, signed: list[MemoStep], actor_id: int, now: datetime
-) -> None:
-    """Record the outcome on the steps signed, and cancel the ones the memo will not reach."""
-    for acting in signed:
-        if trigger in _STEP_OUTCOME:
-            acting.status = _STEP_OUTCOME[trigger]
-            acting.decided_at = now
-            acting.decided_by_id = actor_id
-    if trigger in (routing.SEND_BACK, routing.REJECT, routing.WITHDRAW):
-        for step in steps:
-            if step.status in (StepStatus.WAITING, StepStatus.PENDING):
-                step.status = StepStatus.CANCELLED

@@ -54,6 +54,8 @@ def create_memo(
             addressee=memo_create.addressee,
             urgency=memo_create.urgency,
             body=sanitize(memo_create.body),
+            memo_type=memo_create.memo_type,
+            amount_satang=memo_create.amount,
         )
         session.add(memo)
         session.flush()
@@ -90,7 +92,9 @@ def update_memo(
         memo, actor = lock_for_editing(session, memo_id=memo_id, actor_id=actor_id)
         check_version(memo, memo_update.version)
         changes = memo_update.model_dump(exclude_unset=True, exclude={"version"})
-        changes = {k: v for k, v in changes.items() if v is not None}
+        changes = {k: v for k, v in changes.items() if v is not None or k == "amount"}
+        if "amount" in changes:  # sent as null, the amount is cleared
+            changes["amount_satang"] = changes.pop("amount")
         if "body" in changes:
             changes["body"] = sanitize(changes["body"])
         if "route_id" in changes:

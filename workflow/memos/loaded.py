@@ -16,7 +16,8 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from ..errors import NotFound
-from ..models import Memo, MemoStep, MemoVersion, Organization, Position, User
+from ..models import Memo, MemoStep, MemoVersion, Organization, Position, StepStatus, User
+from ..steps import Stage
 
 
 @dataclass
@@ -38,8 +39,9 @@ _DRAFTER, _DECIDER = aliased(User, name="drafter"), aliased(User, name="decider"
 def load_memo(session: Session, memo_id: int, *, lock: bool = False,
               actor_id: int | None = None) -> LoadedMemo:
     """The memo and what goes with it, or 404. ``lock`` holds the memo's row until commit
-    (FOR NO KEY UPDATE OF the memo alone; SQLite's IMMEDIATE transaction already excludes other
-    writers). ``actor_id`` also reads whether that account is active, under the same lock."""
+    (FOR NO KEY UPDATE of the memo alone; SQLite's IMMEDIATE transaction already excludes other
+    writers), and reads what goes with it as committed once the lock is held. ``actor_id``
+    also reads whether that account is active, under the same lock."""
     first_post = (
         select(Position.title).where(col(Position.holder_id) == col(Memo.drafter_id))
         .order_by(col(Position.id)).limit(1).scalar_subquery())
@@ -59,13 +61,21 @@ def load_memo(session: Session, memo_id: int, *, lock: bool = False,
                                   col(MemoStep.round) == col(Memo.round)))
         .outerjoin(_DECIDER, col(_DECIDER.id) == col(MemoStep.decided_by_id))
         .where(Memo.id == memo_id)
-        .order_by(col(MemoStep.step_no))
+        .order_by(col(MemoStep.step_no), col(MemoStep.id))
     )
-    if lock:
-        # FOR NO KEY UPDATE: it excludes other writers of the memo but not the key-share
-        # lock an insert pointing at the memo takes (an audit event, an email's), so a
-        # worker that holds the audit head while recording a sent email cannot deadlock
-        # with an action that holds the memo and waits for that head.
+    if lock and session.get_bind().dialect.name == "postgresql":
+        # Take the lock first, in a statement of its own, then read. Read in one statement
+        # with the lock, a transaction that waited for another's commit would see the memo as
+        # that one left it (PostgreSQL re-reads the locked row) but its steps as they were
+        # before (they come from the statement's older snapshot): the second of two members
+        # approving a group together would not see the first one's approval. FOR NO KEY
+        # UPDATE: it excludes other writers of the memo but not the key-share lock an insert
+        # pointing at the memo takes (an audit event, an email's), so a worker that holds
+        # the audit head while recording a sent email cannot deadlock with an action that
+        # holds the memo and waits for that head.
+        session.exec(select(Memo.id).where(Memo.id == memo_id)
+                     .with_for_update(key_share=True)).first()
+    elif lock:  # SQLite: the IMMEDIATE transaction already excludes other writers
         statement = statement.with_for_update(of=Memo, key_share=True)
     rows = session.exec(statement).all()
     if not rows:
@@ -78,3 +88,21 @@ def load_memo(session: Session, memo_id: int, *, lock: bool = False,
         deciders={row[5].id: row[6] for row in rows if row[5] is not None and row[6]},
         actor_active=bool(rows[0][7]) if actor_active is not None else False,
     )
+
+
+def rows_at(steps: list[MemoStep], step_no: int | None) -> list[MemoStep]:
+    """The rows of one step of a round: one per member of its group."""
+    return [s for s in steps if s.step_no == step_no]
+
+
+def stages_of(steps: list[MemoStep]) -> tuple[Stage, ...]:
+    """A round's rows as the machine's steps: each step's members, the approvals it needs,
+    who has approved in this pass, and whether it applies to the memo."""
+    grouped: dict[int, list[MemoStep]] = {}
+    for step in steps:
+        grouped.setdefault(step.step_no, []).append(step)
+    return tuple(
+        Stage(tuple(r.position_id for r in rows), rows[0].need,
+              frozenset(r.position_id for r in rows if r.status == StepStatus.APPROVED),
+              applies=rows[0].status != StepStatus.SKIPPED)
+        for _, rows in sorted(grouped.items()))

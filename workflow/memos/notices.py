@@ -40,6 +40,9 @@ INTRO = {
     NotificationKind.REMINDER: "ขอเตือน: บันทึกข้อความยังรอท่านพิจารณา (ครั้งที่ {n})",
     NotificationKind.ESCALATION: "บันทึกข้อความของท่านค้างอยู่ที่ {position} เกินกำหนดแล้ว",
     NotificationKind.SENT_BACK: "บันทึกข้อความของท่านถูกส่งกลับให้แก้ไข",
+    NotificationKind.RETURNED_TO_STEP: "บันทึกข้อความของท่านถูกส่งกลับให้ {position} พิจารณาใหม่",
+    NotificationKind.STEP_CLOSED: "บันทึกข้อความไม่ต้องรอการพิจารณาของท่าน ({position}) แล้ว "
+                                  "เนื่องจากลำดับนี้ได้รับความเห็นครบตามที่กำหนด",
     NotificationKind.REJECTED: "บันทึกข้อความของท่านไม่ได้รับอนุมัติ",
     NotificationKind.APPROVED: "บันทึกข้อความของท่านได้รับการอนุมัติแล้ว",
 }
@@ -138,7 +141,7 @@ def _arrival(ctx: MemoContext, step: MemoStep, recipient: User) -> dict[str, Any
     elif not recipient.notify_arrivals:
         skip = "ผู้รับปิดการแจ้งเตือนเรื่องเข้า"
     return memo_email(kind=NotificationKind.ARRIVAL, ctx=ctx, recipient=recipient,
-                      dedupe_key=f"arrival:{step.id}:{recipient.id}", step=step,
+                      dedupe_key=f"arrival:{step.key}:{recipient.id}", step=step,
                       skip_reason=skip)
 
 
@@ -166,6 +169,8 @@ def on_transition(
     org: Organization,
     trigger: str,
     steps: list[MemoStep],
+    opened: list[MemoStep],
+    released: list[MemoStep],
     answering: dict[int, list[Answerer]],
     actor_name: str,
     actor_position: str,
@@ -173,32 +178,41 @@ def on_transition(
     now: datetime,
 ) -> list[int]:
     """Queue what a transition tells people; called by the approval services before commit,
-    with who answers for the memo's steps (``answering``) already looked up. Returns the ids
-    of the emails queued, to dispatch after commit."""
+    with who answers for the memo's steps (``answering``) already looked up. ``opened`` are
+    the rows that now wait (each member of a group has their own arrival email and
+    reminders), ``released`` the members whose step closed without them. Returns the ids of
+    the emails queued, to dispatch after commit."""
     ctx = MemoContext(memo, org, actor_name, actor_position, comment)
     emails: list[dict[str, Any]] = []
-    step_no = routing.step_of(memo.state)
-    recipients: list[User] = []
+    arrivals: list[tuple[MemoStep, User]] = []
     # Read what the emails need before the first write: each step's reminder time then goes
     # out in the same UPDATE as its new status, not in one of its own.
     with session.no_autoflush:
-        if step_no is not None:
-            step = steps[step_no - 1]
+        if opened:
             calendar = calendar_for(session, org.id or 0)
-            step.next_reminder_at = calendar.add(
-                now, reminder_delay(calendar, org, memo.urgency, first=True))
+            first = calendar.add(now, reminder_delay(calendar, org, memo.urgency, first=True))
+        for step in opened:
+            step.next_reminder_at = first
             recipients = recipients_at(session, memo, step.position_id, now, answering)
             if not recipients:
                 _LOGGER.warning("memo %s waits at position %s, which nobody answers for",
                                 memo.id, step.position_id)
+            arrivals += [(step, recipient) for recipient in recipients]
         for other in steps:
             if other.status != StepStatus.PENDING:
                 other.next_reminder_at = None
-    if step_no is not None:
-        for recipient in recipients:
-            emails.append(_arrival(ctx, steps[step_no - 1], recipient))
+        told = [(step, recipient) for step in released if step.arrived_at is not None
+                for recipient in recipients_at(session, memo, step.position_id, now,
+                                               answering)]
+    emails += [_arrival(ctx, step, recipient) for step, recipient in arrivals]
+    emails += [memo_email(kind=NotificationKind.STEP_CLOSED, ctx=ctx, recipient=recipient,
+                          dedupe_key=f"step_closed:{step.key}:{recipient.id}", step=step,
+                          position=step.position_title)
+               for step, recipient in told]
     outcome = {routing.SEND_BACK: NotificationKind.SENT_BACK,
                routing.REJECT: NotificationKind.REJECTED}.get(trigger)
+    if trigger == routing.SEND_BACK and routing.step_of(memo.state) is not None:
+        outcome = NotificationKind.RETURNED_TO_STEP
     if memo.state == routing.APPROVED:
         outcome = NotificationKind.APPROVED
     if outcome is not None:
@@ -206,5 +220,6 @@ def on_transition(
         if drafter is not None and drafter.is_active:
             emails.append(memo_email(
                 kind=outcome, ctx=ctx, recipient=drafter,
-                dedupe_key=f"{outcome}:{memo.id}:{memo.round}:{memo.version}"))
+                dedupe_key=f"{outcome}:{memo.id}:{memo.round}:{memo.version}",
+                position=" และ ".join(s.position_title for s in opened)))
     return enqueue_many(session, emails)

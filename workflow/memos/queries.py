@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,10 +31,11 @@ from ..models import (
 )
 from ..office.calendar import office_today
 from ..outbox import queue
+from ..steps import Stage, rule_label
 from ..validation import parse_count
 from . import attachments
-from .loaded import LoadedMemo, load_memo
-from .routes import positions_for
+from .loaded import LoadedMemo, load_memo, stages_of
+from .routes import plan_for
 from .search import MemoSearch, conditions
 from .versions import VersionDiff, diff_for
 
@@ -108,8 +110,12 @@ def _inbox_page(principal: Principal, base: Any, limit: int, before: str | None)
     rows = db.session.exec(
         query.order_by(col(MemoStep.arrived_at).asc(), col(Memo.id).asc()).limit(limit + 1)
     ).all()
-    items = [MemoListItem(m, name, arrived, _acting_line(principal, position_id))
-             for m, name, arrived, position_id in rows[:limit]]
+    # Once per memo, though one may answer for two members of its group (an acting officer):
+    # their rows arrived together, so they come next to each other in this order.
+    items: list[MemoListItem] = []
+    for m, name, arrived, position_id in rows[:limit]:
+        if not items or items[-1].memo.id != m.id:
+            items.append(MemoListItem(m, name, arrived, _acting_line(principal, position_id)))
     last = items[-1] if len(rows) > limit else None
     return MemoPage(items, _cursor_of(last.waiting_since, last.memo.id)
                     if last and last.waiting_since else None)
@@ -210,7 +216,7 @@ def count_waiting(principal: Principal) -> int:
     if not principal.answers_for:
         return 0
     return db.session.exec(
-        select(func.count())
+        select(func.count(func.distinct(MemoStep.memo_id)))
         .select_from(MemoStep)
         .join(Memo, current_round())
         .where(waiting_at(principal.answers_for))
@@ -219,12 +225,21 @@ def count_waiting(principal: Principal) -> int:
 
 @dataclass(frozen=True)
 class RouteStepView:
+    """One member of one step of the memo's route (a step of one position has one)."""
+
     step_no: int
     position_title: str
     holder_name: str  # who decided, once decided; before that, who answers for it today
     status: str
     opened_at: datetime | None = None
     needs_acting: bool = False  # nobody can decide here today: appoint an acting officer
+    need: int = 1  # approvals that complete its step
+    members: int = 1  # members of its step
+    condition: str = ""  # the condition its step applies under, in Thai ("" for none)
+
+    @property
+    def rule(self) -> str:
+        return rule_label(self.need, self.members)
 
 
 @dataclass(frozen=True)
@@ -243,17 +258,76 @@ class MemoView:
     attachments: list[Attachment]
     diff: VersionDiff | None = None
 
+    @property
+    def last_step(self) -> int:
+        """The last step that applies to this memo: the one that decides it."""
+        return max((s.step_no for s in self.steps if s.status != StepStatus.SKIPPED), default=0)
 
-def _step_view(memo: Memo, step_no: int, position_id: int, title: str, status: str,
-               decider: str | None, opened_at: datetime | None,
-               answering: dict[int, list[Answerer]]) -> RouteStepView:
-    if decider:
-        return RouteStepView(step_no, title, decider, status, opened_at)
-    if status in (StepStatus.WAITING, StepStatus.PENDING):
-        names = [a.label for a in answering.get(position_id, []) if a.user.id != memo.drafter_id]
-        return RouteStepView(step_no, title, ", ".join(names), status, opened_at,
-                             needs_acting=not names)
-    return RouteStepView(step_no, title, "", status, opened_at)
+    def addressed_to(self, decision: Decision) -> str:
+        """Whom an endorsement is written to (its "เรียน" line): the next step that applies
+        after an approval, the step a send-back goes to; "" when it goes to nobody above (a
+        final decision, or back to the drafter)."""
+        if decision.action == routing.APPROVE:
+            after = decision.through_step or decision.step_no or 0
+            later = [s.step_no for s in self.steps
+                     if s.step_no > after and s.status != StepStatus.SKIPPED]
+            to = min(later, default=None)
+        elif decision.action == routing.SEND_BACK:
+            to = routing.step_of(decision.state_after)
+        else:
+            to = None
+        return " และ ".join(s.position_title for s in self.steps if s.step_no == to)
+
+    @property
+    def send_back_to(self) -> list[tuple[int, str]]:
+        """The earlier steps a signer may send the memo back to: (step, its positions)."""
+        if self.current_step is None:
+            return []
+        titles: dict[int, list[str]] = {}
+        for s in self.steps:
+            if s.step_no < self.current_step and s.status != StepStatus.SKIPPED:
+                titles.setdefault(s.step_no, []).append(s.position_title)
+        return [(n, " และ ".join(t)) for n, t in titles.items()]
+
+
+@dataclass(frozen=True)
+class _Laid:
+    """A row of the route as the memo page shows it, before who answers is looked up."""
+
+    step_no: int
+    position_id: int
+    title: str
+    status: str
+    decider: str | None = None
+    opened_at: datetime | None = None
+    need: int = 1
+    members: int = 1
+    condition: str = ""
+
+
+def _step_view(memo: Memo, row: _Laid, answering: dict[int, list[Answerer]]) -> RouteStepView:
+    holder, needs_acting = row.decider or "", False
+    if not row.decider and row.status in (StepStatus.WAITING, StepStatus.PENDING):
+        names = [a.label for a in answering.get(row.position_id, [])
+                 if a.user.id != memo.drafter_id]
+        holder, needs_acting = ", ".join(names), not names
+    return RouteStepView(row.step_no, row.title, holder, row.status, row.opened_at,
+                         needs_acting, row.need, row.members, row.condition)
+
+
+def _laid_rows(session: Any, loaded: LoadedMemo) -> list[_Laid]:
+    """The route as laid for this round, or, before the first submission, as it would be."""
+    memo = loaded.memo
+    if memo.round > 0:
+        sizes = Counter(s.step_no for s in loaded.steps)
+        return [_Laid(s.step_no, s.position_id, s.position_title, s.status,
+                      loaded.deciders.get(s.id or 0), s.opened_at, s.need, sizes[s.step_no],
+                      s.condition) for s in loaded.steps]
+    return [_Laid(n, position_id, title,
+                  StepStatus.WAITING if step.applies else StepStatus.SKIPPED,
+                  need=step.need, members=len(step.members), condition=step.why)
+            for n, step in enumerate(plan_for(session, memo, strict=False), start=1)
+            for position_id, title in step.members]
 
 
 def require_visible(principal: Principal, memo_id: int) -> None:
@@ -283,25 +357,17 @@ def memo_view(principal: Principal, loaded: LoadedMemo, *,
     an action, which passes who answers for the steps it looked up for its emails."""
     session = db.session
     memo = loaded.memo
-    # (step_no, position_id, title, status, who decided, opened_at) of each step shown
-    laid: list[tuple[int, int, str, str, str | None, datetime | None]]
-    if memo.round > 0:
-        laid = [(s.step_no, s.position_id, s.position_title, s.status,
-                 loaded.deciders.get(s.id or 0), s.opened_at) for s in loaded.steps]
-    else:  # never submitted: the route it would take
-        laid = [(n, p.id or 0, p.title, StepStatus.WAITING, None, None)
-                for n, p in enumerate(positions_for(session, memo), start=1)]
-    position_ids = tuple(position_id for _, position_id, *_ in laid)
+    laid = _laid_rows(session, loaded)
     if answering is None:
-        answering = answerers_for(session, set(position_ids), office_today())
-    steps = [_step_view(memo, *row, answering=answering) for row in laid]
+        answering = answerers_for(session, {row.position_id for row in laid}, office_today())
+    steps = [_step_view(memo, row, answering) for row in laid]
     decisions = list(
         session.exec(select(Decision).where(Decision.memo_id == memo.id).order_by(col(Decision.id)))
     )
     act = routing.Act(
         actor_id=principal.user_id,
         drafter_id=memo.drafter_id,
-        step_position_ids=position_ids or (0,),
+        stages=stages_of(loaded.steps) if loaded.steps else (Stage.of(0),),
         actor_position_ids=principal.answers_for,
     )
     memo_id = memo.id or 0

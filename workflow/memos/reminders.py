@@ -74,7 +74,7 @@ def queue_reminders(now: datetime | None = None) -> list[int]:
             for recipient in recipients_at(session, memo, step.position_id, now, answering):
                 emails.append(memo_email(
                     kind=NotificationKind.REMINDER, ctx=ctx, recipient=recipient,
-                    dedupe_key=f"reminder:{step.id}:{number}:{recipient.id}", step=step,
+                    dedupe_key=f"reminder:{step.key}:{number}:{recipient.id}", step=step,
                     reminder_no=number, n=thai.thai_digits(number)))
             step.reminders_sent = number
             step.last_reminded_at = now
@@ -83,7 +83,7 @@ def queue_reminders(now: datetime | None = None) -> list[int]:
                 if drafter is not None and drafter.is_active:
                     emails.append(memo_email(
                         kind=NotificationKind.ESCALATION, ctx=ctx, recipient=drafter,
-                        dedupe_key=f"escalation:{step.id}", step=step,
+                        dedupe_key=f"escalation:{step.key}", step=step,
                         position=step.position_title))
                 step.next_reminder_at = None  # escalated: the drafter takes it from here
             else:

@@ -30,6 +30,8 @@ KIND_LABELS = {
     NotificationKind.REMINDER: "เตือน",
     NotificationKind.ESCALATION: "แจ้งเรื่องค้าง",
     NotificationKind.SENT_BACK: "แจ้งส่งกลับแก้ไข",
+    NotificationKind.RETURNED_TO_STEP: "แจ้งส่งกลับให้พิจารณาใหม่",
+    NotificationKind.STEP_CLOSED: "แจ้งไม่ต้องพิจารณาแล้ว",
     NotificationKind.REJECTED: "แจ้งไม่อนุมัติ",
     NotificationKind.APPROVED: "แจ้งอนุมัติ",
     NotificationKind.DIGEST: "สรุปประจำวัน",
