@@ -102,4 +102,21 @@
     });
     form.addEventListener("submit", function () { syncEditor(form); });
   });
+
+  // The amount field matters only for a route that decides by amount: say so beside it, and
+  // mark it required, when such a route is chosen (the server judges either way).
+  document.querySelectorAll("[data-amount-field]").forEach(function (field) {
+    var routes = (field.dataset.amountRoutes || "").split(" ");
+    var select = document.getElementById("route_id");
+    var input = field.querySelector("input");
+    var hint = field.querySelector("[data-amount-hint]");
+    if (!select || !input) return;
+    function sync() {
+      var asks = routes.indexOf(select.value) >= 0;
+      input.required = asks;
+      if (hint) hint.textContent = asks ? "ต้องระบุ: สายการเสนอนี้พิจารณาตามวงเงิน" : "(ถ้ามี)";
+    }
+    select.addEventListener("change", sync);
+    sync();
+  });
 })();

@@ -22,11 +22,13 @@ from .models import (
     ADDRESSEE_MAX,
     CAPACITY_LABELS,
     CODE_MAX,
+    MEMO_TYPE_MAX,
     OFFICE_ROLES,
     ROLE_LABELS,
     SUBJECT_MAX,
     URGENCY_LABELS,
 )
+from .steps import AMOUNT_LENGTH
 
 
 class LoginForm(FlaskForm):
@@ -49,6 +51,9 @@ class MemoForm(FlaskForm):
                           choices=[SelectChoice(k.value, v) for k, v in URGENCY_LABELS.items()])
     body = TextAreaField("เนื้อหา")
     route_id = SelectField("สายการเสนอ", validate_choice=False, choices=[])  # the service judges
+    memo_type = StringField("ประเภทหนังสือ", render_kw={"maxlength": MEMO_TYPE_MAX})
+    amount = StringField("จำนวนเงิน (บาท)", render_kw={"maxlength": AMOUNT_LENGTH,
+                                                          "inputmode": "decimal"})
     version = HiddenField()
 
 
@@ -56,6 +61,9 @@ class ActionForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
     comment = TextAreaField("เกษียน")  # its limit is the service's to judge, with a Thai message
     version = IntegerField(validators=[Optional()])
+    # Where a send-back goes: "" for the drafter, else an earlier step's number (the route
+    # judges whether the memo passed it).
+    target_step = StringField("ส่งกลับไปที่", render_kw={"maxlength": 3})
 
 
 class BulkApproveForm(FlaskForm):

@@ -28,6 +28,9 @@ FIELD_LABELS = {
     "action": "การดำเนินการ",
     "comment": "เกษียน",
     "route_id": "สายการเสนอ",
+    "memo_type": "ประเภทหนังสือ",
+    "amount": "จำนวนเงิน",
+    "target_step": "ลำดับที่ส่งกลับ",
     "office": "รหัสหน่วยงาน",
     # query-string parameters of the API's lists
     "box": "กล่องบันทึก",

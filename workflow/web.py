@@ -24,7 +24,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
-from . import routing, thai
+from . import routing, steps, thai
 from .admin.describe import describe_change
 from .errors import BadRequest, NotFound, WorkflowError
 from .extensions import limiter, login_manager
@@ -271,6 +271,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["thai_datetime"] = lambda v, thai_digits=True: thai.format_datetime(
         v, tz=tz, thai=thai_digits)
     app.jinja_env.filters["thai_digits"] = thai.thai_digits
+    app.jinja_env.globals["baht"] = steps.baht_text
     app.jinja_env.filters["thai_date_of"] = lambda v, thai_digits=True: thai.format_date(
         thai.to_local(v, tz).date() if v else None, thai=thai_digits)
     app.jinja_env.filters["admin_change"] = describe_change

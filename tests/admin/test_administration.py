@@ -42,8 +42,8 @@ if TYPE_CHECKING:
 PERMSEC = "ปลัดองค์การบริหารส่วนตำบลท่าตูม"
 ACTING_LINE = "รักษาราชการแทนปลัดองค์การบริหารส่วนตำบล"
 STAFF_CSV = """username,full_name,email,position,roles
-somchai,นายสมชาย ใจดี,somchai@example.com,ผู้อำนวยการกองคลัง,
-suda,นางสาวสุดา รักงาน,suda@example.com,ผู้อำนวยการกองช่าง,
+somchai,นายสมชาย ใจดี,somchai@example.com,ผู้อำนวยการกองการศึกษา,
+suda,นางสาวสุดา รักงาน,suda@example.com,ผู้อำนวยการกองสาธารณสุข,
 """
 
 
@@ -83,7 +83,7 @@ def add_finance_director(app: Flask) -> int:
         "roles": ["signer"], "password": "Kl@ng-Dee-2569"})
     assert response.status_code == 302, response.get_data(as_text=True)[:800]
     response = admin.post("/admin/positions", data={
-        "title": "ผู้อำนวยการกองคลัง", "holder_id": str(user_id(app, "finance"))})
+        "title": "ผู้อำนวยการกองการศึกษา", "holder_id": str(user_id(app, "finance"))})
     assert response.status_code == 302
     return user_id(app, "finance")
 
@@ -246,7 +246,7 @@ def test_import_previews_then_confirms(app: Flask, demo: dict[str, int]) -> None
         somchai = db.session.exec(select(User).where(User.username == "somchai")).one()
         assert somchai.roles == "signer"
         held = db.session.exec(select(Position).where(Position.holder_id == somchai.id)).one()
-        assert held.title == "ผู้อำนวยการกองคลัง"
+        assert held.title == "ผู้อำนวยการกองการศึกษา"
         invites = db.session.exec(select(Notification).where(
             Notification.kind == NotificationKind.PASSWORD_RESET)).all()
         assert {n.email for n in invites} >= {"somchai@example.com", "suda@example.com"}
@@ -330,7 +330,7 @@ def test_a_route_is_chosen_at_drafting_and_edits_never_touch_memos_in_flight(
         route = db.session.exec(select(Route).where(Route.name == "สายสั้น")).one()
         assert not route.is_default
     [event] = admin_events(app, "route_created")
-    assert event["after"]["positions"] == short
+    assert [s["positions"] for s in event["after"]["steps"]] == [[i] for i in short]
 
     created = api.call("POST", "/memos", "clerk", json={
         "subject": "ทดสอบสายสั้น", "addressee": "นายก", "body": "<p>x</p>",
@@ -348,7 +348,8 @@ def test_a_route_is_chosen_at_drafting_and_edits_never_touch_memos_in_flight(
     done = api.act(memo_id, "permsec", "approve", "อนุมัติ")
     assert done.status_code == 200 and done.json["state"] == "approved"
     [changed] = admin_events(app, "route_updated")
-    assert changed["before"]["positions"] == short and len(changed["after"]["positions"]) == 3
+    assert [s["positions"] for s in changed["before"]["steps"]] == [[i] for i in short]
+    assert len(changed["after"]["steps"]) == 3
 
     # A route of another office's or an unknown id is refused, in Thai.
     bad = api.call("POST", "/memos", "clerk", json={
@@ -368,7 +369,7 @@ def test_bad_routes_are_refused(app: Flask, demo: dict[str, int]) -> None:
         assert response.status_code == 422, data
         assert message in response.get_data(as_text=True)
     with app.app_context():
-        assert len(db.session.exec(select(Route)).all()) == 1
+        assert len(db.session.exec(select(Route)).all()) == 2  # the demo office's own two
     default = demo["route_id"]
     assert admin.post(f"/admin/routes/{default}/retire").status_code == 409
 
@@ -407,7 +408,7 @@ def test_an_acting_officer_takes_the_absent_permanent_secretarys_memos(
         decision = db.session.exec(select(Decision).where(
             Decision.memo_id == demo["memo_id"]).order_by(col(Decision.id).desc())).first()
         assert decision is not None
-        assert decision.signature_lines() == ["ผู้อำนวยการกองคลัง", f"รักษาราชการแทน{PERMSEC}"]
+        assert decision.signature_lines() == ["ผู้อำนวยการกองการศึกษา", f"รักษาราชการแทน{PERMSEC}"]
         [snapshot] = json.loads(decision.appointments)
         assert snapshot["order_no"] == "๑๒๓/๒๕๖๙" and snapshot["capacity_label"] == "รักษาราชการแทน"
         event = db.session.exec(select(AuditEvent).where(
@@ -423,7 +424,7 @@ def test_an_acting_officer_takes_the_absent_permanent_secretarys_memos(
         opened = db.session.exec(select(AuditEvent).where(
             AuditEvent.action == AuditAction.MEMO_OPENED,
             AuditEvent.actor_name == "นายประหยัด คลังดี")).one()
-        assert opened.position_title == f"ผู้อำนวยการกองคลัง รักษาราชการแทน{PERMSEC}"
+        assert opened.position_title == f"ผู้อำนวยการกองการศึกษา รักษาราชการแทน{PERMSEC}"
     print_view = finance.get(f"/memos/{demo['memo_id']}/print").get_data(as_text=True)
     assert "นายประหยัด คลังดี" in print_view and ACTING_LINE in print_view
 
@@ -606,7 +607,7 @@ def test_the_profile_shows_positions_appointments_and_settings(
     appoint(app, "finance")
     page = html.unescape(login(app, "finance", "Kl@ng-Dee-2569").get("/account").get_data(
         as_text=True))
-    assert "ผู้อำนวยการกองคลัง" in page
+    assert "ผู้อำนวยการกองการศึกษา" in page
     assert f"รักษาราชการแทน{PERMSEC}" in page and "๑๒๓/๒๕๖๙" in page
     assert "อีเมลทุกเรื่องที่เข้ามา" in page and "ออกจากระบบทุกเครื่อง" in page
     holder_page = login(app, "permsec").get("/account").get_data(as_text=True)

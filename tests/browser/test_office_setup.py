@@ -103,7 +103,7 @@ LINK = re.compile(r"http://localhost(/password/reset/[A-Za-z0-9_-]+)")
 # -- the acting officer -----------------------------------------------------------------------
 
 FINANCE = ("finance", "นายประหยัด คลังดี", "finance@example.com", "Kl@ng-Dee-2569")
-FINANCE_POST = "ผู้อำนวยการกองคลัง"
+FINANCE_POST = "ผู้อำนวยการกองการศึกษา"
 ORDER_NO = "๑๒๓/๒๕๖๙"
 
 
@@ -308,7 +308,8 @@ def test_a_new_office_sets_itself_up_in_the_browser(
     expect(admin.locator("h1")).to_have_text("สร้างสายการเสนอ")
     admin.fill("#name", ROUTE_NAME)
     for step, (signer, post, _) in enumerate(SIGNERS):
-        admin.get_by_test_id(f"step-{step}").select_option(label=f"{post} ({NAME[signer]})")
+        admin.get_by_test_id(f"step-{step}").get_by_role(
+            "checkbox", name=f"{post} ({NAME[signer]})", exact=True).check()
     admin.check("#is_default")
     shots(admin, "route-editor")
     admin.get_by_role("button", name="บันทึกสายการเสนอ").click()

@@ -222,7 +222,8 @@ def test_a_platform_admin_opens_an_office_that_approves_a_memo_and_is_suspended(
     admin.goto("/admin/routes/new")
     admin.fill("#name", ROUTE_NAME)
     for step, (signer, post, _) in enumerate(SIGNERS):
-        admin.get_by_test_id(f"step-{step}").select_option(label=f"{post} ({NAME[signer]})")
+        admin.get_by_test_id(f"step-{step}").get_by_role(
+            "checkbox", name=f"{post} ({NAME[signer]})", exact=True).check()
     admin.check("#is_default")
     admin.get_by_role("button", name="บันทึกสายการเสนอ").click()
     expect(admin).to_have_url(re.compile(r"/admin/routes$"))

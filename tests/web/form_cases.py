@@ -164,6 +164,8 @@ MEMO_VALID: dict[str, tuple[Any, ...]] = {
     "urgency": ("normal", "urgent", "very_urgent", "most_urgent"),
     "body": ("<p>ด้วยสำนักปลัดมีความจำเป็นต้องจัดซื้อวัสดุสำนักงาน</p>",),
     "route_id": (T("route"),),
+    "memo_type": ("", "จัดซื้อจัดจ้าง"),
+    "amount": ("", "250,000", "๑,๕๐๐.๕๐"),
     "intent": ("save", "save", "submit"),
 }
 PERSON_VALID: dict[str, tuple[Any, ...]] = {
@@ -206,7 +208,8 @@ CASES: dict[str, FormCase] = {
     "/memos/<int:memo_id>/act#signer": FormCase(
         actor="head", page="/memos/{memo_id}", paths={"memo_id": "pending"}, renew=("pending",),
         valid={"action": ("approve", "send_back", "reject"),
-               "comment": ("เห็นควรอนุมัติ", "ขอให้แก้ไขตัวเลขงบประมาณ")}),
+               "comment": ("เห็นควรอนุมัติ", "ขอให้แก้ไขตัวเลขงบประมาณ"),
+               "target_step": ("",)}),
     "/memos/approve-many": FormCase(
         actor="head", page=None, renew=("pending",),
         valid={"memo": (T("pending"),), "comment": ("เห็นชอบ", "")}),

@@ -688,7 +688,8 @@ def test_the_fields_come_from_the_form_classes(specs: dict[str, FormSpec]) -> No
     from workflow.forms import OfficeSettingsForm
 
     assert set(specs["/memos/new"].field_names) == {
-        "subject", "addressee", "urgency", "body", "route_id", "version", "intent"}
+        "subject", "addressee", "urgency", "body", "route_id", "memo_type", "amount", "version",
+        "intent"}
     assert "reminder_policy_most_urgent_repeat" in specs["/admin/office"].field_names
     assert {"file", "content"} <= set(specs["/admin/import"].field_names)
     assert "garuda" in specs["/admin/office/garuda"].field_names

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..identity.principal import Principal, require_admin
 from ..models import (
     Position,
-    RouteStep,
+    RouteMember,
     User,
 )
 from ..office.records import office_record
@@ -46,7 +46,7 @@ def list_positions(principal: Principal) -> list[PositionRow]:
         .where(Position.org_id == principal.org_id).order_by(col(Position.id))
     ).all()
     used = dict(session.exec(  # type: ignore[call-overload]
-        select(RouteStep.position_id, func.count()).group_by(col(RouteStep.position_id))).all())
+        select(RouteMember.position_id, func.count()).group_by(col(RouteMember.position_id))).all())
     return [PositionRow(p, u.full_name if u else "", bool(u and u.is_active),
                         used.get(p.id or 0, 0)) for p, u in rows]
 

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
-from .. import routing
+from .. import routing, steps
 from ..errors import WorkflowError
 from ..forms import ActionForm, BulkApproveForm, MemoForm, PostForm
 from ..memos import actions, attachments, bulk, commands, queries, routes
@@ -17,7 +17,7 @@ from ..models import MemoCreate, MemoUpdate
 from ..phrases import BULK, SEND_BACK, endorsement_phrases
 from ..seal import sealing
 from ..thai import thai_digits
-from ..validation import field_errors, parse_id
+from ..validation import field_errors, parse_count, parse_id
 from ..web import request_info, send_attachment
 from .util import principal
 
@@ -42,6 +42,9 @@ def _form_fields(form: MemoForm) -> dict[str, Any]:
         "body": form.body.data or "",
         # As typed: the model's id rule refuses "²", "๑" or 10**20 beside the field.
         "route_id": raw_route if raw_route not in ("", "None") else None,
+        "memo_type": form.memo_type.data or "",
+        # An empty amount is no amount (an edit clears it); anything typed is judged.
+        "amount": (form.amount.data or "").strip() or None,
     }
 
 
@@ -53,7 +56,10 @@ def _editor(form: MemoForm, *, memo_view: queries.MemoView | None, errors: dict[
         default = next((r for r in offered if r.route.is_default), None)
         form.route_id.data = str(default.route.id) if default else ""
     return render_template("memo_form.html", form=form, view=memo_view, errors=errors,
-                           routes=offered), status
+                           routes=offered,
+                           by_amount=[r.route.id for r in offered if r.asks_amount],
+                           memo_types=sorted({r.route.memo_type for r in offered
+                                              if r.route.memo_type})), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -109,6 +115,8 @@ def _stored_editor(memo_id: int, *, errors: dict[str, str], status: int = 200) -
     form.urgency.data = view.memo.urgency
     form.route_id.data = str(view.memo.route_id)
     form.version.data = str(view.memo.version)
+    form.amount.data = (steps.baht_text(view.memo.amount_satang)
+                        if view.memo.amount_satang is not None else "")
     return _editor(form, memo_view=view, errors=errors, status=status)
 
 
@@ -134,7 +142,7 @@ def _show(memo_id: int, form: ActionForm | None = None, error: str = "",
     form.version.data = view.memo.version
     phrases: tuple[str, ...] = ()
     if view.current_step is not None:
-        phrases = endorsement_phrases(view.current_step, len(view.steps))
+        phrases = endorsement_phrases(view.current_step, view.last_step)
     sealed = sealing.sealed_for(memo_id) if view.memo.state == routing.APPROVED else None
     return render_template(
         "memo.html", view=view, form=form, error=error, phrases=phrases,
@@ -168,12 +176,17 @@ def act(memo_id: int) -> Any:
             comment=form.comment.data or "",
             expected_version=form.version.data,
             request_info=request_info(),
+            target_step=parse_count(form.target_step.data, field="ลำดับที่ส่งกลับ", default=None,
+                                    low=1, high=99) if action == routing.SEND_BACK else None,
         )
     except WorkflowError as exc:
         if exc.status in (403, 404) and exc.code in ("memo_forbidden", "memo_not_found"):
             raise
         return _show(memo_id, form, error=exc.message, status=exc.status)
-    flash(DONE_MESSAGES.get(action, "ดำเนินการแล้ว"), "success")
+    done = DONE_MESSAGES.get(action, "ดำเนินการแล้ว")
+    if action == routing.SEND_BACK and form.target_step.data:
+        done = "ส่งกลับให้ลำดับที่เลือกพิจารณาใหม่แล้ว"
+    flash(done, "success")
     return redirect(url_for("memos.show", memo_id=memo_id))
 
 

@@ -31,6 +31,7 @@ from ..memos import routes
 from ..models import CAPACITY_LABELS
 from ..validation import parse_id
 from ..web import request_info
+from .route_form import CONDITION_CHOICES, Slot, posted_slots, slots_of, spec_of
 from .util import principal
 
 bp = Blueprint("staff", __name__)
@@ -262,7 +263,8 @@ def route_list() -> Any:
 @bp.route("/admin/routes/<int:route_id>", methods=["GET", "POST"])
 @login_required
 def route_edit(route_id: int | None = None) -> Any:
-    """A route as an ordered list of positions: one select per step."""
+    """A route as its steps in order: each one position or a group with a rule, each under
+    an optional condition."""
     me = principal()
     current = routes.get_route(me, route_id) if route_id is not None else None
     form = RouteForm()
@@ -271,14 +273,17 @@ def route_edit(route_id: int | None = None) -> Any:
         form.memo_type.data = current.route.memo_type
         form.is_default.data = current.route.is_default
         form.seen.data = route_admin.route_fingerprint(current)
-    chosen = [str(i) for i in current.position_ids] if current else []
+    slots = slots_of(current) if current else []
     if request.method == "POST":
-        chosen = [v for v in request.form.getlist("steps") if v]
+        slots = [slot for slot in posted_slots() if slot.positions or slot.when]
+        if not slots:  # the plain form: one position per step, in order (scripts use it)
+            slots = [Slot([v]) for v in request.form.getlist("steps")[:routes.MAX_STEPS + 1]
+                     if v]
 
     def save() -> str:
         route_admin.save_route(principal=me, route_id=route_id, name=form.name.data or "",
                                memo_type=form.memo_type.data or "",
-                               position_ids=[_optional_int(v) or 0 for v in chosen],
+                               steps=[spec_of(slot, n) for n, slot in enumerate(slots, start=1)],
                                is_default=bool(form.is_default.data), seen=form.seen.data,
                                request_info=request_info())
         return "บันทึกสายการเสนอแล้ว เรื่องที่เสนอไปแล้วยังคงใช้สายเดิม"
@@ -287,10 +292,10 @@ def route_edit(route_id: int | None = None) -> Any:
     if isinstance(outcome, Response):
         return outcome
     positions = position_admin.list_positions(me)
-    slots = max(len(chosen) + 2, 4)
-    return render_template("admin/route_edit.html", form=form, current=current, chosen=chosen,
-                           positions=positions, slots=min(slots, routes.MAX_STEPS),
-                           error=outcome.error), outcome.status
+    shown = slots + [Slot([]) for _ in range(max(4 - len(slots), 2))]
+    return render_template("admin/route_edit.html", form=form, current=current,
+                           slots=shown[:routes.MAX_STEPS], positions=positions,
+                           conditions=CONDITION_CHOICES, error=outcome.error), outcome.status
 
 
 @bp.route("/admin/routes/<int:route_id>/<any(retire, restore):verb>", methods=["POST"])
