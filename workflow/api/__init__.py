@@ -6,7 +6,7 @@ the blueprint of ``blueprint.py``; importing them here is what puts them on it.
 
 from __future__ import annotations
 
-from . import audit, memos, openapi, routes, tokens, verify  # noqa: F401  (routes register on bp)
+from . import admin_api, audit, memos, openapi, routes, tokens, verify  # noqa: F401  (routes register on bp)
 from .blueprint import bp
 
 __all__ = ["bp"]

@@ -22,6 +22,7 @@ from ..models import (
 )
 from ..queryargs import memo_search_from_args
 from ..seal import sealing
+from ..steps import baht_text
 from ..validation import invalid_from
 from ..web import request_info, send_attachment, send_pdf
 from .blueprint import bp
@@ -56,9 +57,11 @@ def _public(view: queries.MemoView) -> dict[str, Any]:
     memo = view.memo
     fields = set(MemoPublic.model_fields) - {
         "state_label", "current_step", "drafter_name", "steps", "decisions", "allowed_actions",
-        "attachments"}
+        "attachments", "amount"}
     return MemoPublic(
         **memo.model_dump(include=fields),
+        amount=None if memo.amount_satang is None
+        else baht_text(memo.amount_satang).replace(",", ""),
         state_label=routing.state_label(memo.state),
         current_step=view.current_step,
         drafter_name=view.drafter_name,
@@ -143,6 +146,7 @@ def act(memo_id: int) -> Any:
         comment=action.comment,
         expected_version=action.version,
         request_info=request_info(),
+        target_step=action.target_step,
     )
     # The actor was cleared to see the memo under its lock, and whoever decided on a memo
     # keeps reading it: the reply is built from what the action loaded, not read back.
