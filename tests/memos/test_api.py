@@ -468,7 +468,9 @@ def test_every_api_route_is_in_the_generated_document(app, client):
         ("POST", "/memos/{memo_id}/actions"), ("POST", "/memos/{memo_id}/attachments"),
         ("GET", "/memos/{memo_id}/attachments/{attachment_id}"),
         ("GET", "/memos/{memo_id}/pdf"), ("GET", "/audit"), ("GET", "/memos/{memo_id}/audit"),
-        ("GET", "/routes"), ("POST", "/memos/actions"), ("POST", "/verify")}
+        ("GET", "/routes"), ("POST", "/memos/actions"), ("POST", "/verify"),
+        ("POST", "/memos/{memo_id}/circulation"), ("GET", "/memos/{memo_id}/circulation"),
+        ("POST", "/memos/{memo_id}/acknowledge")}
     for (method, path), spec in operations.items():
         errors = {code for code in spec["responses"] if code.startswith(("4", "5"))}
         assert {"400", "503"} <= errors, (method, path)
