@@ -16,8 +16,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "workflow"
 
 # Lowest first. A domain package may import the foundation and any package before it.
-LAYERS = ["trail", "office", "outbox", "identity", "memos", "audit", "seal", "admin", "platform",
-          "demo"]
+LAYERS = ["trail", "office", "outbox", "identity", "memos", "circulation", "audit", "seal",
+          "admin", "platform", "demo"]
 # Plain modules at the top of ``workflow`` that know no domain: the state machine, models,
 # the database, errors, Thai text, office-time arithmetic, rendering helpers.
 FOUNDATION = {"clock", "errors", "thai", "dbtypes", "db", "extensions", "models", "routing",

@@ -137,6 +137,8 @@ class OfficeSettingsForm(FlaskForm):
                                    render_kw={"maxlength": 8, "inputmode": "numeric"})
     holders_may_appoint = BooleanField("ผู้ดำรงตำแหน่งแต่งตั้งผู้รักษาราชการแทนตนเองได้ "
                                        "(ไม่ต้องผ่านผู้ดูแลระบบ)")
+    drafters_may_circulate = BooleanField("ผู้ร่างแจ้งเวียนบันทึกที่อนุมัติแล้วเองได้ "
+                                          "(นอกจากผู้ลงนามคนสุดท้าย)")
     seen = HiddenField()  # the settings as this form showed them: a stale tab is refused
 
     @staticmethod
@@ -168,6 +170,7 @@ class PersonForm(FlaskForm):
 
 class PositionForm(FlaskForm):
     title = StringField("ชื่อตำแหน่ง", render_kw={"maxlength": 200})
+    division = StringField("กอง/สำนัก (ถ้ามี)", render_kw={"maxlength": 100})
     holder_id = SelectField("ผู้ดำรงตำแหน่ง", validate_choice=False, choices=[])
     seen = HiddenField()
 
@@ -200,3 +203,19 @@ class AppointmentForm(FlaskForm):
         "ผู้ดำรงตำแหน่งไม่อยู่ในช่วงนี้ (ลา/ไปราชการ) — ให้ผู้ได้รับแต่งตั้งพิจารณาแทนแต่ผู้เดียว",
         default=True)
     note = StringField("หมายเหตุ", render_kw={"maxlength": 300})
+
+
+class CirculateForm(FlaskForm):
+    """Whom to circulate an approved memo to (แจ้งเวียน); the circulation service judges the
+    choice, with Thai messages."""
+
+    position_ids = SelectMultipleField("ตำแหน่ง", validate_choice=False, choices=[])
+    divisions = SelectMultipleField("กอง/สำนัก", validate_choice=False, choices=[])
+    all_staff = BooleanField("บุคลากรทั้งหมดของหน่วยงาน")
+
+
+class AcknowledgeForm(FlaskForm):
+    """ทราบ: a recipient acknowledges a circulated memo, with an optional short note."""
+
+    note = StringField("หมายเหตุ (ถ้ามี)", render_kw={"maxlength": 200})
+    back = HiddenField()  # "inbox" to return to the เวียนทราบ tab; else the memo page

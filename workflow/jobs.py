@@ -117,6 +117,10 @@ def celery_init_app(app: Flask) -> Celery:
                 "task": "workflow.tasks.queue_reminders",
                 "schedule": timedelta(seconds=int(config["REMINDER_SWEEP_SECONDS"])),
             },
+            "queue-circulation-reminders": {
+                "task": "workflow.tasks.queue_circulation_reminders",
+                "schedule": timedelta(seconds=int(config["REMINDER_SWEEP_SECONDS"])),
+            },
             "anchor-audit-heads": {
                 "task": "workflow.tasks.anchor_audit_heads",
                 "schedule": crontab(hour=0, minute=5),  # just after midnight, Bangkok time

@@ -32,6 +32,7 @@ UNIT_LINE_MAX = 300
 BODY_MAX = 500_000
 COMMENT_MAX = 2_000
 MEMO_TYPE_MAX = 200
+DIVISION_MAX = 100
 
 
 def _moment(**kwargs: Any) -> Any:
@@ -123,6 +124,9 @@ class Organization(SQLModel, table=True):
     garuda_file: str = Field(default="", max_length=80)
     # Whether a position's holder may appoint their own acting officer (not only an admin).
     holders_may_appoint: bool = False
+    # Whether a memo's drafter may circulate it once approved (แจ้งเวียน), not only its final
+    # signer.
+    drafters_may_circulate: bool = False
     # Limits on attachments; empty means the server's ATTACHMENTS_PER_MEMO and
     # OFFICE_STORAGE_MB.
     attachments_per_memo: int | None = None
@@ -169,6 +173,9 @@ class Position(OfficeScoped, SQLModel, table=True):
     org_id: int = Field(foreign_key="organization.id", index=True)
     title: str = Field(max_length=200)
     holder_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    # The division (กอง/สำนัก) the post belongs to, as the office writes it ("" if none): a
+    # memo may be circulated to everyone holding a post in one division.
+    division: str = Field(default="", max_length=DIVISION_MAX)
 
 
 class Route(OfficeScoped, SQLModel, table=True):
@@ -609,6 +616,8 @@ class NotificationKind(StrEnum):
     APPROVED = "approved"
     DIGEST = "digest"  # the morning summary
     PASSWORD_RESET = "password_reset"  # a one-time link; its body is blanked once sent
+    CIRCULATION = "circulation"  # an approved memo circulated to the recipient (แจ้งเวียน)
+    CIRCULATION_REMINDER = "circulation_reminder"  # ... not yet acknowledged
 
 
 class NotificationStatus(StrEnum):
@@ -692,6 +701,8 @@ class AuditAction(StrEnum):
     MEMO_SEALED = "memo_sealed"  # the final PDF signed with the office seal and stored
     SIGNATURE_IMAGE_SET = "signature_image_set"
     SIGNATURE_IMAGE_REMOVED = "signature_image_removed"
+    MEMO_CIRCULATED = "memo_circulated"  # an approved memo sent round for information
+    MEMO_ACKNOWLEDGED = "memo_acknowledged"  # a recipient pressed ทราบ
 
 
 AUDIT_ACTION_LABELS = {
@@ -720,6 +731,8 @@ AUDIT_ACTION_LABELS = {
     AuditAction.MEMO_SEALED: "ประทับตราอิเล็กทรอนิกส์ฉบับสมบูรณ์",
     AuditAction.SIGNATURE_IMAGE_SET: "ตั้งภาพลายมือชื่อ",
     AuditAction.SIGNATURE_IMAGE_REMOVED: "นำภาพลายมือชื่อออก",
+    AuditAction.MEMO_CIRCULATED: "แจ้งเวียน",
+    AuditAction.MEMO_ACKNOWLEDGED: "รับทราบ (เวียนทราบ)",
 }
 
 
@@ -907,3 +920,49 @@ class SealedDocument(OfficeScoped, SQLModel, table=True):
     # PAdES baseline level: "B-LT" with revocation data embedded, "B-T" with a TSA, else "B-B"
     level: str = Field(max_length=10)
     sealed_at: datetime = _moment()
+
+
+class Circulation(OfficeScoped, SQLModel, table=True):
+    """แจ้งเวียน: an approved memo sent round to chosen positions, divisions or all staff, for
+    their information. A memo may be circulated more than once, each time to people who have
+    not had it yet."""
+
+    __table_args__ = (Index("ix_circulation_memo", "memo_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    memo_id: int = Field(foreign_key="memo.id")
+    circulated_by_id: int = Field(foreign_key="user.id")
+    circulated_by_name: str = Field(max_length=200)  # as it read when circulated
+    # What was chosen, as JSON ({"positions": [titles], "divisions": [...], "all_staff": b}):
+    # the people it came to are the recipient rows, this says why.
+    targets: str = Field(default="{}", sa_type=Text)
+    recipient_count: int = 0
+    created_at: datetime = _moment()
+
+
+class CirculationRecipient(OfficeScoped, SQLModel, table=True):
+    """One person a memo was circulated to (เวียนทราบ): when they first opened it, when they
+    acknowledged it (ทราบ) with an optional note, and their reminders. A person receives a
+    memo's circulation once, however many circulations name them."""
+
+    __table_args__ = (
+        UniqueConstraint("memo_id", "user_id", name="uq_circulationrecipient_memo_user"),
+        # The เวียนทราบ tab and its badge: one person's rows, newest first.
+        Index("ix_circulationrecipient_user", "user_id", "id"),
+        Index("ix_circulationrecipient_reminder_due", "next_reminder_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    circulation_id: int = Field(foreign_key="circulation.id")
+    memo_id: int = Field(foreign_key="memo.id")
+    user_id: int = Field(foreign_key="user.id")
+    circulated_at: datetime = _moment()
+    opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    note: str = Field(default="", max_length=200)  # the recipient's short note with ทราบ
+    reminders_sent: int = 0
+    last_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the next reminder falls due, in office time; None once acknowledged or given up.
+    next_reminder_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 
 from . import storage
+from .circulation import notices as circulation_notices
 from .extensions import db
 from .memos import attachments, reminders
 from .outbox import delivery, queue
@@ -32,6 +33,14 @@ def sweep_outbox() -> int:
 def queue_reminders() -> int:
     """Queue the reminders (and escalations) that have fallen due."""
     queued = reminders.queue_reminders()
+    queue.dispatch(queued)
+    return len(queued)
+
+
+@shared_task(name="workflow.tasks.queue_circulation_reminders")
+def queue_circulation_reminders() -> int:
+    """Queue the reminders of circulated memos not yet acknowledged that have fallen due."""
+    queued = circulation_notices.queue_reminders()
     queue.dispatch(queued)
     return len(queued)
 

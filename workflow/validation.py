@@ -45,6 +45,11 @@ FIELD_LABELS = {
     "memo": "บันทึก",
     "memo_id": "บันทึก",
     "actor": "ผู้ดำเนินการ",
+    # circulation (แจ้งเวียน)
+    "position_ids": "ตำแหน่ง",
+    "divisions": "กอง/สำนัก",
+    "all_staff": "บุคลากรทั้งหมด",
+    "note": "หมายเหตุ",
 }
 
 

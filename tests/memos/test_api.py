@@ -470,7 +470,9 @@ def test_every_api_route_is_in_the_generated_document(app, client):
         ("GET", "/memos/{memo_id}/pdf"), ("GET", "/audit"), ("GET", "/memos/{memo_id}/audit"),
         ("GET", "/routes"), ("POST", "/memos/actions"), ("POST", "/verify"),
         ("GET", "/positions"), ("POST", "/positions"), ("PUT", "/positions/{position_id}"),
-        ("GET", "/admin/routes"), ("POST", "/routes"), ("PUT", "/routes/{route_id}")}
+        ("GET", "/admin/routes"), ("POST", "/routes"), ("PUT", "/routes/{route_id}"),
+        ("POST", "/memos/{memo_id}/circulation"), ("GET", "/memos/{memo_id}/circulation"),
+        ("POST", "/memos/{memo_id}/acknowledge")}
     for (method, path), spec in operations.items():
         errors = {code for code in spec["responses"] if code.startswith(("4", "5"))}
         assert {"400", "503"} <= errors, (method, path)

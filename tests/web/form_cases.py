@@ -215,6 +215,12 @@ CASES: dict[str, FormCase] = {
         valid={"memo": (T("pending"),), "comment": ("เห็นชอบ", "")}),
     "/memos/<int:memo_id>/edit#returned": FormCase(
         actor="clerk", paths={"memo_id": "returned"}, valid={**MEMO_VALID, "intent": ("save",)}),
+    "/memos/<int:memo_id>/circulate": FormCase(
+        actor="chief", page="/memos/{memo_id}", paths={"memo_id": "approved"},
+        valid={"all_staff": ("y", ""), "position_ids": (T("position"), "")}),
+    "/memos/<int:memo_id>/acknowledge": FormCase(
+        actor="clerk", page="/memos/{memo_id}", paths={"memo_id": "circulated"},
+        valid={"note": ("", "รับทราบ"), "back": ("inbox", "")}),
     "/memos/<int:memo_id>/attachments": FormCase(actor="clerk", page=None),
     "/memos/<int:memo_id>/attachments/<int:attachment_id>/remove": FormCase(
         actor="clerk", page=None, renew=("attachment",)),

@@ -547,6 +547,18 @@ def prepare(app: Flask, client: Any, auth: Any, demo: dict[str, int],
                 clerk = session.get(User, demo["user_clerk"])
                 assert clerk is not None
                 targets[name] = make_memo(session, drafter=clerk, state=state).id
+    if wanted & {"approved", "circulated"}:
+        from workflow.circulation import operations
+        from workflow.circulation.recipients import Targets
+
+        for name in ("approved", "circulated"):
+            with app.app_context(), db.write() as session:
+                clerk = session.get(User, demo["user_clerk"])
+                assert clerk is not None
+                targets[name] = make_memo(session, drafter=clerk, state=routing.APPROVED).id
+        with app.app_context():
+            operations.circulate(memo_id=targets["circulated"], actor_id=demo["user_chief"],
+                                 targets=Targets(all_staff=True))
     if "attachment" in wanted:
         auth.login("clerk")
         response = client.post(f"/memos/{demo['memo_id']}/attachments",

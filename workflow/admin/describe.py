@@ -30,7 +30,7 @@ FIELD_LABELS = {
     "acting_user_id": "ผู้ได้รับแต่งตั้ง (รหัส)", "capacity": "ฐานะ", "starts_on": "ตั้งแต่",
     "ends_on": "ถึง", "order_no": "คำสั่งที่", "holder_absent": "ผู้ดำรงตำแหน่งไม่อยู่",
     "note": "หมายเหตุ", "ended_at": "สิ้นสุดเมื่อ", "day": "วันที่", "is_holiday": "วันหยุด",
-    "garuda_file": "ภาพครุฑ",
+    "garuda_file": "ภาพครุฑ", "division": "กอง/สำนัก",
 }
 
 

@@ -79,6 +79,7 @@ LABELS = {
     "reminder_policy": "การเตือนเรื่องค้าง",
     "escalate_after": "แจ้งผู้ร่างเมื่อเตือนครบ",
     "holders_may_appoint": "ผู้ดำรงตำแหน่งแต่งตั้งผู้รักษาราชการแทนเองได้",
+    "drafters_may_circulate": "ผู้ร่างแจ้งเวียนบันทึกที่อนุมัติแล้วเองได้",
     "attachments_per_memo": "จำนวนไฟล์แนบต่อบันทึก",
     "storage_quota_mb": "พื้นที่เก็บไฟล์ของหน่วยงาน (MB)",
 }
@@ -87,7 +88,8 @@ ATTACHMENTS_PER_MEMO_MAX = 200
 STORAGE_MIN_MB, STORAGE_MAX_MB = 10, 10_000_000
 
 
-_BOOLEANS = ("require_endorsement", "thai_digits", "holders_may_appoint")
+_BOOLEANS = ("require_endorsement", "thai_digits", "holders_may_appoint",
+             "drafters_may_circulate")
 
 
 # ASCII digits only (Thai digits are turned into them first): "٠٨:٣٠" is not an hour.

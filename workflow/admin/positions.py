@@ -12,6 +12,7 @@ from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..identity.principal import Principal, require_admin
 from ..models import (
+    DIVISION_MAX,
     Position,
     RouteMember,
     User,
@@ -27,6 +28,12 @@ TITLE_MAX = 200
 def check_title(value: str) -> str:
     """A position's title, on one line."""
     return one_line(value, label="ชื่อตำแหน่ง", field="title", maximum=TITLE_MAX)
+
+
+def check_division(value: str) -> str:
+    """A position's division (กอง/สำนัก), on one line; empty for none."""
+    return one_line(value, label="กอง/สำนัก", field="division", maximum=DIVISION_MAX,
+                    required=False)
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,8 @@ def list_positions(principal: Principal) -> list[PositionRow]:
 
 
 def _position_dict(position: Position) -> dict[str, Any]:
-    return {"title": position.title, "holder_id": position.holder_id}
+    return {"title": position.title, "holder_id": position.holder_id,
+            "division": position.division}
 
 
 def _title_taken(session: Session, org_id: int, title: str, except_id: int | None = None) -> bool:
@@ -76,12 +84,14 @@ def position_fingerprint(position: Position) -> str:
 
 
 def save_position(*, principal: Principal, position_id: int | None, title: str,
-                  holder_id: int | None, seen: str | None = None,
+                  holder_id: int | None, seen: str | None = None, division: str = "",
                   request_info: RequestInfo | None = None) -> Position:
-    """Create a position, or rename it and change its holder. Memos already on their way keep
-    the title they were laid with; the new holder answers for waiting memos at once."""
+    """Create a position, or rename it, change its holder or its division (กอง/สำนัก). Memos
+    already on their way keep the title they were laid with; the new holder answers for
+    waiting memos at once."""
     require_admin(principal)
     title = check_title(title)
+    division = check_division(division)
     with db.write() as session:
         if position_id is None:
             position = Position(org_id=principal.org_id, title=title)
@@ -94,7 +104,7 @@ def save_position(*, principal: Principal, position_id: int | None, title: str,
             raise Conflict(f"มีตำแหน่ง \"{title}\" แล้ว", "That position exists.",
                            code="title_taken", details={"field": "title"})
         _check_holder(session, principal, holder_id)
-        position.title, position.holder_id = title, holder_id
+        position.title, position.holder_id, position.division = title, holder_id, division
         session.add(position)
         session.flush()
         after = _position_dict(position)

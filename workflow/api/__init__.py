@@ -6,7 +6,16 @@ the blueprint of ``blueprint.py``; importing them here is what puts them on it.
 
 from __future__ import annotations
 
-from . import admin_api, audit, memos, openapi, routes, tokens, verify  # noqa: F401  (routes register on bp)
+from . import (  # noqa: F401  (routes register on bp)
+    admin_api,
+    audit,
+    circulation,
+    memos,
+    openapi,
+    routes,
+    tokens,
+    verify,
+)
 from .blueprint import bp
 
 __all__ = ["bp"]

@@ -20,11 +20,20 @@ from pydantic import (
 )
 
 from ..admin.positions import TITLE_MAX
+from ..circulation.rules import DIVISIONS_MAX, NOTE_MAX, POSITIONS_MAX
 from ..memos.bulk import BULK_MAX
 from ..memos.queries import BOXES
 from ..memos.routes import MAX_STEPS, NAME_MAX
 from ..memos.search import STATES, TEXT_MAX
-from ..models import CODE_MAX, COMMENT_MAX, MemoSummary, RecordId, TypedText, Urgency
+from ..models import (
+    CODE_MAX,
+    COMMENT_MAX,
+    DIVISION_MAX,
+    MemoSummary,
+    RecordId,
+    TypedText,
+    Urgency,
+)
 from ..steps import ALL, ANY, CONDITION_OPS, COUNT, GROUP_MAX, URGENCY_ORDER
 from ..validation import ID_MAX
 
@@ -74,7 +83,8 @@ class Query(BaseModel):
 
 class MemoListQuery(Query):
     box: str = Field(default="inbox", max_length=20,
-                     description="inbox: waiting for me; mine; decided; all I may open",
+                     description="inbox: waiting for me; mine; decided; all I may open; "
+                                 "circulated: circulated to me (เวียนทราบ), newest first",
                      json_schema_extra={"enum": list(BOXES)})
     # Refused above PAGE_MAX rather than quietly cut, so a client learns the rule.
     limit: int = Field(default=100, ge=1, le=PAGE_MAX, description="page size")
@@ -343,3 +353,62 @@ class RouteUpdate(_Strict):
     is_active: bool = Field(description="false retires the route (no longer offered at "
                                         "drafting), true restores it")
     steps: Annotated[list[RouteStepWrite], _at_most(MAX_STEPS + 1)] = _steps()
+
+
+
+# -- circulation (แจ้งเวียน) -------------------------------------------------------------------
+
+DivisionName = Annotated[str, TypedText("กอง/สำนัก", DIVISION_MAX, required=True)]
+AcknowledgeNote = Annotated[str, TypedText("หมายเหตุ", NOTE_MAX, required=False)]
+
+
+class CirculationRequest(BaseModel):
+    """Whom to circulate an approved memo to; at least one of the three. Strict: a position id
+    is a JSON integer and all_staff a JSON boolean, as the document says."""
+
+    model_config = ConfigDict(strict=True)
+
+    position_ids: list[RecordId] = Field(default_factory=list, max_length=POSITIONS_MAX,
+                                         description="positions whose holders receive it")
+    divisions: list[DivisionName] = Field(
+        default_factory=list, max_length=DIVISIONS_MAX,
+        description="divisions (กอง/สำนัก) whose positions' holders receive it")
+    all_staff: bool = Field(default=False,
+                            description="every active person of the office but the circulator")
+
+
+class AcknowledgeRequest(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    note: AcknowledgeNote = Field(default="", description="an optional short note with ทราบ")
+
+
+class RecipientPublic(BaseModel):
+    user_id: int
+    full_name: str
+    positions: str = Field(description="the posts they hold now, comma-separated")
+    circulated_at: datetime
+    opened_at: datetime | None = Field(description="their first opening of the memo page")
+    acknowledged_at: datetime | None = Field(description="when they pressed ทราบ")
+    note: str
+
+
+class CirculationPublic(BaseModel):
+    id: int
+    memo_id: int
+    circulated_by: str
+    circulated_at: datetime
+    targets: dict[str, Any] = Field(description="the positions, divisions and all_staff chosen")
+    recipients: list[RecipientPublic] = Field(description="the people it reached now")
+    already: list[int] = Field(description="users chosen who had it already, left out")
+
+
+class CirculationStatus(BaseModel):
+    memo_id: int
+    total: int
+    acknowledged: int
+    recipients: list[RecipientPublic]
+
+
+class AcknowledgeResult(RecipientPublic):
+    acknowledged_now: bool = Field(description="false when it had been acknowledged before")

@@ -7,15 +7,16 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, select
 
 from ..errors import Forbidden, NotFound
-from ..models import Decision, Memo, MemoStep, StepStatus, waiting_at
+from ..models import CirculationRecipient, Decision, Memo, MemoStep, StepStatus, waiting_at
 from .principal import Principal
 
 
 def can_view(session: Session, principal: Principal, memo: Memo,
              current_steps: Sequence[MemoStep] = ()) -> bool:
-    """The drafter, the office's admins and auditors, and anyone on the memo's route
-    once it is submitted; nobody from another office. ``current_steps``, the memo's steps of
-    this round when the caller has them loaded, answers the common case without a query."""
+    """The drafter, the office's admins and auditors, anyone on the memo's route once it is
+    submitted, and the people it was circulated to; nobody from another office.
+    ``current_steps``, the memo's steps of this round when the caller has them loaded,
+    answers the common case without a query."""
     if memo.org_id != principal.org_id:
         return False
     if memo.drafter_id == principal.user_id or principal.oversees:
@@ -53,7 +54,16 @@ def can_view(session: Session, principal: Principal, memo: Memo,
             Decision.memo_id == memo.id, Decision.actor_id == principal.user_id
         ).limit(1)
     ).first()
-    return decided is not None
+    if decided is not None:
+        return True
+    # A memo circulated to someone (แจ้งเวียน) is theirs to read, not the rest of the office's.
+    circulated = session.exec(
+        select(CirculationRecipient.id).where(
+            CirculationRecipient.memo_id == memo.id,
+            CirculationRecipient.user_id == principal.user_id
+        ).limit(1)
+    ).first()
+    return circulated is not None
 
 
 def require_view(session: Session, principal: Principal, memo: Memo,

@@ -20,6 +20,7 @@ from ..identity.acting import Answerer, answerers_for
 from ..identity.principal import Principal
 from ..models import (
     Attachment,
+    CirculationRecipient,
     Decision,
     Memo,
     MemoStep,
@@ -39,7 +40,7 @@ from .routes import plan_for
 from .search import MemoSearch, conditions
 from .versions import VersionDiff, diff_for
 
-BOXES = ("inbox", "mine", "decided", "all")
+BOXES = ("inbox", "mine", "decided", "all", "circulated")
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,9 @@ class MemoListItem:
     drafter_name: str
     waiting_since: datetime | None = None
     acting_as: str = ""  # "รักษาราชการแทน…" when it waits for the reader as an acting officer
+    # In the เวียนทราบ tab: when it was circulated to the reader, and when they acknowledged.
+    circulated_at: datetime | None = None
+    acknowledged_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,8 @@ def page_memos(principal: Principal, box: str, *, limit: int = 100, before: str 
         return _inbox_page(principal, base, limit, before)
     if box == "decided":
         return _decided_page(principal, base, limit, before)
+    if box == "circulated":
+        return _circulated_page(principal, base, limit, before)
     if box == "mine":
         query = base.where(Memo.drafter_id == principal.user_id)
     else:
@@ -143,6 +149,24 @@ def _decided_page(principal: Principal, base: Any, limit: int, before: str | Non
     return MemoPage(items, str(rows[limit - 1][2]) if len(rows) > limit else None)
 
 
+def _circulated_page(principal: Principal, base: Any, limit: int,
+                     before: str | None) -> MemoPage:
+    """What was circulated to the principal (เวียนทราบ), newest first; the cursor is the last
+    recipient row shown. Walks ix_circulationrecipient_user (user, id) backwards."""
+    query = (base.add_columns(CirculationRecipient.id, CirculationRecipient.circulated_at,
+                              CirculationRecipient.acknowledged_at)
+             .join(CirculationRecipient, col(CirculationRecipient.memo_id) == Memo.id)
+             .where(CirculationRecipient.user_id == principal.user_id))
+    if before:
+        query = query.where(col(CirculationRecipient.id)
+                            < parse_count(before, field="before", default=0))
+    rows = db.session.exec(
+        query.order_by(col(CirculationRecipient.id).desc()).limit(limit + 1)).all()
+    items = [MemoListItem(m, name, circulated_at=at, acknowledged_at=acked)
+             for m, name, _, at, acked in rows[:limit]]
+    return MemoPage(items, str(rows[limit - 1][2]) if len(rows) > limit else None)
+
+
 def _drafter_name() -> Any:
     """The drafter's name, looked up by id for each memo of the page only.
 
@@ -159,7 +183,8 @@ _LATER = aliased(Decision, name="later")
 
 def _may_open(principal: Principal) -> Any:
     """As SQL, who ``access.can_view`` lets in besides overseers: the drafter, people on the
-    route, past deciders, and acting officers for what waits at their position now.
+    route, past deciders, acting officers for what waits at their position now, and the
+    people it was circulated to.
 
     Apart from the drafter, one EXISTS over a UNION ALL of the other branches, each
     correlated with the outer memo and answered by an index on that memo's few steps or
@@ -182,6 +207,9 @@ def _may_open(principal: Principal) -> Any:
     if acting:
         # An acting officer reads what waits at the position now, not its history.
         branches.append(select(one).where(current_round(), waiting_at(acting)))
+    # A memo circulated to them (แจ้งเวียน).
+    branches.append(select(one).where(CirculationRecipient.memo_id == Memo.id,
+                                      CirculationRecipient.user_id == principal.user_id))
     return or_(col(Memo.drafter_id) == principal.user_id, union_all(*branches).exists())
 
 

@@ -36,6 +36,8 @@ KIND_LABELS = {
     NotificationKind.APPROVED: "แจ้งอนุมัติ",
     NotificationKind.DIGEST: "สรุปประจำวัน",
     NotificationKind.PASSWORD_RESET: "ลิงก์ตั้งรหัสผ่าน",
+    NotificationKind.CIRCULATION: "แจ้งเวียน",
+    NotificationKind.CIRCULATION_REMINDER: "เตือนรับทราบเรื่องเวียน",
 }
 
 

@@ -96,6 +96,7 @@ def _settings_data(current: settings_admin.OfficeSettings) -> dict[str, Any]:
                                  else str(org.attachments_per_memo)),
         "storage_quota_mb": "" if org.storage_quota_mb is None else str(org.storage_quota_mb),
         "holders_may_appoint": org.holders_may_appoint,
+        "drafters_may_circulate": org.drafters_may_circulate,
         "seen": settings_admin.settings_fingerprint(org),
     }
     for urgency in URGENCY_LABELS:
@@ -124,6 +125,7 @@ def _changes(form: OfficeSettingsForm) -> dict[str, object]:
         "attachments_per_memo": text("attachments_per_memo"),
         "storage_quota_mb": text("storage_quota_mb"),
         "holders_may_appoint": bool(form.holders_may_appoint.data),
+        "drafters_may_circulate": bool(form.drafters_may_circulate.data),
     }
 
 

@@ -1,4 +1,4 @@
-"""The inbox and its three tabs."""
+"""The inbox and its tabs."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ TABS = {
     "waiting": ("inbox", "รอฉันพิจารณา"),
     "mine": ("mine", "ที่ฉันส่ง/ร่าง"),
     "decided": ("decided", "ที่ฉันพิจารณาแล้ว"),
+    "circulated": ("circulated", "เวียนทราบ"),
 }
 
 

@@ -182,12 +182,14 @@ def positions(position_id: int | None = None) -> Any:
     if request.method == "GET" and editing is not None:
         form.title.data = editing.title
         form.holder_id.data = str(editing.holder_id or "")
+        form.division.data = editing.division
         form.seen.data = position_admin.position_fingerprint(editing)
 
     def save() -> str:
         position_admin.save_position(principal=me, position_id=position_id,
                                      title=form.title.data or "",
                                      holder_id=_optional_int(form.holder_id.data),
+                                     division=form.division.data or "",
                                      seen=form.seen.data, request_info=request_info())
         return "บันทึกตำแหน่งแล้ว"
 
