@@ -98,3 +98,38 @@ def test_pasting_the_seed_body_keeps_its_table(app, demo, api):
     assert body.count("<tr>") == 4 and "<th>มาตรการ</th>" in body and "<ul>" in body
     assert "<script" not in body and "onerror" not in body
 
+
+
+def test_parallel_endorsements_print_in_the_order_given_with_every_pass(
+        app, demo, api, tmp_path, artifacts):
+    """The procurement memo of 250,000 baht, sent back to the group once: each member's
+    endorsement prints in the order given, addressed to ปลัด, and the send-back to the group
+    and both passes are on the page."""
+    created = api.call("POST", "/memos", "clerk", json={
+        "subject": "ขออนุมัติจัดซื้อครุภัณฑ์สำนักงาน", "addressee": "นายก",
+        "route_id": demo["procurement_route_id"], "amount": "250,000"})
+    memo_id = created.json["id"]
+    steps = [("clerk", "submit", ""), ("head", "approve", "เพื่อโปรดพิจารณาให้ความเห็น"),
+             ("kongchang", "approve", "กองช่างตรวจสอบคุณลักษณะแล้ว"),
+             ("kongklang", "approve", "กองคลังตรวจสอบงบประมาณแล้ว"),
+             ("permsec", "send_back", "โปรดตรวจสอบราคากลางอีกครั้ง"),
+             ("kongklang", "approve", "กองคลังตรวจสอบราคากลางแล้ว"),
+             ("kongchang", "approve", "กองช่างยืนยันราคากลาง"),
+             ("permsec", "approve", "เห็นควรอนุมัติ"),
+             ("chief", "approve", "ทราบ อนุมัติให้ดำเนินการจัดซื้อ")]
+    for who, action, comment in steps:
+        extra = {"target_step": 2} if action == "send_back" else {}
+        assert api.act(memo_id, who, action, comment, **extra).status_code == 200, (who, action)
+    response = api.call("GET", f"/memos/{memo_id}/pdf", "clerk")
+    assert response.status_code == 200
+    flat = nfkd(pdftotext(bytes(response.data), tmp_path))
+    given = [nfkd(comment) for _, _, comment in steps[1:]]
+    places = [flat.find(comment) for comment in given]
+    assert all(p >= 0 for p in places) and places == sorted(places), places
+    assert nfkd("ส่งกลับให้พิจารณาใหม่") in flat
+    assert nfkd("เรียน ปลัดองค์การบริหารส่วนตำบลท่าตูม") in flat
+    assert nfkd("เรียน ผู้อำนวยการกองคลัง และ ผู้อำนวยการกองช่าง") in flat
+    (artifacts / "memo.pdf").write_bytes(bytes(response.data))
+    if shutil.which("pdftoppm"):
+        subprocess.run(["pdftoppm", "-r", "70", "-png", str(artifacts / "memo.pdf"),
+                        str(artifacts / "page")], check=True)
