@@ -254,3 +254,36 @@ def test_one_member_sending_back_ends_the_all_of_step(
     assert back["state"] == routing.RETURNED
     assert [s["status"] for s in back["steps"]] == [
         "approved", "approved", "sent_back", "cancelled", "cancelled"]
+
+
+def test_an_acting_officer_answers_for_a_group_member(
+        app: Flask, demo: dict[str, int], api: Any) -> None:
+    """กองคลัง's director is away; the deputy acts for the post: they get its arrival email,
+    their approval counts for กองคลัง, and it is signed as รักษาราชการแทน."""
+    from datetime import timedelta
+
+    from workflow.admin import appointments
+    from workflow.identity.principal import principal_for
+    from workflow.office.calendar import office_today
+
+    with app.app_context():
+        admin = db.session.exec(select(User).where(User.username == "admin")).one()
+        deputy = db.session.exec(select(User).where(User.username == "deputy")).one()
+        finance = db.session.exec(select(Position).where(
+            Position.title == "ผู้อำนวยการกองคลัง")).one()
+        today = office_today()
+        appointments.create(
+            principal=principal_for(db.session, admin), position_id=finance.id or 0,
+            acting_user_id=deputy.id or 0, capacity="acting", starts_on=today,
+            ends_on=today + timedelta(days=7), order_no="๑๒/๒๕๗๐", holder_absent=True)
+    memo_id = _draft(api, demo, "250000")
+    _ok(api.act(memo_id, "clerk", "submit"))
+    _ok(api.act(memo_id, "head", "approve", "เพื่อโปรดพิจารณา"))
+    assert "deputy" in _emails(app, memo_id, NotificationKind.ARRIVAL)
+    refused = api.act(memo_id, "kongklang", "approve", "เห็นชอบ")
+    assert refused.status_code == 403  # away: the acting officer answers alone
+    _ok(api.act(memo_id, "kongchang", "approve", "เห็นชอบ"))
+    done = _ok(api.act(memo_id, "deputy", "approve", "เห็นชอบ"))
+    assert done["state"] == routing.pending(3)
+    signed = done["decisions"][-1]["signed_as"]
+    assert "รักษาราชการแทนผู้อำนวยการกองคลัง" in signed
