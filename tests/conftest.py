@@ -44,8 +44,8 @@ BROWSER_BACKENDS = [b for b in os.environ.get("BROWSER_BACKENDS", "postgresql").
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Leave out browser tests on the backends BROWSER_BACKENDS does not name, and tests
-    marked ``postgres_only`` on SQLite, before their fixtures are built (when more than one
-    backend runs, so that TEST_BACKENDS=sqlite still runs them on SQLite)."""
+    marked ``postgres_only`` or ``one_backend`` on SQLite, before their fixtures are built
+    (when more than one backend runs, so that TEST_BACKENDS=sqlite still runs them there)."""
     if len(BACKENDS) < 2:
         return
     kept, dropped = [], []
@@ -54,7 +54,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         backend = callspec.params.get("database_url") if callspec else None
         if backend is not None and (
                 item.get_closest_marker("browser") is not None and backend not in BROWSER_BACKENDS
-                or item.get_closest_marker("postgres_only") is not None
+                or (item.get_closest_marker("postgres_only") is not None
+                    or item.get_closest_marker("one_backend") is not None)
                 and backend != "postgresql"):
             dropped.append(item)
         else:

@@ -304,18 +304,23 @@ def test_positions_are_listed_created_and_changed(
     assert listed[TITLES["kongklang"]]["in_routes"] == 1
 
     created = ok(api.call("POST", "/positions", "admin",
-                          json={"title": "  ผู้อำนวยการกองการศึกษา "}), 201)
+                          json={"title": "  ผู้อำนวยการกองการศึกษา ", "division": "กองการศึกษา"}),
+                 201)
     assert created == {"id": created["id"], "title": "ผู้อำนวยการกองการศึกษา", "holder_id": None,
-                       "holder_name": "", "holder_active": False, "in_routes": 0}
+                       "holder_name": "", "holder_active": False, "division": "กองการศึกษา",
+                       "in_routes": 0}
     [event] = admin_events(app, "position_created")
-    assert event["after"] == {"title": "ผู้อำนวยการกองการศึกษา", "holder_id": None}
+    assert event["after"] == {"title": "ผู้อำนวยการกองการศึกษา", "holder_id": None,
+                              "division": "กองการศึกษา"}
 
     path = f"/positions/{created['id']}"
     held = ok(api.call("PUT", path, "admin", json={"title": "ผู้อำนวยการกองการศึกษา ศาสนาและวัฒนธรรม",
                                                    "holder_id": demo["user_deputy"]}))
     assert (held["holder_id"], held["holder_name"]) == (demo["user_deputy"], NAMES["deputy"])
+    assert held["division"] == "กองการศึกษา"  # left out of the PUT: unchanged
     [event] = admin_events(app, "position_updated")
-    assert event["before"] == {"title": "ผู้อำนวยการกองการศึกษา", "holder_id": None}
+    assert event["before"] == {"title": "ผู้อำนวยการกองการศึกษา", "holder_id": None,
+                               "division": "กองการศึกษา"}
     assert event["after"]["holder_id"] == demo["user_deputy"]
 
     # The administrator holds it, and renames it: the reply is the post as saved, not as

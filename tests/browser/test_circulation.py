@@ -66,8 +66,8 @@ def test_chief_circulates_to_all_staff_and_two_acknowledge(
     form.get_by_role("button", name="แจ้งเวียน", exact=True).click()
     response = _confirm(chief, shots, f"{tag}-chief-circulate-confirm")
     assert response.status == 302
-    expect(chief.locator(".flash-success")).to_contain_text("แจ้งเวียนแล้ว ๖ คน")
-    expect(section.get_by_test_id("acknowledged-count")).to_have_text("รับทราบแล้ว ๐ จาก ๖ คน")
+    expect(chief.locator(".flash-success")).to_contain_text("แจ้งเวียนแล้ว ๘ คน")
+    expect(section.get_by_test_id("acknowledged-count")).to_have_text("รับทราบแล้ว ๐ จาก ๘ คน")
     shots(chief, f"{tag}-chief-circulated")
 
     for username in ("clerk", "head"):
@@ -109,7 +109,7 @@ def test_chief_circulates_to_all_staff_and_two_acknowledge(
         expect(acknowledged).not_to_contain_text(NAME[username])
     expect(acknowledged).to_contain_text("“ทราบ ขอบคุณ”")
     expect(waiting).to_contain_text("ยังไม่เปิดอ่าน")
-    expect(section.get_by_test_id("acknowledged-count")).to_have_text("รับทราบแล้ว ๓ จาก ๖ คน")
+    expect(section.get_by_test_id("acknowledged-count")).to_have_text("รับทราบแล้ว ๓ จาก ๘ คน")
     section.scroll_into_view_if_needed()
     _no_sideways_scroll(chief, phone)
     shots(chief, f"{tag}-chief-acknowledgements")

@@ -57,6 +57,7 @@ def test_all_staff_each_get_one_email(app: Flask, office: CirculationOffice, api
     assert office.people["chief"].full_name in body  # แจ้งเวียนโดย
 
 
+@pytest.mark.one_backend
 def test_redis_down_while_circulating(app: Flask, office: CirculationOffice, api: Any,
                                       smtp_server: Any, redis_server: Any,
                                       celery_processes: Any) -> None:

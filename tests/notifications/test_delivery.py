@@ -72,6 +72,7 @@ def test_submit_emails_the_head_once_with_thai_subject_and_link(
     assert row.status == NotificationStatus.SENT and row.attempts == 1
 
 
+@pytest.mark.one_backend
 def test_each_approval_tells_the_next_signer_and_the_end_tells_the_drafter(
         app, demo, api, smtp_server, celery_processes):
     """Each approval emails the next signer; the final approval emails the drafter."""
@@ -90,6 +91,7 @@ def test_each_approval_tells_the_next_signer_and_the_end_tells_the_drafter(
     assert len(smtp_server.messages) == 5
 
 
+@pytest.mark.one_backend
 def test_redis_down_during_an_approval(app, demo, api, smtp_server, redis_server,
                                        celery_processes):
     """The approval commits while Redis is stopped; its email arrives once Redis is back."""
@@ -113,6 +115,7 @@ def test_redis_down_during_an_approval(app, demo, api, smtp_server, redis_server
     assert len(smtp_server.messages) == 2
 
 
+@pytest.mark.one_backend
 def test_smtp_down_is_retried_and_delivered_when_it_returns(
         app, demo, api, smtp_server, celery_processes):
     """With the SMTP server down the send is retried with backoff, then delivered once."""
@@ -130,6 +133,7 @@ def test_smtp_down_is_retried_and_delivered_when_it_returns(
     assert len(smtp_server.messages) == 1
 
 
+@pytest.mark.one_backend
 def test_worker_killed_in_the_middle_of_a_send(app, demo, api, smtp_server, celery_processes):
     """A worker killed mid-send: after its lease runs out, the email goes out exactly once."""
     smtp_server.stall_seconds = 4

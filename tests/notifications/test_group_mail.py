@@ -20,7 +20,7 @@ def _logins(messages: list[Any]) -> list[str]:
     return [str(m["To"]).split("<")[-1].split("@")[0] for m in messages]
 
 
-@pytest.mark.postgres_only
+@pytest.mark.one_backend
 def test_group_members_each_get_their_email_and_a_send_back_emails_them_again(
         app, demo, api, smtp_server, celery_processes):
     created = api.call("POST", "/memos", "clerk", json={

@@ -24,6 +24,9 @@ from workflow.extensions import db
 from workflow.models import AuditEvent, OfficeSeal, User
 from workflow.seal import keys, sealing
 
+# The seal's cryptography and its pages: the database adds nothing to what is tested here.
+pytestmark = pytest.mark.one_backend
+
 
 def _upload(client, data: bytes, password: str):
     return client.post("/admin/office/seal", data={

@@ -18,6 +18,9 @@ from workflow.demo.seed import seed_demo
 from workflow.seal import sealing
 from workflow.seal.sealing import off_loop
 
+# The seal's cryptography and its pages: the database adds nothing to what is tested here.
+pytestmark = pytest.mark.one_backend
+
 
 def _sealed(app) -> tuple[bytes, bytes]:
     """The demo memo approved: (its provisional unsigned PDF, its sealed PDF)."""

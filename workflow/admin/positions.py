@@ -83,6 +83,12 @@ def position_fingerprint(position: Position) -> str:
     return fingerprint(_position_dict(position))
 
 
+def division_of(principal: Principal, position_id: int) -> str:
+    """A position's division as it stands (404 for another office's)."""
+    require_admin(principal)
+    return office_record(db.session, Position, position_id, principal.org_id).division
+
+
 def save_position(*, principal: Principal, position_id: int | None, title: str,
                   holder_id: int | None, seen: str | None = None, division: str = "",
                   request_info: RequestInfo | None = None) -> Position:

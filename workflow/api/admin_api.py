@@ -86,7 +86,8 @@ def _saved() -> None:
 def _position_public(row: position_admin.PositionRow) -> PositionPublic:
     return PositionPublic(id=row.position.id or 0, title=row.position.title,
                           holder_id=row.position.holder_id, holder_name=row.holder_name,
-                          holder_active=row.holder_active, in_routes=row.in_routes)
+                          holder_active=row.holder_active, division=row.position.division,
+                          in_routes=row.in_routes)
 
 
 def _position_reply(position_id: int) -> dict[str, Any]:
@@ -113,7 +114,7 @@ def create_position() -> Any:
     body = _admin_body(PositionCreate)
     position = position_admin.save_position(
         principal=g.principal, position_id=None, title=body.title, holder_id=body.holder_id,
-        request_info=request_info())
+        division=body.division, request_info=request_info())
     return jsonify(_position_reply(position.id or 0)), 201
 
 
@@ -128,9 +129,12 @@ def update_position(position_id: int) -> Any:
     state is stored): take it out of the routes instead."""
     body = _admin_body(PositionUpdate, missing=lambda: office_record(
         db.session, Position, position_id, g.principal.org_id))
+    division = body.division
+    if division is None:  # left out: as it is (the record is the office's, checked below)
+        division = position_admin.division_of(g.principal, position_id)
     position_admin.save_position(principal=g.principal, position_id=position_id,
                                  title=body.title, holder_id=body.holder_id,
-                                 request_info=request_info())
+                                 division=division, request_info=request_info())
     return jsonify(_position_reply(position_id))
 
 

@@ -254,6 +254,7 @@ class PositionPublic(BaseModel):
     holder_id: int | None = Field(description="the user who holds it; null: vacant")
     holder_name: str = Field(description="the holder's full name; empty when vacant")
     holder_active: bool = Field(description="false when vacant or the holder is deactivated")
+    division: str = Field(description="the division (กอง/สำนัก) it belongs to; may be empty")
     in_routes: int = Field(description="how many routes (retired ones included) have it in a "
                                        "step")
 
@@ -273,6 +274,8 @@ class PositionCreate(_Strict):
         description="unique in the office, e.g. ผู้อำนวยการกองคลัง")
     holder_id: RecordId | None = Field(default=None, description="a user of the office; "
                                                                  "null or left out: vacant")
+    division: Annotated[str, TypedText("กอง/สำนัก", DIVISION_MAX, required=False)] = Field(
+        default="", description="the division (กอง/สำนัก) it belongs to, for circulation")
 
 
 class PositionUpdate(_Strict):
@@ -282,6 +285,8 @@ class PositionUpdate(_Strict):
     holder_id: RecordId | None = Field(description="the new holder, who answers for the "
                                                    "memos waiting at the post at once; null: "
                                                    "vacant")
+    division: Annotated[str, TypedText("กอง/สำนัก", DIVISION_MAX, required=False)] | None = Field(
+        default=None, description="the division; left out or null: unchanged")
 
 
 def _at_most(count: int) -> Any:
