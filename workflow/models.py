@@ -176,6 +176,9 @@ class Position(OfficeScoped, SQLModel, table=True):
     # The division (กอง/สำนัก) the post belongs to, as the office writes it ("" if none): a
     # memo may be circulated to everyone holding a post in one division.
     division: str = Field(default="", max_length=DIVISION_MAX)
+    # A retired post stays for the memos, routes and appointments that named it, but is no
+    # longer offered for new routes, appointments or circulation.
+    is_active: bool = True
 
 
 class Route(OfficeScoped, SQLModel, table=True):

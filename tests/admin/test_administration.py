@@ -905,3 +905,20 @@ def test_someone_asking_a_reset_does_not_cut_short_an_invitation(
     app.test_client().post("/password/forgot", data={"login": "newbie"})
     assert app.test_client().get(invitation).status_code == 200
     assert invitation_link(app, "newbie@example.com") != invitation  # a reset link was sent too
+
+
+def test_a_position_is_retired_and_restored_on_the_positions_page(
+        app: Flask, demo: dict[str, int]) -> None:
+    admin = login(app, "admin")
+    admin.post("/admin/positions", data={"title": "นักวิชาการศึกษา", "holder_id": ""})
+    spare = position_id(app, "นักวิชาการศึกษา")
+    head = position_id(app, "หัวหน้าสำนักปลัด")
+    done = admin.post(f"/admin/positions/{spare}/retire", follow_redirects=True)
+    assert "ยกเลิกตำแหน่งแล้ว" in done.get_data(as_text=True)
+    page = admin.get("/admin/positions").get_data(as_text=True)
+    assert "นักวิชาการศึกษา <strong>(ยกเลิกแล้ว)</strong>" in page
+    assert f'value="{spare}"' not in admin.get("/admin/routes/new").get_data(as_text=True)
+    in_use = admin.post(f"/admin/positions/{head}/retire", follow_redirects=True)
+    assert "ยังอยู่ในสายการเสนอ" in in_use.get_data(as_text=True)
+    back = admin.post(f"/admin/positions/{spare}/restore", follow_redirects=True)
+    assert "นำตำแหน่งกลับมาใช้แล้ว" in back.get_data(as_text=True)

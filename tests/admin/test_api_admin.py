@@ -308,7 +308,7 @@ def test_positions_are_listed_created_and_changed(
                  201)
     assert created == {"id": created["id"], "title": "ผู้อำนวยการกองการศึกษา", "holder_id": None,
                        "holder_name": "", "holder_active": False, "division": "กองการศึกษา",
-                       "in_routes": 0}
+                       "is_active": True, "in_routes": 0}
     [event] = admin_events(app, "position_created")
     assert event["after"] == {"title": "ผู้อำนวยการกองการศึกษา", "holder_id": None,
                               "division": "กองการศึกษา"}
@@ -428,7 +428,7 @@ def test_the_openapi_document_declares_the_administration_operations(
     assert "201" in operations[("POST", "/routes")]["responses"]
     assert "201" in operations[("POST", "/positions")]["responses"]
     assert {"404", "409", "422"} <= set(operations[("PUT", "/routes/{route_id}")]["responses"])
-    assert "cannot be retired" in operations[("PUT", "/positions/{position_id}")]["summary"]
+    assert "retire or restore it" in operations[("PUT", "/positions/{position_id}")]["summary"]
     schemas = document["components"]["schemas"]
     assert set(schemas["RouteUpdate"]["required"]) == {
         "name", "memo_type", "is_default", "is_active", "steps"}
@@ -478,3 +478,41 @@ def test_administration_keeps_to_the_document(case: Any, app: Flask,
                                               admin_bearer: dict[str, str]) -> None:
     case.operation.app = case.operation.schema.app = app
     case.call_and_validate(headers=admin_bearer, additional_checks=[hardened])
+
+
+def test_a_position_is_retired_only_when_nothing_depends_on_it(
+        app: Flask, demo: dict[str, int], api: ApiClient) -> None:
+    """Retiring กองช่าง's post is refused while the procurement route names it, and while a
+    memo waits at it; once free it is retired (audited), refused in a new route and in
+    appointments, and restored."""
+    ids = position_ids(api)
+    path = f"/positions/{ids['kongchang']}"
+    body = {"title": TITLES["kongchang"], "holder_id": demo["user_kongchang"]}
+    refusal = refused(api.call("PUT", path, "admin", json={**body, "is_active": False}), 409,
+                      "position_in_route")
+    assert PROCUREMENT in refusal["message"]
+
+    # The procurement route without กองช่าง: a memo on its way still waits there.
+    created = api.call("POST", "/memos", "clerk", json={
+        "subject": "ขออนุมัติซ่อมถนน", "addressee": "นายก",
+        "route_id": demo["procurement_route_id"], "amount": "5000"})
+    memo_id = created.get_json()["id"]
+    ok(api.act(memo_id, "clerk", "submit"))
+    ok(api.act(memo_id, "head", "approve", "เพื่อโปรดพิจารณา"))
+    ok(api.call("PUT", f"/routes/{demo['procurement_route_id']}", "admin", json={
+        "name": PROCUREMENT, "memo_type": "จัดซื้อจัดจ้าง", "is_default": False,
+        "is_active": True, "steps": [{"positions": [ids["head"]]},
+                                     {"positions": [ids["kongklang"]]},
+                                     {"positions": [ids["permsec"]]}]}))
+    refused(api.call("PUT", path, "admin", json={**body, "is_active": False}), 409,
+            "position_has_waiting")
+    ok(api.act(memo_id, "kongchang", "approve", "เห็นชอบ"))
+
+    retired = ok(api.call("PUT", path, "admin", json={**body, "is_active": False}))
+    assert retired["is_active"] is False
+    assert [e["after"] for e in admin_events(app, "position_retired")] == [{"is_active": False}]
+    refused(api.call("POST", "/routes", "admin", json={
+        "name": "สายใหม่", "memo_type": "", "is_default": False,
+        "steps": [{"positions": [ids["kongchang"]]}]}), 422, "route_retired_position")
+    restored = ok(api.call("PUT", path, "admin", json={**body, "is_active": True}))
+    assert restored["is_active"] is True

@@ -3,8 +3,7 @@
 Counts are deterministic, so this is a test rather than a timing: a change that adds a
 query to the approve path shows here. One approval through the API on PostgreSQL (auth,
 the action and the memo JSON that answers it) took 48–52 statements before #11's work,
-23 midway; the issue's goal is 12, met until route groups needed the memo locked before it
-is read (13).
+23 midway; the issue's goal is 12.
 """
 
 from __future__ import annotations
@@ -15,15 +14,15 @@ import pytest
 from flask import Flask
 from sqlalchemy import event
 
-# Where the statements go (13): the bearer token with its user, their posts and the
-# appointments that concern them (1); the memo's lock (1), then the memo with its office,
-# latest version, drafter, this round's steps and whether the actor is still active (1): read
-# in the locking statement, steps that a group member's concurrent approval changed would be
-# read as they were before it (see loaded.load_memo); who answers for the
-# steps (1); the decision, the memo, both steps in one executemany, the arrival email (4);
-# the audit head with the memo's last event, the event, the head (3); the reply's decisions
-# and attachments (2). The office's days come from a cache keyed by its calendar stamp.
-APPROVAL_STATEMENTS = 13
+# Where the statements go (12): the bearer token with its user, their posts and the
+# appointments that concern them (1); the memo locked with its office, latest version,
+# drafter, this round's steps and whether the actor is still active (1; read again only when
+# another action committed while this one waited for the lock, see loaded.load_memo); who
+# answers for the steps (1); the decision, the memo, both steps in one executemany, the
+# arrival email (4); the audit head with the memo's last event, the event, the head (3); the
+# reply's decisions and attachments (2). The office's days come from a cache keyed by its
+# calendar stamp.
+APPROVAL_STATEMENTS = 12
 
 
 @pytest.mark.postgres_only

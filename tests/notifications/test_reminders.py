@@ -358,6 +358,29 @@ def test_approval_stops_the_steps_reminders_and_starts_the_next_steps(
     assert len(head_reminders) == 1
 
 
+def test_each_member_of_a_group_has_their_own_reminders(
+        app: Flask, demo: dict[str, int], api: Any) -> None:
+    """กองคลัง and กองช่าง wait together: each is reminded on their own; the one who has
+    approved is reminded no more, the other still is."""
+    clock.set_now(bkk(2026, 3, 13, 16))
+    created = api.call("POST", "/memos", "clerk", json={
+        "subject": URGENT_SUBJECT, "addressee": "นายก", "urgency": "urgent",
+        "route_id": demo["procurement_route_id"], "amount": "250000"})
+    memo_id = created.json["id"]
+    assert api.act(memo_id, "clerk", "submit").status_code == 200
+    assert api.act(memo_id, "head", "approve", ENDORSEMENT).status_code == 200
+    queued = sweep_at(app, bkk(2026, 3, 16, 16))
+    assert sorted((r.recipient_id, r.reminder_no) for r in queued) == sorted(
+        [(user_id(app, "kongklang"), 1), (user_id(app, "kongchang"), 1)])
+    assert len({r.memo_step_id for r in queued}) == 2  # each on their own row
+
+    clock.set_now(bkk(2026, 3, 17, 9))
+    assert api.act(memo_id, "kongklang", "approve", "เห็นชอบ").status_code == 200
+    later = sweep_at(app, bkk(2026, 3, 18, 16))
+    assert [(r.recipient_id, r.memo_id) for r in later] == [
+        (user_id(app, "kongchang"), memo_id)]
+
+
 DECISIONS = [
     pytest.param("head", "send_back", "กรุณาแก้ไขวันที่ในย่อหน้าที่สอง", id="send_back"),
     pytest.param("head", "reject", "ไม่อยู่ในอำนาจพิจารณา", id="reject"),

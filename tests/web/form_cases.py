@@ -256,6 +256,8 @@ CASES: dict[str, FormCase] = {
     "/admin/routes/<int:route_id>": FormCase(actor=ADMIN, needs=("position",), valid={
         "name": ("สายการเสนอปกติ",), "steps": (T("position"), (T("position"), T("position2")))}),
     "/admin/routes/<int:route_id>/<any(retire, restore):verb>": FormCase(actor=ADMIN, page=None),
+    "/admin/positions/<int:position_id>/<any(retire, restore):verb>": FormCase(
+        actor=ADMIN, page=None),
     "/appointments": FormCase(actor=ADMIN, needs=("position", "deputy"), valid={
         "position_id": (T("position"),), "acting_user_id": (T("deputy"),),
         "capacity": ("acting", "deputizing"), "starts_on": ("๑/๑/๒๕๗๐",),

@@ -77,7 +77,9 @@ def _may_manage(session: Session, principal: Principal, position: Position) -> N
 def manageable_positions(principal: Principal) -> list[Position]:
     """The positions this person may appoint an acting officer for."""
     session = db.session
-    query = select(Position).where(Position.org_id == principal.org_id).order_by(col(Position.id))
+    query = (select(Position).where(Position.org_id == principal.org_id,
+                                    Position.is_active == True)  # noqa: E712
+             .order_by(col(Position.id)))
     if not principal.is_admin:
         org = session.get(Organization, principal.org_id)
         if org is None or not org.holders_may_appoint:

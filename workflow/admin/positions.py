@@ -13,9 +13,15 @@ from ..extensions import db
 from ..identity.principal import Principal, require_admin
 from ..models import (
     DIVISION_MAX,
+    Memo,
+    MemoStep,
     Position,
+    Route,
     RouteMember,
+    RouteStep,
     User,
+    current_round,
+    waiting_at,
 )
 from ..office.records import office_record
 from ..trail.chain import RequestInfo
@@ -81,6 +87,44 @@ def _check_holder(session: Session, principal: Principal, holder_id: int | None)
 def position_fingerprint(position: Position) -> str:
     """What the edit form carries back to detect a stale tab."""
     return fingerprint(_position_dict(position))
+
+
+def set_position_active(*, principal: Principal, position_id: int, active: bool,
+                        request_info: RequestInfo | None = None) -> Position:
+    """Retire a post (no longer offered for routes, appointments or circulation) or bring it
+    back. A post is retired only once nothing depends on it going forward: no route in use
+    names it, and no memo waits at it."""
+    require_admin(principal)
+    with db.write() as session:
+        position = office_record(session, Position, position_id, principal.org_id)
+        if not active and position.is_active:
+            routes = session.exec(
+                select(Route.name).join(RouteStep, col(RouteStep.route_id) == col(Route.id))
+                .join(RouteMember, col(RouteMember.route_step_id) == col(RouteStep.id))
+                .where(RouteMember.position_id == position_id, Route.is_active == True)  # noqa: E712
+                .distinct()).all()
+            if routes:
+                raise Conflict(
+                    f"ยกเลิกตำแหน่งนี้ไม่ได้ เพราะยังอยู่ในสายการเสนอ: {', '.join(routes)} "
+                    "กรุณานำออกจากสายการเสนอ หรือยกเลิกสายการเสนอนั้นก่อน",
+                    "The position is in a route in use.", code="position_in_route",
+                    details={"routes": list(routes)})
+            waiting = session.exec(
+                select(func.count()).select_from(MemoStep).join(Memo, current_round())
+                .where(waiting_at({position_id}))).one()
+            if waiting:
+                raise Conflict(
+                    f"ยกเลิกตำแหน่งนี้ไม่ได้ เพราะมีบันทึก {waiting} เรื่องรอการพิจารณาอยู่",
+                    "Memos wait at the position.", code="position_has_waiting",
+                    details={"waiting": waiting})
+        if position.is_active != active:
+            position.is_active = active
+            record_change(session, principal,
+                          "position_activated" if active else "position_retired",
+                          before={"is_active": not active}, after={"is_active": active},
+                          request_info=request_info, text=position.title,
+                          position_id=position.id)
+        return position
 
 
 def division_of(principal: Principal, position_id: int) -> str:

@@ -116,11 +116,12 @@ def save_route(*, principal: Principal, route_id: int | None, name: str, memo_ty
     checked = checked_steps(steps)
     position_ids = [p for _, members, _ in checked for p in members]
     with db.write() as session:
-        known = set(session.exec(select(Position.id).where(
+        known = dict(session.exec(select(Position.id, Position.is_active).where(
             Position.org_id == principal.org_id, col(Position.id).in_(position_ids))).all())
-        if known != set(position_ids):
+        if set(known) != set(position_ids):
             raise Invalid("มีตำแหน่งที่ไม่อยู่ในสำนักงานนี้", "Unknown position in the route.",
                           code="route_unknown_position", details={"field": "steps"})
+        _refuse_retired(session, [i or 0 for i, active in known.items() if not active])
         if route_id is None:
             route = Route(org_id=principal.org_id, name=name)
             before = None
@@ -170,6 +171,16 @@ def _replace_steps(session: Any, route: Route,
                                     position_id=p) for p in members)
 
 
+def _refuse_retired(session: Any, position_ids: list[int]) -> None:
+    """A route in use names only posts in use."""
+    if position_ids:
+        titles = session.exec(select(Position.title).where(
+            col(Position.id).in_(position_ids))).all()
+        raise Invalid(f"ตำแหน่งที่ยกเลิกแล้วอยู่ในสายการเสนอที่ใช้งานไม่ได้: {', '.join(titles)}",
+                      "A retired position cannot be in a route in use.",
+                      code="route_retired_position", details={"field": "steps"})
+
+
 def set_route_active(*, principal: Principal, route_id: int, active: bool,
                      request_info: RequestInfo | None = None) -> None:
     """Retire a route (no longer offered at drafting) or bring it back."""
@@ -179,6 +190,12 @@ def set_route_active(*, principal: Principal, route_id: int, active: bool,
         if route.is_default and not active:
             raise Conflict("ยกเลิกสายการเสนอหลักไม่ได้ กรุณาเลือกสายอื่นเป็นสายหลักก่อน",
                            "The default route cannot be retired.", code="default_route_needed")
+        if active and not route.is_active:
+            _refuse_retired(session, list(session.exec(
+                select(RouteMember.position_id)
+                .join(RouteStep, col(RouteStep.id) == col(RouteMember.route_step_id))
+                .where(RouteStep.route_id == route_id, Position.id == RouteMember.position_id,
+                       Position.is_active == False)).all()))  # noqa: E712
         if route.is_active != active:
             route.is_active = active
             record_change(session, principal, "route_activated" if active else "route_retired",

@@ -35,20 +35,19 @@ from ..models import Position
 from ..office.records import office_record
 from ..validation import invalid_from
 from ..web import request_info
-from .blueprint import bp
-from .contract import Link, operation
-from .routes import route_public
-from .schemas import (
+from .admin_schemas import (
     PositionCreate,
     PositionList,
     PositionPublic,
     PositionUpdate,
     RouteCreate,
-    RouteList,
-    RoutePublic,
     RouteStepWrite,
     RouteUpdate,
 )
+from .blueprint import bp
+from .contract import Link, operation
+from .routes import route_public
+from .schemas import RouteList, RoutePublic
 from .util import json_body
 
 Q = TypeVar("Q", bound=BaseModel)
@@ -87,6 +86,7 @@ def _position_public(row: position_admin.PositionRow) -> PositionPublic:
     return PositionPublic(id=row.position.id or 0, title=row.position.title,
                           holder_id=row.position.holder_id, holder_name=row.holder_name,
                           holder_active=row.holder_active, division=row.position.division,
+                          is_active=row.position.is_active,
                           in_routes=row.in_routes)
 
 
@@ -119,14 +119,14 @@ def create_position() -> Any:
 
 
 @bp.route("/positions/<int:position_id>", methods=["PUT"])
-@operation("Rename a position or change its holder, null for vacant (administrators). This "
-           "is how a position is changed: positions cannot be retired in this version; to "
-           "stop using one, change the routes that have it", PositionPublic,
+@operation("Rename a position, change its holder (null for vacant) or division, or retire "
+           "or restore it (is_active; administrators). Retiring is refused (409) while a "
+           "route in use names the position or a memo waits at it", PositionPublic,
            body=PositionUpdate, errors=(409,))
 def update_position(position_id: int) -> Any:
     """Memos already on their way keep the title they were laid with; the new holder answers
-    at once for the memos waiting at the post. There is no retiring a position yet (no such
-    state is stored): take it out of the routes instead."""
+    at once for the memos waiting at the post. A retired position stays for the records that
+    name it, and is no longer offered for routes, appointments or circulation."""
     body = _admin_body(PositionUpdate, missing=lambda: office_record(
         db.session, Position, position_id, g.principal.org_id))
     division = body.division
@@ -135,6 +135,9 @@ def update_position(position_id: int) -> Any:
     position_admin.save_position(principal=g.principal, position_id=position_id,
                                  title=body.title, holder_id=body.holder_id,
                                  division=division, request_info=request_info())
+    if body.is_active is not None:
+        position_admin.set_position_active(principal=g.principal, position_id=position_id,
+                                           active=body.is_active, request_info=request_info())
     return jsonify(_position_reply(position_id))
 
 

@@ -128,7 +128,7 @@ def section_for(principal: Principal, memo: Memo, org: Organization) -> Section 
         rows = session.exec(
             select(Position, User.full_name)
             .outerjoin(User, col(User.id) == col(Position.holder_id))
-            .where(Position.org_id == memo.org_id)
+            .where(Position.org_id == memo.org_id, Position.is_active == True)  # noqa: E712
             .order_by(col(Position.division), col(Position.id))).all()
         positions = [PositionChoice(p.id or 0, p.title, p.division, name or "")
                      for p, name in rows]

@@ -52,7 +52,8 @@ def resolve(session: Session, *, org_id: int, targets: Targets, circulator_id: i
                       f"{thai.thai_digits(DIVISIONS_MAX)} กอง/สำนัก ต่อครั้ง",
                       f"At most {POSITIONS_MAX} positions and {DIVISIONS_MAX} divisions.",
                       "too_many_targets", "recipients")
-    positions = list(session.exec(select(Position).where(Position.org_id == org_id)).all())
+    positions = list(session.exec(select(Position).where(
+        Position.org_id == org_id, Position.is_active == True)).all())  # noqa: E712
     by_id = {p.id: p for p in positions}
     unknown_ids = sorted({i for i in targets.position_ids if i not in by_id})
     if unknown_ids:

@@ -34,6 +34,7 @@ class LoadedMemo:
 
 # Built once: an alias costs a copy of the table's columns, on every call otherwise.
 _DRAFTER, _DECIDER = aliased(User, name="drafter"), aliased(User, name="decider")
+_SEEN = aliased(Memo, name="seen")
 
 
 def load_memo(session: Session, memo_id: int, *, lock: bool = False,
@@ -51,6 +52,15 @@ def load_memo(session: Session, memo_id: int, *, lock: bool = False,
                _DECIDER.full_name]
     if actor_active is not None:
         columns.append(actor_active)
+    recheck = lock and session.get_bind().dialect.name == "postgresql"
+    if recheck:
+        # Having waited for another action's commit, PostgreSQL re-reads the locked memo row
+        # as committed but keeps the joined rows (the steps) as the statement's snapshot saw
+        # them, from before that commit: the second of two members approving a group together
+        # would not see the first one's approval. The memo's version in that snapshot tells:
+        # when it is not the version locked, the steps are read again (the lock is held by
+        # then). Uncontended, it stays one statement.
+        columns.append(select(_SEEN.version).where(_SEEN.id == Memo.id).scalar_subquery())
     statement = (
         select(*columns)  # type: ignore[call-overload]
         .join(Organization, col(Organization.id) == col(Memo.org_id))
@@ -63,23 +73,18 @@ def load_memo(session: Session, memo_id: int, *, lock: bool = False,
         .where(Memo.id == memo_id)
         .order_by(col(MemoStep.step_no), col(MemoStep.id))
     )
-    if lock and session.get_bind().dialect.name == "postgresql":
-        # Take the lock first, in a statement of its own, then read. Read in one statement
-        # with the lock, a transaction that waited for another's commit would see the memo as
-        # that one left it (PostgreSQL re-reads the locked row) but its steps as they were
-        # before (they come from the statement's older snapshot): the second of two members
-        # approving a group together would not see the first one's approval. FOR NO KEY
-        # UPDATE: it excludes other writers of the memo but not the key-share lock an insert
-        # pointing at the memo takes (an audit event, an email's), so a worker that holds
-        # the audit head while recording a sent email cannot deadlock with an action that
-        # holds the memo and waits for that head.
-        session.exec(select(Memo.id).where(Memo.id == memo_id)
-                     .with_for_update(key_share=True)).first()
-    elif lock:  # SQLite: the IMMEDIATE transaction already excludes other writers
+    if lock:
+        # FOR NO KEY UPDATE OF the memo alone: it excludes other writers of the memo but not
+        # the key-share lock an insert pointing at the memo takes (an audit event, an
+        # email's), so a worker that holds the audit head while recording a sent email cannot
+        # deadlock with an action that holds the memo and waits for that head. (SQLite's
+        # IMMEDIATE transaction already excludes other writers.)
         statement = statement.with_for_update(of=Memo, key_share=True)
     rows = session.exec(statement).all()
     if not rows:
         raise NotFound("ไม่พบบันทึกข้อความนี้", "Memo not found.", code="memo_not_found")
+    if recheck and rows[0][-1] != rows[0][0].version:
+        rows = session.exec(statement.execution_options(populate_existing=True)).all()
     memo, org, version, drafter_name, position_title = rows[0][:5]
     steps = [row[5] for row in rows if row[5] is not None]
     return LoadedMemo(

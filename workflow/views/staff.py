@@ -197,7 +197,7 @@ def positions(position_id: int | None = None) -> Any:
     if isinstance(outcome, Response):
         return outcome
     return render_template("admin/positions.html", rows=rows, form=form, editing=editing,
-                           error=outcome.error), outcome.status
+                           error=outcome.error, post=PostForm()), outcome.status
 
 
 # -- importing staff ------------------------------------------------------------------------
@@ -310,6 +310,26 @@ def route_active(route_id: int, verb: str) -> Any:
                                  request_info=request_info())
     flash("ยกเลิกการใช้สายการเสนอแล้ว" if verb == "retire" else "นำกลับมาใช้แล้ว", "success")
     return redirect(url_for("staff.route_list"))
+
+
+@bp.route("/admin/positions/<int:position_id>/<any(retire, restore):verb>", methods=["POST"])
+@login_required
+def position_active(position_id: int, verb: str) -> Any:
+    """Retire a position, or bring it back; a refusal (still in a route, memos waiting) is
+    said on the positions page."""
+    if not PostForm().validate_on_submit():
+        abort(400)
+    try:
+        position_admin.set_position_active(principal=principal(), position_id=position_id,
+                                           active=verb == "restore",
+                                           request_info=request_info())
+    except WorkflowError as exc:
+        if exc.status == 404:
+            raise
+        flash(exc.message, "error")
+    else:
+        flash("ยกเลิกตำแหน่งแล้ว" if verb == "retire" else "นำตำแหน่งกลับมาใช้แล้ว", "success")
+    return redirect(url_for("staff.positions"))
 
 
 # -- acting appointments ------------------------------------------------------------------------

@@ -1,0 +1,26 @@
+"""a position may be retired (position.is_active)
+
+Revision ID: 0020
+Revises: 0019
+Create Date: 2026-12-06
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0020'
+down_revision: str | None = '0019'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('position', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('is_active', sa.Boolean(), nullable=False,
+                                      server_default=sa.true()))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('position', schema=None) as batch_op:
+        batch_op.drop_column('is_active')
