@@ -27,6 +27,9 @@ from workflow import pdf
 from workflow.errors import Invalid
 from workflow.richtext import MAX_COLSPAN, MAX_ROWSPAN, sanitize
 
+# What is bounded is the renderer's work, not the database's.
+pytestmark = pytest.mark.one_backend
+
 HOSTILE = '<table><tr><td colspan=999999999 rowspan=65534>x</td></tr></table>'
 
 

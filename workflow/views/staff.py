@@ -324,7 +324,7 @@ def position_active(position_id: int, verb: str) -> Any:
                                            active=verb == "restore",
                                            request_info=request_info())
     except WorkflowError as exc:
-        if exc.status == 404:
+        if exc.status in (401, 403, 404):  # not theirs: the same refusal as everywhere
             raise
         flash(exc.message, "error")
     else:
