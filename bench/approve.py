@@ -368,6 +368,11 @@ def one_run(number: int, args: argparse.Namespace, redis_url: str, deadline: flo
               f"bare outbox list {queued.llen('bare:outbox')} ids")
         queued.close()
         return ratio
+    except BenchError as exc:
+        # The servers' logs go with their temporary folder: say their ends with the failure.
+        logs = "\n".join(f"--- the end of the {server.name} server's log ---\n{server.tail(60)}"
+                         for server in servers)
+        raise BenchError(f"{exc}\n{logs}") from None
     finally:
         for server in servers:
             server.stop()
