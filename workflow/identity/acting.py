@@ -113,10 +113,6 @@ def answerers(session: Session, position_id: int, today: date | None = None, *,
     return [a for a in found.get(position_id, []) if a.user.id != drafter_id]
 
 
-# Built once: an alias costs a copy of the table's columns, on every call otherwise.
-_HOLDER, _OFFICER = aliased(User, name="holder"), aliased(User, name="officer")
-
-
 def answerers_for(session: Session, position_ids: set[int] | frozenset[int],
                   today: date) -> dict[int, list[Answerer]]:
     """Who answers for each of ``position_ids`` today, in one query however many there are:
@@ -124,12 +120,16 @@ def answerers_for(session: Session, position_ids: set[int] | frozenset[int],
     route card."""
     if not position_ids:
         return {}
+    # Aliased anew on each call, not once per process: loading whole rows of a shared alias
+    # from several threads of a fresh worker at once failed now and then with
+    # NoSuchColumnError('officer.id') (seen under bench/approve.py's 8 clients).
+    holder, officer = aliased(User, name="holder"), aliased(User, name="officer")
     rows = session.exec(
-        select(Position, _HOLDER, Appointment, _OFFICER)
-        .outerjoin(_HOLDER, col(_HOLDER.id) == col(Position.holder_id))
+        select(Position, holder, Appointment, officer)
+        .outerjoin(holder, col(holder.id) == col(Position.holder_id))
         .outerjoin(Appointment, and_(col(Appointment.position_id) == col(Position.id),
                                      *_in_force(today)))
-        .outerjoin(_OFFICER, col(_OFFICER.id) == col(Appointment.acting_user_id))
+        .outerjoin(officer, col(officer.id) == col(Appointment.acting_user_id))
         .where(col(Position.id).in_(position_ids))
         .order_by(col(Position.id), col(Appointment.id))
     ).all()
@@ -159,8 +159,8 @@ class Unanswered:
 
 
 def unanswered(org_id: int, today: date | None = None) -> list[Unanswered]:
-    """Positions with waiting memos that nobody can decide today (_HOLDER deactivated,
-    away or missing, no acting _OFFICER, or only the memo's own drafter): the chain is stuck
+    """Positions with waiting memos that nobody can decide today (the holder deactivated,
+    away or missing, no acting officer, or only the memo's own drafter): the chain is stuck
     there until an administrator appoints someone."""
     session = db.session
     today = today or office_today()
