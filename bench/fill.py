@@ -344,8 +344,10 @@ def load_office(conn: psycopg.Connection[Any], route_id: int) -> Office:
     users = {u: (i, n) for u, i, n in conn.execute(
         'SELECT username, id, full_name FROM "user" WHERE org_id = %s', (org_id,))}
     steps = [(p, t) for p, t in conn.execute(
-        "SELECT p.id, p.title FROM routestep s JOIN position p ON p.id = s.position_id "
-        "WHERE s.route_id = %s ORDER BY s.step_no", (route_id,))]
+        # Each step of the demo route is a group of one member (route_groups, 0018).
+        "SELECT p.id, p.title FROM routestep s JOIN routemember m ON m.route_step_id = s.id "
+        "JOIN position p ON p.id = m.position_id WHERE s.route_id = %s ORDER BY s.step_no",
+        (route_id,))]
     if len(steps) != 4:
         raise BenchError(f"the demo route has {len(steps)} steps, not 4")
     return Office(org_id, route_id, unit_line, doc_prefix, users, steps, f"นายก{name}")
