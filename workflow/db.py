@@ -8,12 +8,14 @@ failing half-way; on PostgreSQL services lock rows with ``FOR UPDATE``.
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import cache, lru_cache
+from functools import cache, lru_cache, wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import Engine, create_engine, event
@@ -122,7 +124,25 @@ def _limit_to_office(state: ORMExecuteState) -> None:
             or state.execution_options.get(ALL_OFFICES)):
         return
     if state.is_select or state.is_update or state.is_delete:
-        state.statement = state.statement.options(*_office_criteria(org_id))
+        state.statement = _scoped(state.statement, org_id)
+
+
+# Each statement's "this office only" copy, kept while the statement lives. A statement
+# built once (``per_thread``) then gets the same scoped copy on every run, and SQLAlchemy
+# keeps the cache key it computed for it: building the key of a statement with these
+# options anew took a tenth of an approval's time. A statement built per call is
+# collected with its copy.
+_SCOPED: weakref.WeakKeyDictionary[Any, dict[int, Any]] = weakref.WeakKeyDictionary()
+
+
+def _scoped(statement: Any, org_id: int) -> Any:
+    copies = _SCOPED.get(statement)
+    if copies is None:
+        copies = _SCOPED.setdefault(statement, {})
+    scoped = copies.get(org_id)
+    if scoped is None:
+        scoped = copies[org_id] = statement.options(*_office_criteria(org_id))
+    return scoped
 
 
 @lru_cache(maxsize=1024)
@@ -143,6 +163,33 @@ def _scoped_tables() -> tuple[type, ...]:
         if hasattr(table, "__table__"):
             found.append(table)
     return tuple(sorted(set(found), key=lambda t: t.__name__))
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def per_thread(build: Callable[P, T]) -> Callable[P, T]:
+    """Build a statement the first time each thread asks for it (for each set of arguments,
+    which say its shape: locked or not, with or without a part), then hand back the same
+    one, its values passed as bound parameters when it runs.
+
+    Building a statement (its joins, its comparisons, each alias's copy of its table's
+    columns) and then its cache key cost about a third of an approval's time when done on
+    every call. Per thread rather than per process: an alias adapts its columns lazily into
+    caches that are not safe to fill from two threads at once (loading whole rows of one
+    shared alias failed now and then with NoSuchColumnError under 8 concurrent clients)."""
+    local = threading.local()
+
+    @wraps(build)
+    def built(*args: P.args, **kwargs: P.kwargs) -> T:
+        cache_: dict[Any, T] = local.__dict__.setdefault("built", {})
+        key = (args, tuple(sorted(kwargs.items())))
+        if key not in cache_:
+            cache_[key] = build(*args, **kwargs)
+        return cache_[key]
+
+    return built
 
 
 class Database:

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import Date, and_, bindparam, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from ..db import per_thread
 from ..extensions import db
 from ..models import (
     CAPACITY_LABELS,
@@ -54,12 +55,13 @@ class ActingRole:
                 "ends_on": self.ends_on.isoformat()}
 
 
-def _in_force(today: date) -> Any:
+def _in_force(today: Any) -> Any:
+    """The conditions of an appointment in force on ``today`` (a date or a bound parameter)."""
     return (col(Appointment.starts_on) <= today, col(Appointment.ends_on) >= today,
             col(Appointment.ended_at).is_(None))
 
 
-def concerning(user_id: Any, held: Any, today: date) -> Any:
+def concerning(user_id: Any, held: Any, today: Any) -> Any:
     """The appointments in force that concern a person: those under which ``user_id`` acts,
     and those marking one of the positions they hold (``held``: ids, or a subquery) away."""
     return and_(or_(col(Appointment.acting_user_id) == user_id,
@@ -120,19 +122,8 @@ def answerers_for(session: Session, position_ids: set[int] | frozenset[int],
     route card."""
     if not position_ids:
         return {}
-    # Aliased anew on each call, not once per process: loading whole rows of a shared alias
-    # from several threads of a fresh worker at once failed now and then with
-    # NoSuchColumnError('officer.id') (seen under bench/approve.py's 8 clients).
-    holder, officer = aliased(User, name="holder"), aliased(User, name="officer")
-    rows = session.exec(
-        select(Position, holder, Appointment, officer)
-        .outerjoin(holder, col(holder.id) == col(Position.holder_id))
-        .outerjoin(Appointment, and_(col(Appointment.position_id) == col(Position.id),
-                                     *_in_force(today)))
-        .outerjoin(officer, col(officer.id) == col(Appointment.acting_user_id))
-        .where(col(Position.id).in_(position_ids))
-        .order_by(col(Position.id), col(Appointment.id))
-    ).all()
+    rows = session.exec(_answerers_statement(), params={
+        "position_ids": list(position_ids), "today": today}).all()
     away = {a.position_id for _, _, a, _ in rows if a is not None and a.holder_absent}
     found: dict[int, list[Answerer]] = {}
     for position, held_by, appointment, acting_user in rows:
@@ -148,6 +139,23 @@ def answerers_for(session: Session, position_ids: set[int] | frozenset[int],
             appointment.id or 0, position.id, position.title, appointment.capacity,
             appointment.order_no, appointment.starts_on, appointment.ends_on)))
     return found
+
+
+@per_thread
+def _answerers_statement() -> Any:
+    """Each position asked about with its holder, and each appointment in force for it with
+    the acting officer (``position_ids``, ``today``)."""
+    holder, officer = aliased(User, name="holder"), aliased(User, name="officer")
+    today = bindparam("today", type_=Date)
+    return (
+        select(Position, holder, Appointment, officer)
+        .outerjoin(holder, col(holder.id) == col(Position.holder_id))
+        .outerjoin(Appointment, and_(col(Appointment.position_id) == col(Position.id),
+                                     *_in_force(today)))
+        .outerjoin(officer, col(officer.id) == col(Appointment.acting_user_id))
+        .where(col(Position.id).in_(bindparam("position_ids", expanding=True)))
+        .order_by(col(Position.id), col(Appointment.id))
+    )
 
 
 @dataclass(frozen=True)

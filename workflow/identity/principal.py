@@ -6,12 +6,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
-from sqlalchemy.orm import aliased
+from sqlalchemy import Date, bindparam
+from sqlalchemy.orm import Bundle, aliased
 from sqlmodel import Session, col, select
 
 from .. import clock
-from ..db import scope_to_office
+from ..db import per_thread, scope_to_office
 from ..errors import Forbidden
 from ..extensions import db
 from ..models import (
@@ -106,8 +108,10 @@ def principal_for(session: Session, user: User, token: str = "",
     return _principal(user, token, positions, roles, away)
 
 
-def _principal(user: User, token: str, positions: list[Position], roles: list[ActingRole],
+def _principal(user: Any, token: str, positions: list[Any], roles: list[ActingRole],
                away: frozenset[int]) -> Principal:
+    """From a user and the posts they hold (loaded objects, or the columns of the same
+    names)."""
     assert user.id is not None
     return Principal(
         user_id=user.id,
@@ -115,17 +119,13 @@ def _principal(user: User, token: str, positions: list[Position], roles: list[Ac
         username=user.username,
         full_name=user.full_name,
         email=user.email,
-        roles=user.role_set(),
+        roles=frozenset(user.roles.split()),
         position_ids=frozenset(p.id for p in positions if p.id is not None),
         position_titles=tuple(p.title for p in positions),
         token=token,
         acting=tuple(roles),
         absent_from=away,
     )
-
-
-# Built once: an alias costs a copy of the table's columns, on every request otherwise.
-_HELD, _APPOINTED = aliased(Position, name="held"), aliased(Position, name="appointed")
 
 
 def load_principal(token: str, kind: str) -> Principal | None:
@@ -135,27 +135,16 @@ def load_principal(token: str, kind: str) -> Principal | None:
     few rows: posts x appointments)."""
     if not token:
         return None
-    session = db.session
-    held_ids = select(_HELD.id).where(_HELD.holder_id == User.id).correlate(User)
-    rows = session.exec(
-        select(AuthSession, User, Position, Appointment, _APPOINTED.title,  # type: ignore[call-overload]
-               Organization.suspended_at)
-        .join(User, User.id == AuthSession.user_id)  # type: ignore[arg-type]
-        .join(Organization, Organization.id == User.org_id)  # type: ignore[arg-type]
-        .outerjoin(Position, Position.holder_id == User.id)  # type: ignore[arg-type]
-        .outerjoin(Appointment, acting.concerning(User.id, held_ids, office_today()))
-        .outerjoin(_APPOINTED, _APPOINTED.id == Appointment.position_id)  # type: ignore[arg-type]
-        .where(AuthSession.token_hash == token_digest(token), AuthSession.kind == kind)
-        .order_by(col(Position.id), col(Appointment.id))
-    ).all()
+    rows = db.session.exec(_principal_statement(), params={
+        "token_hash": token_digest(token), "kind": kind, "today": office_today()}).all()
     if not rows:
         return None
     auth, user, suspended_at = rows[0][0], rows[0][1], rows[0][5]
     if (auth.revoked_at is not None or auth.expires_at <= clock.now() or not user.is_active
             or suspended_at is not None):  # a suspended office's sessions stop here
         return None
-    positions = list({p.id: p for _, _, p, _, _, _ in rows if p is not None}.values())
-    concerning = {a.id: (a, title) for _, _, _, a, title, _ in rows if a is not None}
+    positions = list({p.id: p for _, _, p, _, _, _ in rows if p.id is not None}.values())
+    concerning = {a.id: (a, title) for _, _, _, a, title, _ in rows if a.id is not None}
     held_now = frozenset(p.id for p in positions if p.id is not None)
     roles, away = acting.read_roles(sorted(concerning.values(), key=lambda r: r[0].id or 0),
                                     user.id or 0, held_now)
@@ -164,6 +153,38 @@ def load_principal(token: str, kind: str) -> Principal | None:
     # own administrators run every office and are not limited to one.
     scope_to_office(None if principal.has_role(Role.PLATFORM) else principal.org_id)
     return principal
+
+
+@per_thread
+def _principal_statement() -> Any:
+    """The session of ``token_hash`` (of ``kind``) with its user, their office's suspension,
+    and one row per post they hold x appointment in force ``today`` that concerns them."""
+    held, appointed = aliased(Position, name="held"), aliased(Position, name="appointed")
+    held_ids = select(held.id).where(held.holder_id == User.id).correlate(User)
+    # Bundles of the columns a principal is made of, not whole rows loaded as objects: a
+    # few columns instead of fifty, on every request.
+    return (
+        select(Bundle("auth", col(AuthSession.revoked_at),  # type: ignore[call-overload]
+                      col(AuthSession.expires_at)),
+               Bundle("user", col(User.id), col(User.org_id), col(User.username),
+                      col(User.full_name), col(User.email), col(User.roles),
+                      col(User.is_active)),
+               Bundle("post", col(Position.id), col(Position.title)),
+               Bundle("appointment", col(Appointment.id), col(Appointment.position_id),
+                      col(Appointment.acting_user_id), col(Appointment.holder_absent),
+                      col(Appointment.capacity), col(Appointment.order_no),
+                      col(Appointment.starts_on), col(Appointment.ends_on)),
+               appointed.title, Organization.suspended_at)
+        .join(User, User.id == AuthSession.user_id)  # type: ignore[arg-type]
+        .join(Organization, Organization.id == User.org_id)  # type: ignore[arg-type]
+        .outerjoin(Position, Position.holder_id == User.id)  # type: ignore[arg-type]
+        .outerjoin(Appointment, acting.concerning(User.id, held_ids,
+                                                  bindparam("today", type_=Date)))
+        .outerjoin(appointed, appointed.id == Appointment.position_id)  # type: ignore[arg-type]
+        .where(col(AuthSession.token_hash) == bindparam("token_hash"),
+               col(AuthSession.kind) == bindparam("kind"))
+        .order_by(col(Position.id), col(Appointment.id))
+    )
 
 
 def require_admin(principal: Principal) -> None:

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from .. import clock, jobs, routing
@@ -33,7 +34,7 @@ from ..office.calendar import office_tz
 from ..outbox.queue import dispatch
 from ..steps import GROUP_MAX
 from ..trail.chain import CHAIN_ACTIONS, Entry, RequestInfo, record
-from .loaded import LoadedMemo, load_memo, rows_at, stages_of
+from .loaded import Content, LoadedMemo, load_memo, rows_at, stages_of
 from .locking import actor_in, check_version
 from .notices import on_transition
 from .register import issue_number
@@ -93,7 +94,8 @@ def perform(
                           state_before=move.state_before, state_after=move.state_after,
                           actor_id=actor.user_id, now=move.now)
         as_one_update(move.steps)
-        version = _keep_content(session, memo, move, actor.user_id) or loaded.latest_version
+        kept = _keep_content(session, memo, move, actor.user_id)
+        version = Content(kept.revision, kept.content_hash) if kept else loaded.latest_version
         number = _issue_number_if_due(session, memo, org, move)
         decided_version = memo.version
         memo.state = move.state_after
@@ -269,35 +271,35 @@ def _issue_number_if_due(session: Session, memo: Memo, org: Organization,
 
 def _record_decision(session: Session, memo: Memo, actor: Principal, move: _Move,
                      signature: Signature, decided_version: int,
-                     version: MemoVersion | None) -> None:
-    """Write the decision row with the endorsement verbatim and the signature lines."""
-    acting_step = move.signed[0] if move.signed else None
-    session.add(
-        Decision(
-            org_id=memo.org_id,
-            memo_id=memo.id or 0,
-            memo_step_id=acting_step.id if acting_step else None,
-            round=memo.round,
-            step_no=acting_step.step_no if acting_step else None,
-            through_step=move.signed[-1].step_no if len(move.signed) > 1 else None,
-            action=move.trigger,
-            actor_id=actor.user_id,
-            actor_name=actor.full_name,
-            position_id=acting_step.position_id if acting_step else None,
-            position_title=acting_step.position_title if acting_step else "ผู้ร่าง",
-            signed_as="\n".join(signature.lines),
-            appointments=snapshot_json(signature.roles),
-            comment=move.comment,
-            state_before=move.state_before,
-            state_after=move.state_after,
-            memo_version=decided_version,
-            revision=version.revision if version else 0,
-            content_hash=version.content_hash if version else "",
-            created_at=move.now,
-        )
-    )
+                     version: Content | None) -> None:
+    """Write the decision row with the endorsement verbatim and the signature lines. A row
+    written with Core: nothing in this action reads it back as an object (the reply reads
+    the memo's decisions afresh), and a model object costs its validation and a flush."""
     if any(step.id is None for step in move.steps):
-        session.flush()  # a new round's steps need ids before its emails point at them
+        session.flush()  # a new round's steps need ids before the decision and emails point at them
+    acting_step = move.signed[0] if move.signed else None
+    session.connection().execute(insert(Decision.__table__), {  # type: ignore[attr-defined]
+        "org_id": memo.org_id,
+        "memo_id": memo.id or 0,
+        "memo_step_id": acting_step.id if acting_step else None,
+        "round": memo.round,
+        "step_no": acting_step.step_no if acting_step else None,
+        "through_step": move.signed[-1].step_no if len(move.signed) > 1 else None,
+        "action": move.trigger,
+        "actor_id": actor.user_id,
+        "actor_name": actor.full_name,
+        "position_id": acting_step.position_id if acting_step else None,
+        "position_title": acting_step.position_title if acting_step else "ผู้ร่าง",
+        "signed_as": "\n".join(signature.lines),
+        "appointments": snapshot_json(signature.roles),
+        "comment": move.comment,
+        "state_before": move.state_before,
+        "state_after": move.state_after,
+        "memo_version": decided_version,
+        "revision": version.revision if version else 0,
+        "content_hash": version.content_hash if version else "",
+        "created_at": move.now,
+    })
 
 
 def _record_audit(session: Session, memo: Memo, actor: Principal, move: _Move,

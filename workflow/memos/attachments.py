@@ -14,14 +14,15 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import filetype
 from flask import current_app
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
 from .. import clock
+from ..db import per_thread
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..identity.access import require_view
@@ -223,11 +224,15 @@ def remove(*, memo_id: int, attachment_id: int, actor_id: int,
 
 def of_memo(session: Session, memo_id: int) -> list[Attachment]:
     """The memo's attachments, in upload order."""
-    return list(session.exec(
-        select(Attachment).where(Attachment.memo_id == memo_id,
-                                 col(Attachment.removed_at).is_(None))
-        .order_by(col(Attachment.id))
-    ).all())
+    return list(session.exec(_of_memo(), params={"memo_id": memo_id}).all())
+
+
+@per_thread
+def _of_memo() -> Any:
+    return (select(Attachment)
+            .where(col(Attachment.memo_id) == bindparam("memo_id"),
+                   col(Attachment.removed_at).is_(None))
+            .order_by(col(Attachment.id)))
 
 
 @dataclass(frozen=True)

@@ -10,31 +10,35 @@ statement with the memo's row lock.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_
+from sqlalchemy import and_, bindparam
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from ..db import per_thread
 from ..errors import NotFound
 from ..models import Memo, MemoStep, MemoVersion, Organization, Position, StepStatus, User
 from ..steps import Stage
+
+
+class Content(NamedTuple):
+    """Which content a decision is taken on: its revision and SHA-256."""
+
+    revision: int
+    content_hash: str
 
 
 @dataclass
 class LoadedMemo:
     memo: Memo
     org: Organization
-    latest_version: MemoVersion | None  # the content last submitted, if ever
+    latest_version: Content | None  # the content last submitted, if ever
     drafter_name: str
     drafter_position: str
     steps: list[MemoStep]  # this round's, in order; empty before the first submission
     deciders: dict[int, str] = field(default_factory=dict)  # step id -> who decided it
     actor_active: bool = False  # whether the ``actor_id`` asked about is an active account
-
-
-# Built once: an alias costs a copy of the table's columns, on every call otherwise.
-_DRAFTER, _DECIDER = aliased(User, name="drafter"), aliased(User, name="decider")
-_SEEN = aliased(Memo, name="seen")
 
 
 def load_memo(session: Session, memo_id: int, *, lock: bool = False,
@@ -43,16 +47,38 @@ def load_memo(session: Session, memo_id: int, *, lock: bool = False,
     (FOR NO KEY UPDATE of the memo alone; SQLite's IMMEDIATE transaction already excludes other
     writers), and reads what goes with it as committed once the lock is held. ``actor_id``
     also reads whether that account is active, under the same lock."""
+    recheck = lock and session.get_bind().dialect.name == "postgresql"
+    statement = _statement(lock, actor_id is not None, recheck)
+    params = {"memo_id": memo_id, "actor_id": actor_id}
+    rows = session.exec(statement, params=params).all()
+    if not rows:
+        raise NotFound("ไม่พบบันทึกข้อความนี้", "Memo not found.", code="memo_not_found")
+    if recheck and rows[0][-1] != rows[0][0].version:
+        rows = session.exec(statement.execution_options(populate_existing=True),
+                            params=params).all()
+    memo, org, revision, content_hash, drafter_name, position_title = rows[0][:6]
+    steps = [row[6] for row in rows if row[6] is not None]
+    return LoadedMemo(
+        memo=memo, org=org, drafter_name=drafter_name, drafter_position=position_title or "",
+        latest_version=Content(revision, content_hash) if revision is not None else None,
+        steps=steps, deciders={row[6].id: row[7] for row in rows if row[6] is not None and row[7]},
+        actor_active=bool(rows[0][8]) if actor_id is not None else False,
+    )
+
+
+@per_thread
+def _statement(lock: bool, with_actor: bool, recheck: bool) -> Any:
+    """The memo (``memo_id``) joined to its office, drafter, content and this round's steps;
+    with ``with_actor``, whether ``actor_id`` is active; see ``load_memo`` for the rest."""
+    drafter, decider = aliased(User, name="drafter"), aliased(User, name="decider")
     first_post = (
         select(Position.title).where(col(Position.holder_id) == col(Memo.drafter_id))
         .order_by(col(Position.id)).limit(1).scalar_subquery())
-    actor_active = (select(User.is_active).where(User.id == actor_id).scalar_subquery()
-                    if actor_id is not None else None)
-    columns = [Memo, Organization, MemoVersion, _DRAFTER.full_name, first_post, MemoStep,
-               _DECIDER.full_name]
-    if actor_active is not None:
-        columns.append(actor_active)
-    recheck = lock and session.get_bind().dialect.name == "postgresql"
+    columns: list[Any] = [Memo, Organization, MemoVersion.revision, MemoVersion.content_hash,
+                          drafter.full_name, first_post, MemoStep, decider.full_name]
+    if with_actor:
+        columns.append(select(User.is_active).where(col(User.id) == bindparam("actor_id"))
+                       .scalar_subquery())
     if recheck:
         # Having waited for another action's commit, PostgreSQL re-reads the locked memo row
         # as committed but keeps the joined rows (the steps) as the statement's snapshot saw
@@ -60,17 +86,18 @@ def load_memo(session: Session, memo_id: int, *, lock: bool = False,
         # would not see the first one's approval. The memo's version in that snapshot tells:
         # when it is not the version locked, the steps are read again (the lock is held by
         # then). Uncontended, it stays one statement.
-        columns.append(select(_SEEN.version).where(_SEEN.id == Memo.id).scalar_subquery())
+        seen = aliased(Memo, name="seen")
+        columns.append(select(seen.version).where(seen.id == Memo.id).scalar_subquery())
     statement = (
-        select(*columns)  # type: ignore[call-overload]
+        select(*columns)
         .join(Organization, col(Organization.id) == col(Memo.org_id))
-        .join(_DRAFTER, col(_DRAFTER.id) == col(Memo.drafter_id))
+        .join(drafter, col(drafter.id) == col(Memo.drafter_id))
         .outerjoin(MemoVersion, and_(col(MemoVersion.memo_id) == col(Memo.id),
                                      col(MemoVersion.revision) == col(Memo.revision)))
         .outerjoin(MemoStep, and_(col(MemoStep.memo_id) == col(Memo.id),
                                   col(MemoStep.round) == col(Memo.round)))
-        .outerjoin(_DECIDER, col(_DECIDER.id) == col(MemoStep.decided_by_id))
-        .where(Memo.id == memo_id)
+        .outerjoin(decider, col(decider.id) == col(MemoStep.decided_by_id))
+        .where(col(Memo.id) == bindparam("memo_id"))
         .order_by(col(MemoStep.step_no), col(MemoStep.id))
     )
     if lock:
@@ -80,19 +107,7 @@ def load_memo(session: Session, memo_id: int, *, lock: bool = False,
         # deadlock with an action that holds the memo and waits for that head. (SQLite's
         # IMMEDIATE transaction already excludes other writers.)
         statement = statement.with_for_update(of=Memo, key_share=True)
-    rows = session.exec(statement).all()
-    if not rows:
-        raise NotFound("ไม่พบบันทึกข้อความนี้", "Memo not found.", code="memo_not_found")
-    if recheck and rows[0][-1] != rows[0][0].version:
-        rows = session.exec(statement.execution_options(populate_existing=True)).all()
-    memo, org, version, drafter_name, position_title = rows[0][:5]
-    steps = [row[5] for row in rows if row[5] is not None]
-    return LoadedMemo(
-        memo=memo, org=org, latest_version=version, drafter_name=drafter_name,
-        drafter_position=position_title or "", steps=steps,
-        deciders={row[5].id: row[6] for row in rows if row[5] is not None and row[6]},
-        actor_active=bool(rows[0][7]) if actor_active is not None else False,
-    )
+    return statement
 
 
 def rows_at(steps: list[MemoStep], step_no: int | None) -> list[MemoStep]:

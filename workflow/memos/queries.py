@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, literal, or_, tuple_, union_all
+from sqlalchemy import bindparam, func, literal, or_, tuple_, union_all
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from .. import routing
+from ..db import per_thread
 from ..dbtypes import UTCDateTime
 from ..errors import Invalid, NotFound
 from ..extensions import db
@@ -378,6 +379,13 @@ def get_memo(principal: Principal, memo_id: int, *, for_page: bool = True) -> Me
     return memo_view(principal, loaded, for_page=for_page)
 
 
+@per_thread
+def _decisions() -> Any:
+    """A memo's decisions (``memo_id``), oldest first."""
+    return (select(Decision).where(col(Decision.memo_id) == bindparam("memo_id"))
+            .order_by(col(Decision.id)))
+
+
 def memo_view(principal: Principal, loaded: LoadedMemo, *,
               answering: dict[int, list[Answerer]] | None = None,
               for_page: bool = True) -> MemoView:
@@ -389,9 +397,7 @@ def memo_view(principal: Principal, loaded: LoadedMemo, *,
     if answering is None:
         answering = answerers_for(session, {row.position_id for row in laid}, office_today())
     steps = [_step_view(memo, row, answering) for row in laid]
-    decisions = list(
-        session.exec(select(Decision).where(Decision.memo_id == memo.id).order_by(col(Decision.id)))
-    )
+    decisions = list(session.exec(_decisions(), params={"memo_id": memo.id}))
     act = routing.Act(
         actor_id=principal.user_id,
         drafter_id=memo.drafter_id,

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from ..db import per_thread
 from ..extensions import db
 from ..jobs import BrokerCircuit
 from ..models import (
@@ -93,11 +94,7 @@ def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     a savepoint around each insert that may fail. Returns the ids of the rows inserted."""
     if not rows:
         return []
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    table = Notification.__table__  # type: ignore[attr-defined]
-    statement = (insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
-                 .returning(table.c.id, table.c.dedupe_key))
+    statement = _insert_new(session.get_bind().dialect.name)
     connection = session.connection()
     inserted: dict[str, int] = {}
     for start in range(0, len(rows), _ROWS_PER_INSERT):
@@ -111,6 +108,15 @@ def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> list[int]:
         else:
             ids.append(row_id)
     return ids
+
+
+@per_thread
+def _insert_new(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key``."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    table = Notification.__table__  # type: ignore[attr-defined]
+    return (insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(table.c.id, table.c.dedupe_key))
 
 
 def dispatch(notification_ids: list[int]) -> None:
