@@ -60,8 +60,8 @@ def office(app: Flask) -> Office:
 
 def inbox(user: User) -> list[int]:
     """The ids of the memos waiting for ``user``, as their inbox lists them."""
-    return [item.memo.id or 0 for item in queries.list_memos(principal_for(db.session, user),
-                                                             "inbox")]
+    return [item.memo.id or 0 for item in queries.page_memos(principal_for(db.session, user),
+                                                             "inbox").items]
 
 
 def steps_of(memo: Memo) -> list[str]:
@@ -214,7 +214,7 @@ def test_a_returned_memo_can_be_sent_up_again(app: Flask, office: Office) -> Non
         memo = make_memo(session, drafter=office.clerk, state=routing.RETURNED)
 
     with app.app_context():
-        mine = queries.list_memos(principal_for(db.session, office.clerk), "mine")
+        mine = queries.page_memos(principal_for(db.session, office.clerk), "mine").items
         assert [item.memo.id for item in mine] == [memo.id]
         again = commands.send_up(memo_id=memo.id or 0, actor_id=office.clerk.id or 0)
         assert (again.state, again.round) == ("pending_1", 2)

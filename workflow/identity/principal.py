@@ -13,7 +13,7 @@ from sqlalchemy.orm import Bundle, aliased
 from sqlmodel import Session, col, select
 
 from .. import clock
-from ..db import per_thread, scope_to_office
+from ..db import per_thread, prepared_plans, scope_to_office
 from ..errors import Forbidden
 from ..extensions import db
 from ..models import (
@@ -135,8 +135,9 @@ def load_principal(token: str, kind: str) -> Principal | None:
     few rows: posts x appointments)."""
     if not token:
         return None
-    rows = db.session.exec(_principal_statement(), params={
-        "token_hash": token_digest(token), "kind": kind, "today": office_today()}).all()
+    with prepared_plans(db.session):
+        rows = db.session.exec(_principal_statement(), params={
+            "token_hash": token_digest(token), "kind": kind, "today": office_today()}).all()
     if not rows:
         return None
     auth, user, suspended_at = rows[0][0], rows[0][1], rows[0][5]
