@@ -11,7 +11,7 @@ run: install ## install, migrate, seed the demo office, start web + worker + bea
 test: system-deps install-test ## everything the tests need, then lint and the whole suite on SQLite and PostgreSQL
 	$(BIN)/ruff check workflow tests bench config.py wsgi.py celery_worker.py
 	$(BIN)/mypy workflow
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

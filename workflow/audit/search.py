@@ -116,17 +116,21 @@ def build_query(session: Session, org_id: int, audit_filter: AuditFilter, *,
         query = query.where(AuditEvent.state_after == audit_filter.state)
     # Events are appended in time order, so a date range is also a range of seq: looking up
     # its two ends by (org_id, created_at) lets the main scan walk the seq index directly.
+    # Events may share a time (one whose server's clock was behind takes its predecessor's),
+    # so ties go by seq: the first of them opens the range, the last closes it.
     if audit_filter.date_from:
         start = _day_start(audit_filter.date_from)
         first = (select(AuditEvent.seq)
                  .where(AuditEvent.org_id == org_id, col(AuditEvent.created_at) >= start)
-                 .order_by(col(AuditEvent.created_at)).limit(1).scalar_subquery())
+                 .order_by(col(AuditEvent.created_at), col(AuditEvent.seq)).limit(1)
+                 .scalar_subquery())
         query = query.where(col(AuditEvent.created_at) >= start, col(AuditEvent.seq) >= first)
     if audit_filter.date_to:
         end = _day_start(audit_filter.date_to + timedelta(days=1))
         last = (select(AuditEvent.seq)
                 .where(AuditEvent.org_id == org_id, col(AuditEvent.created_at) < end)
-                .order_by(col(AuditEvent.created_at).desc()).limit(1).scalar_subquery())
+                .order_by(col(AuditEvent.created_at).desc(), col(AuditEvent.seq).desc())
+                .limit(1).scalar_subquery())
         query = query.where(col(AuditEvent.created_at) < end, col(AuditEvent.seq) <= last)
     if before is not None:
         query = query.where(AuditEvent.seq < before)
