@@ -81,7 +81,7 @@ def _prepare_only_writes(engine: Engine) -> None:
     drafts, the head's) wants a different plan for each. So connections prepare nothing
     while they read. A write transaction looks rows up by their keys (the memo, its steps,
     the audit head), where the generic plan is the right one and planning again was most
-    of PostgreSQL's time for an approval (0.8 ms to plan the memo's locked read, 0.3 ms to
+    of PostgreSQL's time for an approval (0.5 ms to plan the memo's locked read, 0.13 ms to
     run it): ``Database.write`` turns preparing on for its connection, and the pool turns
     it off again when the connection comes back. (PostgreSQL still plans a prepared
     statement's first five runs for their values before it settles on a generic plan.)"""

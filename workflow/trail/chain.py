@@ -156,8 +156,8 @@ def record(session: Session, *entries: Entry) -> list[dict[str, Any]]:
 
 def _append(session: Session, chain: int, entries: list[Entry]) -> list[dict[str, Any]]:
     # Rows written with Core, not as AuditEvent objects flushed by the session: an event is
-    # never changed once written, and building and flushing model objects was a sixth of an
-    # approval's time.
+    # never changed once written, and a model object costs its validation and a pass
+    # through the unit of work on every action.
     head, memo_heads = _head(session, chain, list(dict.fromkeys(
         entry.memo_id for entry in entries if entry.memo_id is not None)))
     seq, last_hash, last_at = head[0], head[1], head[2]
