@@ -756,7 +756,7 @@ class AuditEvent(OfficeScoped, SQLModel, table=True):
         Index("ix_audit_actor_seq", "actor_id", "seq"),
         Index("ix_audit_org_action_seq", "org_id", "action", "seq"),
         Index("ix_audit_org_state_seq", "org_id", "state_after", "seq"),
-        Index("ix_audit_org_created", "org_id", "created_at"),
+        Index("ix_audit_org_created", "org_id", "created_at", "seq"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
