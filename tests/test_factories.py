@@ -14,7 +14,7 @@ from tests.factories import make_memo, make_office, make_position, make_route, m
 from workflow import routing
 from workflow.extensions import db
 from workflow.identity.principal import principal_for
-from workflow.memos import commands, queries
+from workflow.memos import commands, lists, queries
 from workflow.models import (
     AuditEvent,
     Decision,
@@ -60,7 +60,7 @@ def office(app: Flask) -> Office:
 
 def inbox(user: User) -> list[int]:
     """The ids of the memos waiting for ``user``, as their inbox lists them."""
-    return [item.memo.id or 0 for item in queries.page_memos(principal_for(db.session, user),
+    return [item.memo.id or 0 for item in lists.page_memos(principal_for(db.session, user),
                                                              "inbox").items]
 
 
@@ -214,7 +214,7 @@ def test_a_returned_memo_can_be_sent_up_again(app: Flask, office: Office) -> Non
         memo = make_memo(session, drafter=office.clerk, state=routing.RETURNED)
 
     with app.app_context():
-        mine = queries.page_memos(principal_for(db.session, office.clerk), "mine").items
+        mine = lists.page_memos(principal_for(db.session, office.clerk), "mine").items
         assert [item.memo.id for item in mine] == [memo.id]
         again = commands.send_up(memo_id=memo.id or 0, actor_id=office.clerk.id or 0)
         assert (again.state, again.round) == ("pending_1", 2)

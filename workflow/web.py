@@ -29,7 +29,7 @@ from .admin.describe import describe_change
 from .errors import BadRequest, NotFound, WorkflowError
 from .extensions import limiter, login_manager
 from .identity.principal import WEB, Principal, load_principal
-from .memos.queries import count_waiting
+from .memos.lists import count_waiting
 from .models import ROLE_LABELS, URGENCY_LABELS, Role, Urgency
 from .outbox.queue import KIND_LABELS, STATUS_LABELS
 from .trail.chain import RequestInfo

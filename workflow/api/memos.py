@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from .. import routing
 from ..errors import BadRequest, Invalid
-from ..memos import actions, attachments, bulk, commands, queries
+from ..memos import actions, attachments, bulk, commands, lists, queries
 from ..models import (
     ActionRequest,
     AttachmentPublic,
@@ -28,7 +28,7 @@ from ..web import request_info, send_attachment, send_pdf
 from .blueprint import bp
 from .contract import Link, operation, parse_body, parse_query
 from .schemas import BulkActionRequest, BulkRefusal, BulkResult, MemoListQuery, MemoPage
-from .util import json_body
+from .util import json_body, json_response
 
 # After a memo is created or read, schemathesis (and a client) can follow these.
 _MEMO_ID = {"memo_id": "$response.body#/id"}
@@ -42,15 +42,16 @@ _ON_MEMO = {
 }
 
 
-def _summary(item: queries.MemoListItem) -> MemoSummary:
-    memo = item.memo
-    return MemoSummary(
-        **memo.model_dump(include=set(MemoSummary.model_fields) - {"state_label", "current_step",
-                                                                    "drafter_name"}),
-        state_label=routing.state_label(memo.state),
-        current_step=routing.step_of(memo.state),
-        drafter_name=item.drafter_name,
-    )
+# The columns of a list row that MemoSummary shows as they are.
+_SUMMARY_COLUMNS = tuple(c.key for c in lists.LISTED if c.key in MemoSummary.model_fields)
+
+
+def _summary(item: lists.MemoListItem) -> dict[str, Any]:
+    row = item.memo._mapping
+    return {**{key: row[key] for key in _SUMMARY_COLUMNS},
+            "state_label": routing.state_label(row["state"]),
+            "current_step": routing.step_of(row["state"]),
+            "drafter_name": item.drafter_name}
 
 
 def _public(view: queries.MemoView) -> dict[str, Any]:
@@ -93,11 +94,12 @@ def _parse(model: Any, *, memo_id: int | None = None) -> Any:
 def list_memos() -> Any:
     """The memos of one box: inbox (waiting for me), mine, decided, all."""
     query = parse_query(MemoListQuery)
-    page = queries.page_memos(g.principal, query.box, limit=query.limit,
-                              before=query.before.strip() or None,
-                              search=memo_search_from_args(query.as_args()))
-    return jsonify(MemoPage(box=query.box, items=[_summary(i) for i in page.items],
-                            next_before=page.next_before).model_dump(mode="json"))
+    page = lists.page_memos(g.principal, query.box, limit=query.limit,
+                            before=query.before.strip() or None,
+                            search=memo_search_from_args(query.as_args()))
+    return json_response(MemoPage.model_validate({
+        "box": query.box, "items": [_summary(i) for i in page.items],
+        "next_before": page.next_before}))
 
 
 @bp.route("/memos", methods=["POST"])

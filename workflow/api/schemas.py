@@ -20,7 +20,7 @@ from pydantic import (
 
 from ..circulation.rules import DIVISIONS_MAX, NOTE_MAX, POSITIONS_MAX
 from ..memos.bulk import BULK_MAX
-from ..memos.queries import BOXES
+from ..memos.lists import BOXES
 from ..memos.search import STATES, TEXT_MAX
 from ..models import (
     CODE_MAX,

@@ -8,7 +8,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from ..memos import queries
+from ..memos import lists
 from ..models import Role, Urgency
 from ..queryargs import memo_search_from_args
 
@@ -40,7 +40,7 @@ def inbox() -> Any:
     if tab not in TABS:
         tab = "waiting" if current_user.answers_for else "mine"
     search = memo_search_from_args(request.args)
-    page = queries.page_memos(current_user, TABS[tab][0],  # type: ignore[arg-type]
+    page = lists.page_memos(current_user, TABS[tab][0],  # type: ignore[arg-type]
                               before=request.args.get("before") or None, limit=PAGE_SIZE,
                               search=search)
     # The next page keeps the tab and the search; only the cursor moves on.

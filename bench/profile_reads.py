@@ -1,0 +1,147 @@
+"""Where a read's time goes, in process: each page of ``bench/read_scale.py`` without gunicorn.
+
+What it does. On a database kept by ``bench/read_scale.py --keep`` (100,000 memos), the app
+is built in this process (production settings, Redis, the rate limiter; CSRF off for the
+test client's sign-in) and each of read_scale's pages is asked ``--requests`` times, one
+request at a time from one thread, through Flask's test client, after ``--warm-up``
+requests that are not counted.
+For each page it prints the mean wall time and CPU time of this process per request (their
+difference is mostly PostgreSQL's time and the wait for it) and the SQL statements each
+request issued.
+
+With ``--profile`` it also counts Python function calls per request (cProfile's count: it
+does not move with the machine's load, so it shows what a change to the code did) and lists
+the functions of ``workflow/`` by cumulative CPU time of the pages chosen by ``--page``
+(a part of the label, e.g. ``--page "web memo"``). ``--dump FILE`` keeps the profile.
+
+    .venv/bin/python bench/profile_reads.py URL [--requests 50] [--page TEXT] [--profile]
+
+What it does not show: contention (4 clients on two cores, as read_scale measures), the
+network and gunicorn. A page's p95 under read_scale is roughly its wall time here times the
+clients per core, plus the client's own CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import secrets
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import redis
+from sqlalchemy import event
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.update({"SECRET_KEY": secrets.token_hex(16), "SARABAN_ENV": "production",
+                   "SARABAN_INSTANCE": tempfile.mkdtemp(prefix="saraban-profile-")})
+
+from bench.harness import Page  # noqa: E402
+from bench.read_scale import facts_of, pages_for  # noqa: E402
+from workflow import create_app  # noqa: E402
+from workflow.demo.seed import DEMO_CODE, DEMO_PASSWORD  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("url", help="a database kept by bench/read_scale.py --keep")
+    parser.add_argument("--requests", type=int, default=50, help="counted requests per page")
+    parser.add_argument("--warm-up", type=int, default=5, help="uncounted requests per page")
+    parser.add_argument("--page", default="", help="only the pages whose label has this")
+    parser.add_argument("--profile", action="store_true", help="count calls with cProfile")
+    parser.add_argument("--dump", metavar="FILE", help="keep the profile in FILE")
+    parser.add_argument("--sql", action="store_true",
+                        help="list each page's statements with their mean time")
+    parser.add_argument("--redis-db", type=int, default=12, help="a Redis database, flushed first")
+    args = parser.parse_args()
+    # Its sign-ins of earlier runs would count against the login rate limit.
+    redis.Redis.from_url(f"redis://127.0.0.1:6379/{args.redis_db}").flushdb()
+
+    app = create_app({"DATABASE_URL": args.url,
+                      "REDIS_URL": f"redis://127.0.0.1:6379/{args.redis_db}",
+                      "WTF_CSRF_ENABLED": False, "SESSION_COOKIE_SECURE": False,
+                      "REMEMBER_COOKIE_SECURE": False})
+    statements = [0]
+    timings: dict[str, list[float]] = {}
+
+    def before(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        statements[0] += 1
+        conn.info["started"] = time.perf_counter()
+
+    def after(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        took = time.perf_counter() - conn.info.pop("started", time.perf_counter())
+        timings.setdefault(" ".join(statement.split()), []).append(took)
+
+    engine = app.extensions["saraban_db"]
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    pages = [p for p in pages_for(facts_of(args.url, args.requests))
+             if args.page in p.label and p.goal]  # the PDF has no goal and its own bench
+    clients, tokens = {}, {}
+    for user in {p.user for p in pages}:
+        client = app.test_client()
+        done = client.post("/login", data={"office": DEMO_CODE, "username": user,
+                                           "password": DEMO_PASSWORD})
+        issued = client.post("/api/v1/auth/token", json={
+            "office": DEMO_CODE, "username": user, "password": DEMO_PASSWORD})
+        if done.status_code != 302 or issued.status_code != 201:
+            raise SystemExit(f"sign-in of {user}: {done.status_code}, {issued.status_code}")
+        clients[user] = client
+        tokens[user] = {"Authorization": f"Bearer {issued.json['token']}"}
+
+    profile = cProfile.Profile(time.process_time) if args.profile or args.dump else None
+    counted = 0
+    print(f"{'page':<58} {'wall ms':>8} {'CPU ms':>7} {'SQL':>5}")
+    for page in pages:
+        client, token = clients[page.user], tokens[page.user]
+        for n in range(args.warm_up):
+            get(client, token, page, n)
+        statements[0] = 0
+        timings.clear()
+        wall, cpu = time.perf_counter(), time.process_time()
+        if profile:
+            profile.enable()
+        for n in range(args.requests):
+            get(client, token, page, n)
+        if profile:
+            profile.disable()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        counted += args.requests
+        print(f"{page.label[:58]:<58} {1000 * wall / args.requests:8.2f} "
+              f"{1000 * cpu / args.requests:7.2f} {statements[0] / args.requests:5.1f}",
+              flush=True)
+        if args.sql:
+            for text, took in sorted(timings.items(), key=lambda kv: -sum(kv[1])):
+                print(f"    {len(took) / args.requests:4.1f} x "
+                      f"{1000 * sum(took) / len(took):6.2f} ms  {text[:300]}")
+    if profile:
+        stats: Any = pstats.Stats(profile)
+        print(f"\nPython calls per request: {stats.total_calls / counted:.0f}"
+              + (" (under the profiler: times above are inflated)"))
+        if args.dump:
+            stats.dump_stats(args.dump)
+        out = io.StringIO()
+        stats.stream = out
+        stats.sort_stats("cumulative").print_stats(40)
+        print(out.getvalue())
+    app.extensions["saraban_db"].dispose()
+    return 0
+
+
+def get(client: Any, token: dict[str, str], page: Page, n: int) -> None:
+    """The page's ``n``-th request (its paths in turn), which must answer 200."""
+    path = page.paths[n % len(page.paths)]
+    response = client.get(path, headers=token if path.startswith("/api/") else {})
+    if response.status_code != 200:
+        raise SystemExit(f"{page.label}: {path} answered {response.status_code}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
