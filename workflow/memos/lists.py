@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, literal, or_, tuple_, union_all
+from sqlalchemy import Integer, Row, bindparam, func, literal, or_, tuple_, union_all
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
@@ -70,98 +70,115 @@ def page_memos(principal: Principal, box: str, *, limit: int = 100, before: str 
     if box not in BOXES:
         raise Invalid("ไม่รู้จักกล่องนี้", f"Unknown box {box!r}; expected one of "
                       f"{', '.join(BOXES)}.", code="unknown_box")
-    base = select(*LISTED, _drafter_name()).where(  # type: ignore[call-overload]
-        Memo.org_id == principal.org_id)
-    if search is not None and not search.is_empty:
+    searching = search is not None and not search.is_empty
+    if searching:
         box = "all"  # a search looks through everything the reader may open
-        base = base.where(*conditions(search.checked()))
-    if box == "inbox":
-        return _inbox_page(principal, base, limit, before)
-    if box == "decided":
-        return _decided_page(principal, base, limit, before)
-    if box == "circulated":
-        return _circulated_page(principal, base, limit, before)
-    if box == "mine":
-        query = base.where(Memo.drafter_id == principal.user_id)
-    else:
-        query = base.where(_may_open(principal)) if not principal.oversees else base
-    if before:
-        updated, memo_id = _cursor(before)
-        query = query.where(tuple_(col(Memo.updated_at), col(Memo.id))
-                            < tuple_(literal(updated, UTCDateTime()), literal(memo_id)))
-    rows = db.session.exec(
-        query.order_by(col(Memo.updated_at).desc(), col(Memo.id).desc()).limit(limit + 1)
-    ).all()
-    items = [MemoListItem(row, row.drafter_name) for row in rows[:limit]]
-    last = items[-1].memo if len(rows) > limit else None
-    return MemoPage(items, _cursor_of(last.updated_at, last.id) if last else None)
-
-
-def _inbox_page(principal: Principal, base: Any, limit: int, before: str | None) -> MemoPage:
-    """What waits for the principal, oldest first (the cursor is the last one shown)."""
-    if not principal.answers_for:
+    if box == "inbox" and not principal.answers_for:
         return MemoPage([])
-    query = (base.add_columns(col(MemoStep.arrived_at), col(MemoStep.position_id))
-             .join(MemoStep, current_round())
-             .where(waiting_at(principal.answers_for)))
+    acting = sorted({a.position_id for a in principal.acting})
+    params: dict[str, Any] = {
+        "org_id": principal.org_id, "user_id": principal.user_id, "limit": limit + 1,
+        "position_ids": list(principal.position_ids), "acting_ids": acting,
+        "answers_for": sorted(principal.answers_for)}
     if before:
-        arrived, memo_id = _cursor(before)
-        query = query.where(tuple_(col(MemoStep.arrived_at), col(Memo.id))
-                            > tuple_(literal(arrived, UTCDateTime()), literal(memo_id)))
-    rows = db.session.exec(
-        query.order_by(col(MemoStep.arrived_at).asc(), col(Memo.id).asc()).limit(limit + 1)
-    ).all()
-    # Once per memo, though one may answer for two members of its group (an acting officer):
-    # their rows arrived together, so they come next to each other in this order.
-    items: list[MemoListItem] = []
-    for row in rows[:limit]:
-        if not items or items[-1].memo.id != row.id:
-            items.append(MemoListItem(row, row.drafter_name, row.arrived_at,
-                                      _acting_line(principal, row.position_id)))
-    last = items[-1] if len(rows) > limit else None
-    return MemoPage(items, _cursor_of(last.waiting_since, last.memo.id)
-                    if last and last.waiting_since else None)
+        if box in ("decided", "circulated"):  # the cursor is the id of the row shown last
+            params["before_id"] = parse_count(before, field="before", default=0)
+        else:
+            params["before_at"], params["before_id"] = _cursor(before)
+    query = _box_query(box, posts=bool(principal.position_ids), acting=bool(acting),
+                       oversees=principal.oversees, after=bool(before))
+    if searching:
+        assert search is not None
+        query = query.where(*conditions(search.checked()))
+    rows = db.session.exec(query, params=params).all()
+    more = len(rows) > limit
+    if box == "inbox":
+        # Once per memo, though one may answer for two members of its group (an acting
+        # officer): their rows arrived together, so they come next to each other.
+        items: list[MemoListItem] = []
+        for row in rows[:limit]:
+            if not items or items[-1].memo.id != row.id:
+                items.append(MemoListItem(row, row.drafter_name, row.arrived_at,
+                                          _acting_line(principal, row.position_id)))
+        last = items[-1] if more else None
+        return MemoPage(items, _cursor_of(last.waiting_since, last.memo.id)
+                        if last and last.waiting_since else None)
+    if box == "decided":
+        return MemoPage([MemoListItem(row, row.drafter_name) for row in rows[:limit]],
+                        str(rows[limit - 1].decision_id) if more else None)
+    if box == "circulated":
+        return MemoPage([MemoListItem(row, row.drafter_name, circulated_at=row.circulated_at,
+                                      acknowledged_at=row.acknowledged_at)
+                         for row in rows[:limit]],
+                        str(rows[limit - 1].recipient_id) if more else None)
+    items = [MemoListItem(row, row.drafter_name) for row in rows[:limit]]
+    newest = items[-1].memo if more else None
+    return MemoPage(items, _cursor_of(newest.updated_at, newest.id) if newest else None)
 
 
-def _decided_page(principal: Principal, base: Any, limit: int, before: str | None) -> MemoPage:
-    """What the principal decided on, each memo once by their newest decision on it (one
-    with no newer one of theirs on the same memo: an anti-join), walked newest first through
+@per_thread
+def _box_query(box: str, *, posts: bool, acting: bool, oversees: bool, after: bool) -> Any:
+    """One box's statement for readers of one shape (with posts or none, acting or not, an
+    overseer or not, after a cursor or from the top), built once per thread (see
+    ``db.per_thread``); the reader's ids, the cursor and the limit are bound when it runs."""
+    base = select(*LISTED, _drafter_name()).where(  # type: ignore[call-overload]
+        Memo.org_id == bindparam("org_id"))
+    user_id: Any = bindparam("user_id")
+    before_id: Any = bindparam("before_id")
+    if box == "inbox":
+        # What waits for the reader, oldest first (the cursor is the last one shown).
+        query = (base.add_columns(col(MemoStep.arrived_at), col(MemoStep.position_id))
+                 .join(MemoStep, current_round())
+                 .where(waiting_at(bindparam("answers_for", expanding=True))))
+        if after:
+            query = query.where(tuple_(col(MemoStep.arrived_at), col(Memo.id))
+                                > tuple_(bindparam("before_at", type_=UTCDateTime()),
+                                         before_id))
+        order: tuple[Any, ...] = (col(MemoStep.arrived_at).asc(), col(Memo.id).asc())
+    elif box == "decided":
+        query = _decided(base, user_id)
+        if after:
+            query = query.where(col(Decision.id) < before_id)
+        order = (col(Decision.id).desc(),)
+    elif box == "circulated":
+        # What was circulated to the reader (เวียนทราบ), newest first; the cursor is the
+        # last recipient row shown. Walks ix_circulationrecipient_user (user, id) backwards.
+        query = (base.add_columns(col(CirculationRecipient.id).label("recipient_id"),
+                                  CirculationRecipient.circulated_at,
+                                  CirculationRecipient.acknowledged_at)
+                 .join(CirculationRecipient, col(CirculationRecipient.memo_id) == Memo.id)
+                 .where(CirculationRecipient.user_id == user_id))
+        if after:
+            query = query.where(col(CirculationRecipient.id) < before_id)
+        order = (col(CirculationRecipient.id).desc(),)
+    else:
+        if box == "mine":
+            query = base.where(Memo.drafter_id == user_id)
+        else:
+            query = base if oversees else base.where(_may_open(posts=posts, acting=acting))
+        if after:
+            query = query.where(tuple_(col(Memo.updated_at), col(Memo.id))
+                                < tuple_(bindparam("before_at", type_=UTCDateTime()),
+                                         before_id))
+        order = (col(Memo.updated_at).desc(), col(Memo.id).desc())
+    return query.order_by(*order).limit(bindparam("limit", type_=Integer()))
+
+
+def _decided(base: Any, user_id: Any) -> Any:
+    """What the reader decided on, each memo once by their newest decision on it (one with
+    no newer one of theirs on the same memo: an anti-join), walked newest first through
     ix_decision_actor: a page reads about a page of rows however many thousands they
     decided (a GROUP BY over all of them took 0.5 s at 100,000)."""
-    signer = col(Decision.action).in_(routing.SIGNER_TRIGGERS)
-    later = _later()
+    later = aliased(Decision, name="later")
     newer = (select(later.id)
-             .where(later.memo_id == Decision.memo_id, later.actor_id == principal.user_id,
+             .where(later.memo_id == Decision.memo_id, later.actor_id == user_id,
                     col(later.action).in_(routing.SIGNER_TRIGGERS),
                     col(later.id) > col(Decision.id))
              .exists())
-    query = (base.add_columns(col(Decision.id).label("decision_id"))
-             .join(Decision, col(Decision.memo_id) == Memo.id)
-             .where(Decision.actor_id == principal.user_id, signer, ~newer))
-    if before:
-        query = query.where(col(Decision.id) < parse_count(before, field="before", default=0))
-    rows = db.session.exec(query.order_by(col(Decision.id).desc()).limit(limit + 1)).all()
-    items = [MemoListItem(row, row.drafter_name) for row in rows[:limit]]
-    return MemoPage(items, str(rows[limit - 1].decision_id) if len(rows) > limit else None)
-
-
-def _circulated_page(principal: Principal, base: Any, limit: int,
-                     before: str | None) -> MemoPage:
-    """What was circulated to the principal (เวียนทราบ), newest first; the cursor is the last
-    recipient row shown. Walks ix_circulationrecipient_user (user, id) backwards."""
-    query = (base.add_columns(col(CirculationRecipient.id).label("recipient_id"),
-                              CirculationRecipient.circulated_at,
-                              CirculationRecipient.acknowledged_at)
-             .join(CirculationRecipient, col(CirculationRecipient.memo_id) == Memo.id)
-             .where(CirculationRecipient.user_id == principal.user_id))
-    if before:
-        query = query.where(col(CirculationRecipient.id)
-                            < parse_count(before, field="before", default=0))
-    rows = db.session.exec(
-        query.order_by(col(CirculationRecipient.id).desc()).limit(limit + 1)).all()
-    items = [MemoListItem(row, row.drafter_name, circulated_at=row.circulated_at,
-                          acknowledged_at=row.acknowledged_at) for row in rows[:limit]]
-    return MemoPage(items, str(rows[limit - 1].recipient_id) if len(rows) > limit else None)
+    return (base.add_columns(col(Decision.id).label("decision_id"))
+            .join(Decision, col(Decision.memo_id) == Memo.id)
+            .where(Decision.actor_id == user_id,
+                   col(Decision.action).in_(routing.SIGNER_TRIGGERS), ~newer))
 
 
 def _drafter_name() -> Any:
@@ -175,13 +192,7 @@ def _drafter_name() -> Any:
             .label("drafter_name"))
 
 
-# The same decision table, for "a newer decision of theirs on the memo" (built once).
-@per_thread
-def _later() -> Any:  # Decision aliased once per thread (see db.per_thread)
-    return aliased(Decision, name="later")
-
-
-def _may_open(principal: Principal) -> Any:
+def _may_open(*, posts: bool, acting: bool) -> Any:
     """As SQL, who ``access.can_view`` lets in besides overseers: the drafter, people on the
     route, past deciders, acting officers for what waits at their position now, and the
     people it was circulated to.
@@ -192,25 +203,27 @@ def _may_open(principal: Principal) -> Any:
     of the page (1 ms at 100,000 memos). ``IN``, or one EXISTS per branch, lets it hash every
     step at the reader's posts and every decision they took before the first row instead
     (0.3-0.4 s), since it costs the plan as if all 100,000 memos were read. Branches that
-    cannot match (no posts, no acting appointments) are left out."""
+    cannot match (no posts, no acting appointments) are left out. The reader's ids are
+    bound when the statement runs: ``user_id``, ``position_ids``, ``acting_ids``."""
+    user_id: Any = bindparam("user_id")
     one = literal(1)
     branches: list[Any] = []
-    if principal.position_ids:
+    if posts:
         # A draft never submitted is its drafter's working paper, not yet the signers'.
         branches.append(select(one).where(
             MemoStep.memo_id == Memo.id, col(Memo.round) > 0,
-            col(MemoStep.position_id).in_(principal.position_ids)))
+            col(MemoStep.position_id).in_(bindparam("position_ids", expanding=True))))
     # Someone who decided on it keeps reading it after leaving the position.
-    branches.append(select(one).where(
-        Decision.memo_id == Memo.id, Decision.actor_id == principal.user_id))
-    acting = {a.position_id for a in principal.acting}
+    branches.append(select(one).where(Decision.memo_id == Memo.id,
+                                      Decision.actor_id == user_id))
     if acting:
         # An acting officer reads what waits at the position now, not its history.
-        branches.append(select(one).where(current_round(), waiting_at(acting)))
+        branches.append(select(one).where(
+            current_round(), waiting_at(bindparam("acting_ids", expanding=True))))
     # A memo circulated to them (แจ้งเวียน).
     branches.append(select(one).where(CirculationRecipient.memo_id == Memo.id,
-                                      CirculationRecipient.user_id == principal.user_id))
-    return or_(col(Memo.drafter_id) == principal.user_id, union_all(*branches).exists())
+                                      CirculationRecipient.user_id == user_id))
+    return or_(col(Memo.drafter_id) == user_id, union_all(*branches).exists())
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
