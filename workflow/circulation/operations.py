@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 
 from .. import clock
+from ..db import per_thread
 from ..errors import Conflict, Forbidden, NotFound
 from ..extensions import db
 from ..identity.access import can_view, require_view
@@ -146,15 +148,20 @@ def acknowledge(*, memo_id: int, principal: Principal, note: str = "",
     return Acknowledged(row, True)
 
 
+@per_thread  # every memo page asks it
+def _unopened() -> Any:
+    return (select(CirculationRecipient.id)
+            .where(CirculationRecipient.memo_id == bindparam("memo_id"),
+                   CirculationRecipient.user_id == bindparam("user_id"),
+                   col(CirculationRecipient.opened_at).is_(None)))
+
+
 def mark_opened(*, memo_id: int, principal: Principal) -> None:
     """Note when a recipient first opens the circulated memo's page. One read in the common
     case (not a recipient, or opened before); the write is a conditional UPDATE, so two tabs
     opened at once keep the first time."""
-    pending = db.session.exec(
-        select(CirculationRecipient.id)
-        .where(CirculationRecipient.memo_id == memo_id,
-               CirculationRecipient.user_id == principal.user_id,
-               col(CirculationRecipient.opened_at).is_(None))).first()
+    pending = db.session.exec(_unopened(), params={
+        "memo_id": memo_id, "user_id": principal.user_id}).first()
     if pending is None:
         return
     memo = db.session.get(Memo, memo_id)

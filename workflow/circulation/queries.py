@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import col, select
 
+from ..db import per_thread
 from ..errors import NotFound
 from ..extensions import db
 from ..identity.access import require_view
@@ -115,8 +116,7 @@ def section_for(principal: Principal, memo: Memo, org: Organization) -> Section 
     circulations = [
         CirculationView(c.id or 0, c.circulated_by_name, c.created_at, describe(c.targets),
                         c.recipient_count)
-        for c in session.exec(select(Circulation).where(Circulation.memo_id == memo.id)
-                              .order_by(col(Circulation.id))).all()]
+        for c in session.exec(_circulations(), params={"memo_id": memo.id}).all()]
     recipients = recipients_of(memo.id) if circulations else []
     can_circulate = circulator_problem(session, principal, memo, org) is None
     if not circulations and not can_circulate:
@@ -134,6 +134,12 @@ def section_for(principal: Principal, memo: Memo, org: Organization) -> Section 
                      for p, name in rows]
         divisions = sorted({p.division for p in positions if p.division})
     return Section(circulations, recipients, mine, can_circulate, positions, divisions)
+
+
+@per_thread  # every approved memo's page asks it
+def _circulations() -> Any:
+    return (select(Circulation).where(Circulation.memo_id == bindparam("memo_id"))
+            .order_by(col(Circulation.id)))
 
 
 def status(principal: Principal, memo_id: int) -> list[RecipientView]:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from .. import routing
+from ..db import per_thread
 from ..errors import Conflict, Forbidden, WorkflowError
 from ..identity.principal import Principal
 from ..models import Decision, Memo, Organization
@@ -20,12 +24,17 @@ NOTE_MAX = 200
 
 def final_signer_id(session: Session, memo: Memo) -> int | None:
     """The user whose approval moved the memo to approved (this round's last approval)."""
-    return session.exec(
-        select(Decision.actor_id)
-        .where(Decision.memo_id == memo.id, Decision.round == memo.round,
-               Decision.state_after == routing.APPROVED)
-        .order_by(col(Decision.id).desc()).limit(1)
-    ).first()
+    return session.exec(_final_signer_statement(),
+                        params={"memo_id": memo.id, "round": memo.round}).first()
+
+
+@per_thread  # every approved memo's page asks it
+def _final_signer_statement() -> Any:
+    return (select(Decision.actor_id)
+            .where(Decision.memo_id == bindparam("memo_id"),
+                   Decision.round == bindparam("round"),
+                   Decision.state_after == routing.APPROVED)
+            .order_by(col(Decision.id).desc()).limit(1))
 
 
 def circulator_problem(session: Session, principal: Principal, memo: Memo,

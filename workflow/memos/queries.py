@@ -115,9 +115,14 @@ class _Laid:
     condition: str = ""
 
 
+def _undecided(row: _Laid) -> bool:
+    """A row whose holder the route card names as who answers for it today."""
+    return not row.decider and row.status in (StepStatus.WAITING, StepStatus.PENDING)
+
+
 def _step_view(memo: Memo, row: _Laid, answering: dict[int, list[Answerer]]) -> RouteStepView:
     holder, needs_acting = row.decider or "", False
-    if not row.decider and row.status in (StepStatus.WAITING, StepStatus.PENDING):
+    if _undecided(row):
         names = [a.label for a in answering.get(row.position_id, [])
                  if a.user.id != memo.drafter_id]
         holder, needs_acting = ", ".join(names), not names
@@ -174,8 +179,9 @@ def memo_view(principal: Principal, loaded: LoadedMemo, *,
     session = db.session
     memo = loaded.memo
     laid = _laid_rows(session, loaded)
-    if answering is None:
-        answering = answerers_for(session, {row.position_id for row in laid}, office_today())
+    if answering is None:  # decided rows name their decider: an approved memo asks nothing
+        answering = answerers_for(session, {row.position_id for row in laid if _undecided(row)},
+                                  office_today())
     steps = [_step_view(memo, row, answering) for row in laid]
     decisions = list(session.exec(_decisions(), params={"memo_id": memo.id}))
     act = routing.Act(

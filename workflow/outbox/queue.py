@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import current_app
 from pydantic_core import PydanticUndefined
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -153,10 +154,13 @@ class NotificationView:
 
 def for_memo(memo_id: int) -> list[NotificationView]:
     """The emails queued for one memo, oldest first (the caller has checked access)."""
-    rows = db.session.exec(
-        select(Notification, User.full_name)
-        .join(User, User.id == Notification.recipient_id)  # type: ignore[arg-type]
-        .where(Notification.memo_id == memo_id)
-        .order_by(col(Notification.id))
-    ).all()
+    rows = db.session.exec(_of_memo(), params={"memo_id": memo_id}).all()
     return [NotificationView(n, name) for n, name in rows]
+
+
+@per_thread  # every memo page asks it
+def _of_memo() -> Any:
+    return (select(Notification, User.full_name)
+            .join(User, User.id == Notification.recipient_id)  # type: ignore[arg-type]
+            .where(Notification.memo_id == bindparam("memo_id"))
+            .order_by(col(Notification.id)))

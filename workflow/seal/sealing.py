@@ -32,10 +32,12 @@ from pyhanko.sign import fields, signers, timestamps
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from .. import clock, routing, storage
+from ..db import per_thread
 from ..errors import Unavailable
 from ..extensions import db
 from ..identity.access import require_view
@@ -66,9 +68,14 @@ def folder() -> Path:
 
 
 def sealed_for(memo_id: int) -> SealedDocument | None:
-    """The memo's sealed final PDF, if it has been made."""
-    return db.session.exec(select(SealedDocument)
-                           .where(SealedDocument.memo_id == memo_id)).first()
+    """The memo's sealed final PDF, if it has been made (asked by every approved memo's
+    page, so its statement is built once per thread)."""
+    return db.session.exec(_sealed_statement(), params={"memo_id": memo_id}).first()
+
+
+@per_thread
+def _sealed_statement() -> Any:
+    return select(SealedDocument).where(SealedDocument.memo_id == bindparam("memo_id"))
 
 
 def read(document: SealedDocument) -> bytes:
