@@ -11,7 +11,7 @@ from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from .. import routing
-from ..db import per_thread
+from ..db import per_thread, prepared_plans
 from ..errors import NotFound
 from ..extensions import db
 from ..identity.access import require_view
@@ -158,11 +158,16 @@ def require_visible(principal: Principal, memo_id: int) -> None:
 
 def get_memo(principal: Principal, memo_id: int, *, for_page: bool = True) -> MemoView:
     """One memo as the principal may see it, with its route, decisions and the actions on offer.
-    ``for_page`` adds what only the memo page shows: its emails and the version diff."""
+    ``for_page`` adds what only the memo page shows: its emails and the version diff.
+
+    Every read here is by the memo's id (its row, steps, decisions, emails, attachments),
+    where one generic plan is right for every memo: they reuse prepared plans rather than
+    be planned on each run (the memo's read took longer to plan than to run)."""
     session = db.session
-    loaded = load_memo(session, memo_id)
-    require_view(session, principal, loaded.memo, loaded.steps)
-    return memo_view(principal, loaded, for_page=for_page)
+    with prepared_plans(session):
+        loaded = load_memo(session, memo_id)
+        require_view(session, principal, loaded.memo, loaded.steps)
+        return memo_view(principal, loaded, for_page=for_page)
 
 
 @per_thread
