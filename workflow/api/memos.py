@@ -118,8 +118,11 @@ def create_memo() -> Any:
            "take (opening it is recorded as read)", MemoPublic)
 def get_memo(memo_id: int) -> Any:
     """One memo with its route, decisions and the actions the caller may take."""
-    body = _public(queries.get_memo(g.principal, memo_id))
-    commands.mark_opened(memo_id=memo_id, principal=g.principal, request_info=request_info())
+    view = queries.get_memo(g.principal, memo_id)
+    body = _public(view)
+    if view.unopened_by_reader:
+        commands.mark_opened(memo_id=memo_id, principal=g.principal,
+                             request_info=request_info())
     return jsonify(body)
 
 

@@ -67,6 +67,10 @@ class MemoView:
     notifications: list[queue.NotificationView]
     attachments: list[Attachment]
     diff: VersionDiff | None = None
+    # A step waits for the reader and they have not opened it: the page then records the read
+    # receipt (``commands.mark_opened``). Known from the rows loaded, so that opening a memo
+    # one has read before, or is not to sign, asks the database nothing more.
+    unopened_by_reader: bool = False
 
     @property
     def last_step(self) -> int:
@@ -208,4 +212,7 @@ def memo_view(principal: Principal, loaded: LoadedMemo, *,
         notifications=queue.for_memo(memo_id) if for_page else [],
         attachments=attachments.of_memo(session, memo_id),
         diff=diff_for(session, memo, principal) if for_page else None,
+        unopened_by_reader=any(
+            s.status == StepStatus.PENDING and s.opened_at is None
+            and s.position_id in principal.answers_for for s in loaded.steps),
     )

@@ -135,8 +135,9 @@ def _after_save(memo_id: int, *, submit: bool) -> Response:
 
 
 def _show(memo_id: int, form: ActionForm | None = None, error: str = "",
-          status: int = 200) -> tuple[str, int]:
-    view = queries.get_memo(current_user, memo_id)  # type: ignore[arg-type]
+          status: int = 200, view: queries.MemoView | None = None) -> tuple[str, int]:
+    if view is None:
+        view = queries.get_memo(current_user, memo_id)  # type: ignore[arg-type]
     if form is None:
         form = ActionForm()
     form.version.data = view.memo.version
@@ -154,8 +155,11 @@ def _show(memo_id: int, form: ActionForm | None = None, error: str = "",
 @login_required
 def show(memo_id: int) -> tuple[str, int]:
     """The memo page: header, body, route, endorsements and the signer's action panel."""
-    page = _show(memo_id)  # checks access first
-    commands.mark_opened(memo_id=memo_id, principal=principal(), request_info=request_info())
+    view = queries.get_memo(current_user, memo_id)  # type: ignore[arg-type]  # checks access
+    page = _show(memo_id, view=view)
+    if view.unopened_by_reader:
+        commands.mark_opened(memo_id=memo_id, principal=principal(),
+                             request_info=request_info())
     return page
 
 
