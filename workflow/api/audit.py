@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, jsonify
+from flask import g
 
 from .. import queryargs
 from ..audit import search as audit_search
+from ..office.calendar import office_tz
 from .blueprint import bp
 from .contract import operation, parse_query
-from .schemas import AuditEventPublic, AuditPage, AuditQuery, MemoTrail
-
-
-def _event(event: Any) -> AuditEventPublic:
-    return AuditEventPublic.model_validate(audit_search.event_dict(event))
+from .schemas import AuditPage, AuditQuery, MemoTrail
+from .util import json_response
 
 
 @bp.route("/audit", methods=["GET"])
@@ -25,9 +23,11 @@ def search_audit() -> Any:
     query = parse_query(AuditQuery)
     audit_filter, before, _ = queryargs.audit_filter_from_args(query.as_args())
     page = audit_search.search(g.principal, audit_filter, before=before, limit=query.limit)
-    return jsonify(AuditPage(filter=audit_filter.as_query(),
-                             items=[_event(e) for e in page.events],
-                             next_before=page.next_before).model_dump(mode="json"))
+    tz = office_tz()
+    return json_response(AuditPage.model_validate({
+        "filter": audit_filter.as_query(),
+        "items": [audit_search.event_dict(e, tz) for e in page.events],
+        "next_before": page.next_before}))
 
 
 @bp.route("/memos/<int:memo_id>/audit", methods=["GET"])
@@ -35,6 +35,8 @@ def search_audit() -> Any:
 def memo_audit(memo_id: int) -> Any:
     """One memo's events, oldest first, with the result of verifying them."""
     _, events, verdict = audit_search.memo_trail(g.principal, memo_id)
-    return jsonify(MemoTrail(memo_id=memo_id, verified=verdict.ok, broken_at=verdict.seq,
-                             reason=verdict.reason, reason_en=verdict.reason_en,
-                             events=[_event(e) for e in events]).model_dump(mode="json"))
+    tz = office_tz()
+    return json_response(MemoTrail.model_validate({
+        "memo_id": memo_id, "verified": verdict.ok, "broken_at": verdict.seq,
+        "reason": verdict.reason, "reason_en": verdict.reason_en,
+        "events": [audit_search.event_dict(e, tz) for e in events]}))

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
@@ -192,9 +193,10 @@ def _drafting(event: AuditEvent) -> bool:
     return event.action in DRAFTING_ACTIONS and event.state_before in ("", "draft")
 
 
-def event_dict(event: AuditEvent) -> dict[str, Any]:
-    """An event as the API, JSON and CSV exports give it."""
-    local = event.created_at.astimezone(office_tz())
+def event_dict(event: AuditEvent, tz: ZoneInfo | None = None) -> dict[str, Any]:
+    """An event as the API, JSON and CSV exports give it (``tz``: the office's time zone,
+    looked up once by a caller that converts a page of events)."""
+    local = event.created_at.astimezone(tz or office_tz())
     return {
         "seq": event.seq, "time_utc": event.created_at.isoformat(),
         "time_local": local.isoformat(), "action": event.action, "actor_id": event.actor_id,
@@ -211,10 +213,11 @@ def export_rows(principal: Principal, audit_filter: AuditFilter,
     """Every event of the filter, newest first, page by page (for CSV and JSON export)."""
     before: int | None = None
     sent = 0
+    tz = office_tz()
     while sent < cap:
         page = search(principal, audit_filter, before=before, limit=500)
         for event in page.events:
-            yield event_dict(event)
+            yield event_dict(event, tz)
         sent += len(page.events)
         if page.next_before is None:
             return
