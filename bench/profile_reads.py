@@ -9,10 +9,12 @@ For each page it prints the mean wall time and CPU time of this process per requ
 difference is mostly PostgreSQL's time and the wait for it) and the SQL statements each
 request issued.
 
-With ``--profile`` it also counts Python function calls per request (cProfile's count: it
-does not move with the machine's load, so it shows what a change to the code did) and lists
-the functions of ``workflow/`` by cumulative CPU time of the pages chosen by ``--page``
-(a part of the label, e.g. ``--page "web memo"``). ``--dump FILE`` keeps the profile.
+With ``--profile`` it also counts the Python function calls per request of each page
+(cProfile's count: it does not move with the machine's load, so it shows what a change to
+the code did) and lists the functions by cumulative CPU time over the pages chosen by
+``--page`` (a part of the label, e.g. ``--page "web memo"``). ``--dump FILE`` keeps the
+profile. To compare with older code, copy this script into an older tree's ``bench/`` and
+run it from there.
 
     .venv/bin/python bench/profile_reads.py URL [--requests 50] [--page TEXT] [--profile]
 
@@ -96,15 +98,18 @@ def main() -> int:
         clients[user] = client
         tokens[user] = {"Authorization": f"Bearer {issued.json['token']}"}
 
-    profile = cProfile.Profile(time.process_time) if args.profile or args.dump else None
+    profiling = args.profile or bool(args.dump)
+    stats: Any = None  # every page's profile, added up
     counted = 0
-    print(f"{'page':<58} {'wall ms':>8} {'CPU ms':>7} {'SQL':>5}")
+    print(f"{'page':<58} {'wall ms':>8} {'CPU ms':>7} {'SQL':>5}"
+          + (f" {'calls':>7}" if profiling else ""))
     for page in pages:
         client, token = clients[page.user], tokens[page.user]
         for n in range(args.warm_up):
             get(client, token, page, n)
         statements[0] = 0
         timings.clear()
+        profile = cProfile.Profile(time.process_time) if profiling else None
         wall, cpu = time.perf_counter(), time.process_time()
         if profile:
             profile.enable()
@@ -114,15 +119,19 @@ def main() -> int:
             profile.disable()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         counted += args.requests
+        calls = ""
+        if profile:
+            page_stats = pstats.Stats(profile)
+            calls = f" {page_stats.total_calls / args.requests:7.0f}"  # type: ignore[attr-defined]
+            stats = page_stats if stats is None else stats.add(page_stats)
         print(f"{page.label[:58]:<58} {1000 * wall / args.requests:8.2f} "
-              f"{1000 * cpu / args.requests:7.2f} {statements[0] / args.requests:5.1f}",
+              f"{1000 * cpu / args.requests:7.2f} {statements[0] / args.requests:5.1f}{calls}",
               flush=True)
         if args.sql:
             for text, took in sorted(timings.items(), key=lambda kv: -sum(kv[1])):
                 print(f"    {len(took) / args.requests:4.1f} x "
                       f"{1000 * sum(took) / len(took):6.2f} ms  {text[:300]}")
-    if profile:
-        stats: Any = pstats.Stats(profile)
+    if stats is not None:
         print(f"\nPython calls per request: {stats.total_calls / counted:.0f}"
               + (" (under the profiler: times above are inflated)"))
         if args.dump:
