@@ -183,8 +183,11 @@ def _limit_to_office(state: ORMExecuteState) -> None:
 # built once (``per_thread``) then gets the same scoped copy on every run, and SQLAlchemy
 # keeps the cache key it computed for it: building the key of a statement with these
 # options anew took a tenth of an approval's time. A statement built per call is
-# collected with its copy.
+# collected with its copy. A statement built once keeps at most _SCOPED_OFFICES copies,
+# the oldest going first: a worker of an installation of thousands of offices would
+# otherwise keep a copy of each of its statements for every office it ever served.
 _SCOPED: weakref.WeakKeyDictionary[Any, dict[int, Any]] = weakref.WeakKeyDictionary()
+_SCOPED_OFFICES = 256
 
 
 def _scoped(statement: Any, org_id: int) -> Any:
@@ -193,6 +196,8 @@ def _scoped(statement: Any, org_id: int) -> Any:
         copies = _SCOPED.setdefault(statement, {})
     scoped = copies.get(org_id)
     if scoped is None:
+        if len(copies) >= _SCOPED_OFFICES:
+            copies.pop(next(iter(copies)))
         scoped = copies[org_id] = statement.options(*_office_criteria(org_id))
     return scoped
 

@@ -677,6 +677,32 @@ def test_date_search_finds_events_of_a_server_whose_clock_is_behind(
     assert seqs(search(api, **{"to": "๔/๑/๒๕๖๙"})) == [1]
 
 
+def test_date_search_of_an_office_with_events_on_the_legacy_chain(
+        app: Flask, demo: dict[str, int], api: ApiClient) -> None:
+    """Migration 0012 left an office's older events on the legacy chain, numbered with every
+    office's events of that time, so their seqs run past those of the office's own, newer
+    chain. A date search still gives each range its own events and no others."""
+    legacy = [at(2025, 6, 1, 10, 0), at(2025, 6, 1, 11, 0)]
+    with app.app_context(), db.write() as session:
+        session.execute(insert(AuditEvent), [
+            {"chain": demo["org_id"] + 1000, "seq": 500 + n, "created_at": moment,
+             "org_id": demo["org_id"], "action": AuditAction.LOGIN_SUCCEEDED,
+             "actor_name": NAMES["head"], "prev_hash": "0" * 64, "hash": f"{n:064d}"}
+            for n, moment in enumerate(legacy)])
+    for moment in (at(2026, 1, 5, 9, 0), at(2026, 1, 5, 10, 0)):
+        clock.set_now(moment)
+        with app.app_context(), db.write() as session:
+            record(session, Entry(
+                AuditAction.LOGIN_SUCCEEDED, org_id=demo["org_id"], actor_id=demo["user_head"],
+                actor_name=NAMES["head"], details={"kind": "web"}))
+    clock.set_now(at(2026, 1, 6, 9, 0))
+    api.token("auditor")
+    own = seqs(search(api, **{"from": "5/1/2569", "to": "5/1/2569"}))
+    assert len(own) == 2 and max(own) < 500
+    assert seqs(search(api, **{"from": "1/6/2568", "to": "1/6/2568"})) == [501, 500]
+    assert seqs(search(api, **{"to": "1/6/2568"})) == [501, 500]
+
+
 def test_search_pages_by_seq_without_overlap_or_gap(app: Flask, dated: Dated,
                                                     api: ApiClient) -> None:
     """Paging with ``before`` walks to older events, each exactly once, and then stops."""

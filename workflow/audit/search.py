@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from ..errors import Forbidden, Invalid, NotFound
@@ -119,23 +119,27 @@ def build_query(session: Session, org_id: int, audit_filter: AuditFilter, *,
     # its two ends by (org_id, created_at) lets the main scan walk the seq index directly.
     # Events may share a time (one whose server's clock was behind takes its predecessor's),
     # so ties go by seq: the first of them opens the range, the last closes it.
-    # The range is then given by seq alone. With the times as well, PostgreSQL read every
-    # event of a month through ix_audit_org_created and sorted them (6,658 rows, 15 ms)
-    # rather than walk ix_audit_org_seq back from the end and stop at the page (51 rows).
+    # The times are still checked, for an office whose older events are on the legacy chain
+    # of migration 0012 (numbered with every office's events of that time): there, seq and
+    # time part. They are checked through COALESCE so that PostgreSQL cannot use them to
+    # pick ix_audit_org_created: it then read a whole month by time and sorted it (6,658
+    # rows, 15 ms) instead of walking ix_audit_org_seq back from the range's end and
+    # stopping at the page (51 rows, under 1 ms).
+    moment = func.coalesce(AuditEvent.created_at, AuditEvent.created_at)
     if audit_filter.date_from:
         start = _day_start(audit_filter.date_from)
         first = (select(AuditEvent.seq)
                  .where(AuditEvent.org_id == org_id, col(AuditEvent.created_at) >= start)
                  .order_by(col(AuditEvent.created_at), col(AuditEvent.seq)).limit(1)
                  .scalar_subquery())
-        query = query.where(col(AuditEvent.seq) >= first)
+        query = query.where(moment >= start, col(AuditEvent.seq) >= first)
     if audit_filter.date_to:
         end = _day_start(audit_filter.date_to + timedelta(days=1))
         last = (select(AuditEvent.seq)
                 .where(AuditEvent.org_id == org_id, col(AuditEvent.created_at) < end)
                 .order_by(col(AuditEvent.created_at).desc(), col(AuditEvent.seq).desc())
                 .limit(1).scalar_subquery())
-        query = query.where(col(AuditEvent.seq) <= last)
+        query = query.where(moment < end, col(AuditEvent.seq) <= last)
     if before is not None:
         query = query.where(AuditEvent.seq < before)
     return query.order_by(col(AuditEvent.seq).desc())
