@@ -239,7 +239,7 @@ class Memo(OfficeScoped, MemoBase, table=True):
 
     __table_args__ = (
         Index("ix_memo_org_state", "org_id", "state"),
-        Index("ix_memo_drafter_updated", "drafter_id", "updated_at"),
+        Index("ix_memo_drafter_updated", "drafter_id", "updated_at", "id"),
         Index("ix_memo_org_number", "org_id", "number"),
         # The office's memos newest first: the auditor's list and searches walk it backwards.
         Index("ix_memo_org_updated", "org_id", "updated_at", "id"),
