@@ -658,12 +658,8 @@ def test_search_filters_return_exactly_the_matching_events(
     assert first[0]["time_local"].startswith("2026-01-31T23:50:00")
 
 
-def test_date_search_finds_events_of_a_server_whose_clock_is_behind(
-        app: Flask, demo: dict[str, int], api: ApiClient) -> None:
-    """Two servers' clocks a second apart at midnight: the date filter still finds every event."""
-    moments = [at(2026, 1, 4, 23, 59) + timedelta(seconds=58),  # 1: server A
-               at(2026, 1, 5, 0, 0) + timedelta(seconds=1),  # 2: server A
-               at(2026, 1, 5, 0, 0) + timedelta(milliseconds=500)]  # 3: server B, a second behind
+def _head_signs_in_at(app: Flask, demo: dict[str, int], moments: list[datetime]) -> None:
+    """The head's sign-in recorded at each of ``moments``; then the clock is at 6 Jan 2026."""
     for moment in moments:
         clock.set_now(moment)
         with app.app_context(), db.write() as session:
@@ -671,6 +667,15 @@ def test_date_search_finds_events_of_a_server_whose_clock_is_behind(
                 AuditAction.LOGIN_SUCCEEDED, org_id=demo["org_id"], actor_id=demo["user_head"],
                 actor_name=NAMES["head"], details={"kind": "web"}))
     clock.set_now(at(2026, 1, 6, 9, 0))
+
+
+def test_date_search_finds_events_of_a_server_whose_clock_is_behind(
+        app: Flask, demo: dict[str, int], api: ApiClient) -> None:
+    """Two servers' clocks a second apart at midnight: the date filter still finds every event."""
+    moments = [at(2026, 1, 4, 23, 59) + timedelta(seconds=58),  # 1: server A
+               at(2026, 1, 5, 0, 0) + timedelta(seconds=1),  # 2: server A
+               at(2026, 1, 5, 0, 0) + timedelta(milliseconds=500)]  # 3: server B, a second behind
+    _head_signs_in_at(app, demo, moments)
     api.token("auditor")  # 4
     assert seqs(search(api, **{"from": "๕/๑/๒๕๖๙", "to": "๕/๑/๒๕๖๙"})) == [3, 2]
     assert seqs(search(api, **{"from": "๕/๑/๒๕๖๙"})) == [4, 3, 2]
@@ -689,13 +694,7 @@ def test_date_search_of_an_office_with_events_on_the_legacy_chain(
              "org_id": demo["org_id"], "action": AuditAction.LOGIN_SUCCEEDED,
              "actor_name": NAMES["head"], "prev_hash": "0" * 64, "hash": f"{n:064d}"}
             for n, moment in enumerate(legacy)])
-    for moment in (at(2026, 1, 5, 9, 0), at(2026, 1, 5, 10, 0)):
-        clock.set_now(moment)
-        with app.app_context(), db.write() as session:
-            record(session, Entry(
-                AuditAction.LOGIN_SUCCEEDED, org_id=demo["org_id"], actor_id=demo["user_head"],
-                actor_name=NAMES["head"], details={"kind": "web"}))
-    clock.set_now(at(2026, 1, 6, 9, 0))
+    _head_signs_in_at(app, demo, [at(2026, 1, 5, 9, 0), at(2026, 1, 5, 10, 0)])
     api.token("auditor")
     own = seqs(search(api, **{"from": "5/1/2569", "to": "5/1/2569"}))
     assert len(own) == 2 and max(own) < 500
