@@ -116,8 +116,8 @@ def page_memos(principal: Principal, box: str, *, limit: int = 100, before: str 
                          for row in rows[:limit]],
                         str(rows[limit - 1].recipient_id) if more else None)
     items = [MemoListItem(row, row.drafter_name) for row in rows[:limit]]
-    last = items[-1].memo if more else None  # the oldest shown: the next page starts after it
-    return MemoPage(items, _cursor_of(last.updated_at, last.id) if last else None)
+    oldest = items[-1].memo if more else None  # the last shown: the next page starts after it
+    return MemoPage(items, _cursor_of(oldest.updated_at, oldest.id) if oldest else None)
 
 
 @per_thread
