@@ -127,6 +127,10 @@ class Config:
     # Verify by upload: the largest PDF read (while streaming) and how often one address may.
     VERIFY_MAX_MB = _int("VERIFY_MAX_MB", 20)
     VERIFY_LIMIT = os.environ.get("VERIFY_LIMIT", "20 per minute")
+    # The sandbox pyHanko reads an upload in (per check; checks at once per web process).
+    VERIFY_MEMORY_MB = _int("VERIFY_MEMORY_MB", 768)
+    VERIFY_TIMEOUT_SECONDS = _int("VERIFY_TIMEOUT_SECONDS", 10)
+    VERIFY_CONCURRENT = _int("VERIFY_CONCURRENT", 2)
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     API_TOKEN_HOURS = _int("API_TOKEN_HOURS", 12)

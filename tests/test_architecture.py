@@ -19,11 +19,11 @@ PACKAGE = Path(__file__).resolve().parent.parent / "workflow"
 LAYERS = ["trail", "office", "outbox", "identity", "memos", "circulation", "audit", "seal",
           "admin", "platform", "demo"]
 # Plain modules at the top of ``workflow`` that know no domain: the state machine, models,
-# the database, errors, Thai text, office-time arithmetic, rendering helpers.
+# the database, errors, Thai text, office-time arithmetic, rendering helpers, the sandbox.
 FOUNDATION = {"clock", "errors", "thai", "dbtypes", "db", "extensions", "models", "routing",
               "steps",
               "officetime", "richtext", "textdiff", "pdf", "mail", "phrases", "validation",
-              "jobs", "storage", "images"}
+              "jobs", "storage", "images", "sandbox"}
 
 
 def _module_name(path: Path) -> str:

@@ -7,33 +7,27 @@ issue #2841). After rendering we rewrite each embedded font's map from its glyph
 (uni0E32 → า, uni0E48.low → ่ …), which the shipped font keeps. The page itself is
 untouched; only what a reader copies out changes. Research: docs/pdf-prototype/.
 
-Rendering runs in a child process with a memory and a time limit. A layout engine's
-work grows with what the body asks of it, and one hostile table once took 22 GB and
-the whole web worker with it. The child is forked from a forkserver that has WeasyPrint
-loaded already (about 5 ms a render instead of a second of imports); it sets its own
-``RLIMIT_AS`` and ``RLIMIT_CPU`` and is killed if it outlives the wall-clock limit. The
-web worker only waits on a pipe, so whatever the child does, the worker survives.
+Rendering runs in ``workflow.sandbox``, a child process with a memory and a time limit:
+a layout engine's work grows with what the body asks of it, and one hostile table once
+took 22 GB and the whole web worker with it. The forkserver has WeasyPrint loaded already
+(about 5 ms a render instead of a second of imports).
 """
 
 from __future__ import annotations
 
 import io
-import logging
-import multiprocessing
-import os
 import re
-import resource
-import threading
-import time
-from dataclasses import dataclass
-from multiprocessing.connection import Connection
 
 import pikepdf
 from fontTools.ttLib import TTFont
 
+from . import sandbox
 from .errors import Invalid, Unavailable
+from .sandbox import Limits
 
-_LOGGER = logging.getLogger(__name__)
+__all__ = ["Limits", "busy", "fix_thai_text_layer", "render", "render_unbounded", "too_complex"]
+
+sandbox.preload("weasyprint", __name__)
 
 _UNI = re.compile(r"^uni(0E[0-9A-F]{2})(?:\..*)?$")
 _PAIR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]*)>")
@@ -95,17 +89,6 @@ def render_unbounded(html: str, base_url: str) -> bytes:
     return fix_thai_text_layer(HTML(string=html, base_url=base_url).write_pdf())
 
 
-@dataclass(frozen=True)
-class Limits:
-    """What one render may use. ``concurrent`` renders at once per web process; a request
-    waits ``queue_seconds`` for a turn before it is told to come back later."""
-
-    memory_mb: int = 768
-    seconds: float = 20.0
-    concurrent: int = 2
-    queue_seconds: float = 30.0
-
-
 def too_complex() -> Invalid:
     """The refusal for a body that cannot be rendered within the limits (422)."""
     return Invalid(
@@ -126,93 +109,12 @@ def busy() -> Unavailable:
     )
 
 
-# A process-wide gate: a burst of PDF requests queues instead of forking a child each.
-_gate_lock = threading.Lock()
-_gates: dict[int, threading.BoundedSemaphore] = {}
-_context = multiprocessing.get_context("forkserver")
-# Loaded once in the forkserver, so each child starts with WeasyPrint ready.
-_context.set_forkserver_preload(["weasyprint", "workflow.pdf"])
-
-
-def _gate(concurrent: int) -> threading.BoundedSemaphore:
-    with _gate_lock:
-        return _gates.setdefault(concurrent, threading.BoundedSemaphore(concurrent))
-
-
-def _child(conn: Connection, html: str, base_url: str, limits: Limits) -> None:
-    """In the sandbox: cap this process, render, and send back bytes or the failure."""
-    memory = limits.memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    cpu = int(limits.seconds) + 1
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))  # SIGXCPU, then SIGKILL
-    os.nice(5)  # rendering yields to the requests the web worker is serving
-    try:
-        conn.send(("pdf", render_unbounded(html, base_url)))
-    except MemoryError:
-        conn.send(("memory", ""))
-    except BaseException as exc:  # noqa: BLE001 - whatever it was, the parent decides
-        conn.send(("error", f"{type(exc).__name__}: {exc}"[:500]))
-    finally:
-        conn.close()
-
-
 def render(html: str, base_url: str, limits: Limits | None = None) -> bytes:
-    """Render in a sandboxed child process; raise ``too_complex()`` (422) if it runs out of
-    memory or time, or ``busy()`` (503) if too many renders are already running here."""
-    limits = limits or Limits()
-    gate = _gate(limits.concurrent)
-    if not gate.acquire(timeout=limits.queue_seconds):
-        raise busy()
+    """Render in the sandbox; raise ``too_complex()`` (422) if it runs out of memory or time
+    (or fails at all), or ``busy()`` (503) if too many renders are already running here."""
     try:
-        return _render_in_child(html, base_url, limits)
-    finally:
-        gate.release()
-
-
-def _start(child: multiprocessing.process.BaseProcess) -> None:
-    """Start the sandbox, also from a Celery prefork worker (the seal renders there). Its pool
-    processes are daemonic, and multiprocessing refuses a daemonic process children, so that
-    none outlives it; the sandbox never does (``_render_in_child`` kills and joins it before
-    returning), so the flag is lifted for the start alone."""
-    process = multiprocessing.current_process()
-    config = process._config  # type: ignore[attr-defined]
-    daemonic = config.get("daemon")
-    if daemonic:
-        config["daemon"] = False
-    # Celery's billiard gives its children an authkey type that refuses to be pickled for
-    # the forkserver; the same bytes as multiprocessing's own type are accepted.
-    own_type = multiprocessing.process.AuthenticationString  # type: ignore[attr-defined]
-    for holder in (config, child._config):  # type: ignore[attr-defined]
-        if type(holder.get("authkey")) is not own_type:
-            holder["authkey"] = own_type(bytes(holder["authkey"]))
-    try:
-        child.start()
-    finally:
-        if daemonic:
-            config["daemon"] = daemonic
-
-
-def _render_in_child(html: str, base_url: str, limits: Limits) -> bytes:
-    receiver, sender = _context.Pipe(duplex=False)
-    child = _context.Process(target=_child, args=(sender, html, base_url, limits), daemon=True)
-    started = time.monotonic()
-    _start(child)
-    sender.close()  # so a child that dies leaves the pipe at EOF
-    try:
-        if not receiver.poll(limits.seconds):
-            _LOGGER.warning("PDF render took over %.0f s; stopped", limits.seconds)
-            raise too_complex()
-        try:
-            kind, payload = receiver.recv()
-        except EOFError:  # killed: the CPU limit, or the kernel's OOM killer
-            _LOGGER.warning("PDF render died (exit %s)", child.exitcode)
-            raise too_complex() from None
-    finally:
-        receiver.close()
-        child.kill()
-        child.join(5)
-    if kind == "pdf":
-        _LOGGER.debug("PDF rendered in %.2f s", time.monotonic() - started)
-        return payload  # type: ignore[no-any-return]
-    _LOGGER.warning("PDF render failed in the sandbox: %s %s", kind, payload)
-    raise too_complex()
+        return sandbox.run(render_unbounded, html, base_url, limits=limits or Limits())
+    except sandbox.Busy:
+        raise busy() from None
+    except sandbox.SandboxError:
+        raise too_complex() from None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 
 import pytest
 from pyhanko.pdf_utils import generic
@@ -171,3 +172,38 @@ def test_a_timestamp_from_an_authority_not_configured_as_trusted_is_said_so(make
     body = api_verify(app.test_client(), sealed).json
     assert body["verdict"] == "valid" and not body["timestamped"] and body["untrusted_timestamp"]
     assert "ไม่ได้ตั้งค่าให้เชื่อถือผู้ออก" in page(app.test_client(), sealed).text
+
+
+def many_updates(pdf: bytes, count: int) -> bytes:
+    """``count`` incremental updates appended, each adding one small unreferenced object,
+    written by hand: pyHanko's writer would take minutes to build them one by one."""
+    out = bytearray(pdf)
+    previous = int(re.findall(rb"startxref\s+(\d+)", pdf)[-1])
+    root = re.findall(rb"/Root (\d+ \d+ R)", pdf)[-1]
+    size = max(int(n) for n in re.findall(rb"/Size (\d+)", pdf))
+    for i in range(count):
+        number, at = size + i, len(out)
+        out += b"%d 0 obj\n<< /N %d >>\nendobj\n" % (number, i)
+        xref = len(out)
+        out += (b"xref\n%d 1\n%010d 00000 n \ntrailer\n<< /Size %d /Root %s /Prev %d >>\n"
+                b"startxref\n%d\n%%%%EOF\n" % (number, at, number + 1, root, previous, xref))
+        previous = xref
+    return bytes(out)
+
+
+def test_a_file_whose_check_outgrows_the_sandbox_is_refused_and_the_server_goes_on(make_app,
+                                                                                    pki):
+    """pyHanko's diff analysis is quadratic in the updates after the signature: 3,000 (half a
+    megabyte) took 32 s in the web worker before the check moved to the sandbox."""
+    app = make_app(SEAL_TSA_URL=pki.tsa_url, VERIFY_TIMEOUT_SECONDS=1)
+    _, sealed = _sealed(app)
+    client = app.test_client()
+    started = time.monotonic()
+    answer = api_verify(client, many_updates(sealed, 3000))
+    assert answer.status_code == 422 and answer.json["error"] == "verify_too_complex"
+    assert "ซับซ้อนเกินกว่าที่ระบบจะตรวจสอบได้" in answer.json["message"]
+    assert time.monotonic() - started < 10
+    assert "ซับซ้อนเกินกว่า" in page(client, many_updates(sealed, 3000)).text
+    # The next upload is checked as usual, a few harmless updates included.
+    assert api_verify(client, sealed).json["verdict"] == "valid"
+    assert api_verify(client, many_updates(sealed, 20)).json["verdict"] == "valid"

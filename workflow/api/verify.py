@@ -46,7 +46,7 @@ class VerifyResult(BaseModel):
 
 @bp.route("/verify", methods=["POST"])
 @operation("Check an uploaded PDF: is it an office's sealed final copy, unchanged? (public)",
-           VerifyResult, upload="file", public=True, errors=(413, 422, 429))
+           VerifyResult, upload="file", public=True, errors=(413, 422, 429, 503))
 @verify_limit
 def verify_upload() -> Any:
     """Is the uploaded PDF an office's sealed final copy, unchanged? The answer in Thai

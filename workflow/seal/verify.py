@@ -6,33 +6,30 @@ change), and whose certificate made it (one of an office's seals, current or ret
 root is the trust anchor). When the file is byte for byte a sealed copy we stored, the memo's
 number, office and signers are named: all of which the PDF itself prints. Input that is not
 a readable PDF is refused with a Thai (and English) reason, never a server error.
+
+pyHanko reads the file in ``workflow.sandbox`` (``pdfcheck`` holds that part): what the
+checking costs depends on what the file asks for, and anyone can upload one.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 from flask import current_app
-from pyhanko.keys import load_certs_from_pemder, load_certs_from_pemder_data
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko.sign.validation.settings import KeyUsageConstraints
-from pyhanko_certvalidator import ValidationContext
 from sqlmodel import col, select
 
-from .. import routing
+from .. import routing, sandbox
 from ..db import ALL_OFFICES
-from ..errors import Invalid
+from ..errors import Invalid, Unavailable
 from ..extensions import db
 from ..models import Decision, Memo, OfficeSeal, Organization, SealedDocument
-from . import keys
-from .sealing import off_loop
+from . import keys, pdfcheck
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -42,9 +39,10 @@ APPENDED = "appended"
 NOT_OURS = "not_ours"
 UNSIGNED = "unsigned"
 
-# A seal certificate from a CA may carry either bit; pyHanko's default wants non-repudiation.
-_KEY_USAGE = KeyUsageConstraints(key_usage={"digital_signature", "non_repudiation"},
-                                 match_all_key_usages=False)
+T = TypeVar("T")
+
+# The checks run in the sandbox's children, which start with pyHanko loaded.
+sandbox.preload(pdfcheck.__name__)
 
 _VERDICTS = {
     VALID: ("ลายมือชื่ออิเล็กทรอนิกส์ถูกต้อง ไฟล์ไม่ถูกแก้ไขหลังประทับตรา และตราครอบคลุมทั้งไฟล์",
@@ -165,78 +163,76 @@ def request_cap() -> int:
     return int(current_app.config["VERIFY_MAX_MB"]) * 1024 * 1024 + 64 * 1024
 
 
+def too_complex() -> Invalid:
+    """The refusal of a file whose checking outgrows the sandbox's limits."""
+    return Invalid("ไฟล์ PDF นี้ซับซ้อนเกินกว่าที่ระบบจะตรวจสอบได้ภายในเวลาที่กำหนด (เช่น มีการแก้ไขต่อท้าย"
+                   "จำนวนมาก) จึงไม่อาจยืนยันได้ว่าเป็นฉบับจริง กรุณาใช้ไฟล์ต้นฉบับที่ได้รับจากระบบ",
+                   "The PDF is too complex to check within the server's limits (for example, "
+                   "many appended updates), so it cannot be confirmed as genuine.",
+                   code="verify_too_complex")
+
+
+def _busy() -> Unavailable:
+    return Unavailable("ระบบกำลังตรวจสอบไฟล์ของผู้ใช้อื่นอยู่ กรุณาลองใหม่อีกครั้งในอีกสักครู่",
+                       "The server is busy checking other files; try again shortly.",
+                       code="verify_busy")
+
+
+def _in_sandbox(function: Callable[..., T], *args: Any) -> T:
+    """``function`` on the upload in the sandbox, within ``VERIFY_MEMORY_MB`` and
+    ``VERIFY_TIMEOUT_SECONDS``; a file that outgrows them is refused, never the worker's."""
+    config = current_app.config
+    limits = sandbox.Limits(memory_mb=config["VERIFY_MEMORY_MB"],
+                            seconds=config["VERIFY_TIMEOUT_SECONDS"],
+                            concurrent=config["VERIFY_CONCURRENT"])
+    try:
+        return sandbox.run(function, *args, limits=limits)
+    except sandbox.Busy:
+        raise _busy() from None
+    except sandbox.OutOfBounds:
+        raise too_complex() from None
+    except sandbox.Failed:  # pyHanko tripped on the file somewhere we did not foresee
+        raise _damaged() from None
+
+
 def verify_pdf(data: bytes) -> Verdict:
-    """Check an uploaded file; raises ``Invalid`` (422) for what is not a readable PDF."""
+    """Check an uploaded file; raises ``Invalid`` (422) for what is not a readable PDF or is
+    too complex to check, ``Unavailable`` (503) while every check slot is taken."""
     if not data:
         raise empty()
     if b"%PDF-" not in data[:1024]:
         raise _not_pdf()
     digest = hashlib.sha256(data).hexdigest()
-    try:
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
-        signatures = reader.embedded_signatures
-    except Exception:  # noqa: BLE001 - whatever the parser trips on, the file is unreadable
-        _LOGGER.info("verify: unreadable PDF %s", digest[:16], exc_info=True)
-        raise _damaged() from None
-    if not signatures:
+    signer = _in_sandbox(pdfcheck.first_signer, data)
+    if signer.kind == pdfcheck.UNREADABLE:
+        _LOGGER.info("verify: unreadable PDF %s", digest[:16])
+        raise _damaged()
+    if signer.kind == pdfcheck.UNSIGNED:
         return _verdict(UNSIGNED, digest)
-    signature = signatures[0]
-    try:
-        cert = signature.signer_cert
-        subject = cert.subject.human_friendly
-        fingerprint = hashlib.sha256(cert.dump()).hexdigest()
-    except Exception:  # noqa: BLE001 - a signature whose certificate cannot be read
-        _LOGGER.info("verify: unreadable signature in %s", digest[:16], exc_info=True)
+    if signer.kind == pdfcheck.BAD_CERTIFICATE:
         return _verdict(ALTERED, digest)
-    seal = keys.by_fingerprint(db.session, fingerprint)
+    seal = keys.by_fingerprint(db.session, signer.fingerprint)
     if seal is None:
-        return _verdict(NOT_OURS, digest, signed_by=subject)
-    try:
-        status = off_loop(validate_pdf_signature, signature, _trust(seal), _tsa_trust(),
-                          key_usage_settings=_KEY_USAGE)
-    except Exception:  # noqa: BLE001 - a mangled signature value is a changed file
-        _LOGGER.info("verify: signature of %s did not validate", digest[:16], exc_info=True)
-        return _verdict(ALTERED, digest, signed_by=subject)
+        return _verdict(NOT_OURS, digest, signed_by=signer.subject)
+    checked = _in_sandbox(pdfcheck.check, data, seal.root.encode(), _tsa_roots())
+    if not checked.validated:
+        return _verdict(ALTERED, digest, signed_by=signer.subject)
     office = _office_name(seal)
-    if not (status.intact and status.valid):
-        return _verdict(ALTERED, digest, signed_by=subject, office=office)
-    if not _covers_all(status):
-        return _verdict(APPENDED, digest, signed_by=subject, office=office)
-    stamp = status.timestamp_validity
-    timestamped = bool(stamp and stamp.intact and stamp.valid and stamp.trusted)
-    sealed_at = stamp.timestamp if stamp else status.signer_reported_dt
-    return _verdict(VALID, digest, signed_by=subject, office=office, sealed_at=sealed_at,
-                    timestamped=timestamped,
-                    untrusted_timestamp=bool(stamp and stamp.intact and not timestamped),
-                    root_fingerprint=seal.root_fingerprint,
-                    **_memo_facts(digest))
+    if not (checked.intact and checked.valid):
+        return _verdict(ALTERED, digest, signed_by=signer.subject, office=office)
+    if not checked.covers_all:
+        return _verdict(APPENDED, digest, signed_by=signer.subject, office=office)
+    return _verdict(VALID, digest, signed_by=signer.subject, office=office,
+                    sealed_at=checked.sealed_at, timestamped=checked.timestamped,
+                    untrusted_timestamp=checked.untrusted_timestamp,
+                    root_fingerprint=seal.root_fingerprint, **_memo_facts(digest))
 
 
-def _covers_all(status: Any) -> bool:
-    """The signature covers the whole file, or all that follows it is validation data (the
-    DSS a B-LT seal appends: certificates, CRLs, OCSP answers; no content)."""
-    coverage = status.coverage.name if status.coverage is not None else ""
-    if coverage == "ENTIRE_FILE":
-        return True
-    level = status.modification_level
-    return (coverage == "ENTIRE_REVISION" and level is not None
-            and level <= ModificationLevel.LTA_UPDATES and status.docmdp_ok is not False)
-
-
-def _trust(seal: OfficeSeal) -> ValidationContext:
-    """Trust the seal's own root only: a certificate of another office, or of a CA this
-    office did not choose, does not pass for this seal."""
-    roots = list(load_certs_from_pemder_data(seal.root.encode()))
-    return ValidationContext(trust_roots=roots, allow_fetching=False)
-
-
-def _tsa_trust() -> ValidationContext | None:
-    """The roots trusted for timestamps (``SEAL_TSA_ROOTS``); None leaves it to the seal's."""
+def _tsa_roots() -> bytes | None:
+    """The roots trusted for timestamps (``SEAL_TSA_ROOTS``), as the file holds them; None
+    leaves it to the seal's."""
     path = current_app.config.get("SEAL_TSA_ROOTS") or ""
-    if not path:
-        return None
-    return ValidationContext(trust_roots=list(load_certs_from_pemder([path])),
-                             allow_fetching=False)
+    return Path(path).read_bytes() if path else None
 
 
 def _office_name(seal: OfficeSeal) -> str:
