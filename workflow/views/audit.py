@@ -9,11 +9,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from .. import queryargs, routing
 from ..audit import search as audit_search
 from ..models import AUDIT_ACTION_LABELS
+from .util import principal
 
 bp = Blueprint("audit", __name__)
 
@@ -28,7 +29,7 @@ CSV_COLUMNS = ["seq", "time_local", "action", "actor_name", "position", "memo_id
 def search() -> str:
     """Search the trail; every filter is in the URL, so a search can be shared."""
     audit_filter, before, limit = queryargs.audit_filter_from_args(request.args)
-    page = audit_search.search(current_user, audit_filter, before=before,  # type: ignore[arg-type]
+    page = audit_search.search(principal(), audit_filter, before=before,
                                limit=limit)
     return render_template("audit/search.html", page=page, audit_filter=audit_filter,
                            query=audit_filter.as_query(), args=request.args,
@@ -39,7 +40,7 @@ def search() -> str:
 @login_required
 def memo_trail(memo_id: int) -> str:
     """One memo's events in order, with the verification badge."""
-    memo, events, verdict = audit_search.memo_trail(current_user, memo_id)  # type: ignore[arg-type]
+    memo, events, verdict = audit_search.memo_trail(principal(), memo_id)
     return render_template("audit/memo.html", memo=memo, events=events, verdict=verdict,
                            labels=AUDIT_ACTION_LABELS)
 
@@ -60,7 +61,7 @@ def _export_name(extension: str) -> str:
 def export_csv() -> Response:
     """The current filter as CSV, UTF-8 with a BOM so that Excel shows Thai."""
     audit_filter, _, _ = queryargs.audit_filter_from_args(request.args)
-    rows = audit_search.export_rows(current_user, audit_filter)  # type: ignore[arg-type]
+    rows = audit_search.export_rows(principal(), audit_filter)
     first = next(rows, None)  # run the access check before the response starts
 
     def generate() -> Iterator[str]:
@@ -86,7 +87,7 @@ def export_csv() -> Response:
 def export_json() -> Any:
     """The current filter as JSON."""
     audit_filter, _, _ = queryargs.audit_filter_from_args(request.args)
-    rows = list(audit_search.export_rows(current_user, audit_filter))  # type: ignore[arg-type]
+    rows = list(audit_search.export_rows(principal(), audit_filter))
     body = json.dumps({"filter": audit_filter.as_query(), "events": rows}, ensure_ascii=False,
                       indent=1)
     return Response(body, mimetype="application/json",

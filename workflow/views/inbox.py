@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from ..memos import lists
 from ..models import Role, Urgency
 from ..queryargs import memo_search_from_args
+from .util import principal
 
 bp = Blueprint("inbox", __name__)
 
@@ -40,7 +41,7 @@ def inbox() -> Any:
     if tab not in TABS:
         tab = "waiting" if current_user.answers_for else "mine"
     search = memo_search_from_args(request.args)
-    page = lists.page_memos(current_user, TABS[tab][0],  # type: ignore[arg-type]
+    page = lists.page_memos(principal(), TABS[tab][0],
                               before=request.args.get("before") or None, limit=PAGE_SIZE,
                               search=search)
     # The next page keeps the tab and the search; only the cursor moves on.

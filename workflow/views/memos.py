@@ -68,7 +68,7 @@ def new() -> Any:
     """Draft a new memo; save it, or save and submit it."""
     form = MemoForm()
     if request.method == "GET":
-        form.addressee.data = commands.default_addressee(current_user)  # type: ignore[arg-type]
+        form.addressee.data = commands.default_addressee(principal())
         return _editor(form, memo_view=None, errors={})
     if not form.validate_on_submit():
         return _editor(form, memo_view=None, errors={"form": "แบบฟอร์มไม่ถูกต้อง"}, status=400)
@@ -137,7 +137,7 @@ def _after_save(memo_id: int, *, submit: bool) -> Response:
 def _show(memo_id: int, form: ActionForm | None = None, error: str = "",
           status: int = 200, view: queries.MemoView | None = None) -> tuple[str, int]:
     if view is None:
-        view = queries.get_memo(current_user, memo_id)  # type: ignore[arg-type]
+        view = queries.get_memo(principal(), memo_id)
     if form is None:
         form = ActionForm()
     form.version.data = view.memo.version
@@ -155,7 +155,7 @@ def _show(memo_id: int, form: ActionForm | None = None, error: str = "",
 @login_required
 def show(memo_id: int) -> tuple[str, int]:
     """The memo page: header, body, route, endorsements and the signer's action panel."""
-    view = queries.get_memo(current_user, memo_id)  # type: ignore[arg-type]  # checks access
+    view = queries.get_memo(principal(), memo_id)  # checks access
     page = _show(memo_id, view=view)
     if view.unopened_by_reader:
         commands.mark_opened(memo_id=memo_id, principal=principal(),
