@@ -372,6 +372,13 @@ def test_bad_routes_are_refused(app: Flask, demo: dict[str, int]) -> None:
         assert len(db.session.exec(select(Route)).all()) == 2  # the demo office's own two
     default = demo["route_id"]
     assert admin.post(f"/admin/routes/{default}/retire").status_code == 409
+    # The default unticked: said, not silently kept; nothing of the form is saved.
+    response = admin.post(f"/admin/routes/{default}", data={"name": "สายอื่น", "steps": [head]})
+    assert response.status_code == 409
+    assert "กรุณาเลือกสายอื่นเป็นสายหลักแทน" in response.get_data(as_text=True)
+    with app.app_context():
+        route = db.session.get(Route, default)
+        assert route is not None and route.is_default and route.name != "สายอื่น"
 
 
 # -- acting officers ------------------------------------------------------------------------------

@@ -193,11 +193,11 @@ def test_a_route_made_the_default_takes_over_from_the_old_one(
     assert admin_routes(api)[route["id"]] == route
     assert admin_events(app, "route_updated") == admin_events(app, "route_retired") == []
 
-    # Nor does it stop being the default but by another route being made it. (The service
-    # means to refuse this with 409 but keeps the office's only default instead: either way
-    # the office still has its default.)
-    api.call("PUT", path, "admin", json=as_update(route, is_default=False))
-    assert admin_routes(api)[route["id"]]["is_default"] is True
+    # Nor does it stop being the default but by another route being made it: false on it is
+    # refused, not ignored.
+    refused(api.call("PUT", path, "admin", json=as_update(route, name="อื่น", is_default=False)),
+            409, "default_route_needed")
+    assert admin_routes(api)[route["id"]] == route
     ok(api.call("PUT", f"/routes/{demo['route_id']}", "admin",
                 json=as_update(routes[demo["route_id"]], is_default=True)))
     routes = admin_routes(api)

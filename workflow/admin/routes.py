@@ -129,6 +129,11 @@ def save_route(*, principal: Principal, route_id: int | None, name: str, memo_ty
             route = office_record(session, Route, route_id, principal.org_id)
             before = _route_dict(route, _defs_dicts(route_steps(session, [route_id])[route_id]))
             check_unchanged(seen, before)
+        if route.is_default and not is_default:
+            # Said, not ignored: the office keeps one default, so the admin learns that
+            # another route has to be made it (which ends this one's turn).
+            raise Conflict("ต้องมีสายการเสนอหลักหนึ่งสาย กรุณาเลือกสายอื่นเป็นสายหลักแทน",
+                           "Choose another default route first.", code="default_route_needed")
         route.name, route.memo_type = name, memo_type
         others_default = session.exec(select(Route.id).where(
             Route.org_id == principal.org_id, Route.is_default == True,  # noqa: E712
@@ -140,9 +145,6 @@ def save_route(*, principal: Principal, route_id: int | None, name: str, memo_ty
                 other.is_default = False
             route.is_default = True
             route.is_active = True
-        elif route.is_default and not is_default:
-            raise Conflict("ต้องมีสายการเสนอหลักหนึ่งสาย กรุณาเลือกสายอื่นเป็นสายหลักแทน",
-                           "Choose another default route first.", code="default_route_needed")
         session.add(route)
         session.flush()
         _replace_steps(session, route, checked)

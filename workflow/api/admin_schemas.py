@@ -127,7 +127,7 @@ class RouteUpdate(_Strict):
         description="the kind of memo the route is for; may be empty")
     is_default: bool = Field(description="true makes it the office's default (and active); "
                                          "the default stays the default until another route "
-                                         "is made it")
+                                         "is made it, so false on it is refused (409)")
     is_active: bool = Field(description="false retires the route (no longer offered at "
                                         "drafting), true restores it")
     steps: Annotated[list[RouteStepWrite], _at_most(MAX_STEPS + 1)] = _steps()
