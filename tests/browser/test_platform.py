@@ -88,6 +88,10 @@ def both_widths(page: Page, shots: Shots, name: str) -> None:
         width = int(page.evaluate("document.documentElement.scrollWidth"))
         shots(page, f"{name}-360")
         assert width <= NARROW["width"], f"{name} is {width} px wide at 360 px"
+        # Nor does a table hide a button in a box scrolled sideways: each is in sight.
+        for box in page.locator("table button").evaluate_all(
+                "buttons => buttons.map(b => b.getBoundingClientRect().right)"):
+            assert box <= NARROW["width"], f"{name}: a button ends at {box} px"
     finally:
         page.set_viewport_size(DESKTOP["viewport"])
 
