@@ -18,8 +18,12 @@ What it leaves out is what the ratio measures: the principal's positions and act
 appointments, record-level access, the route's steps and state machine, the decision
 row, the register, the audit chain's head lock and the full memo view in the answer.
 
+It also answers ``GET /api/v1/memos``, the floor under a list page that
+``bench/read_scale.py`` measures beside the project's pages (its docstring says what it
+does and leaves out).
+
 Environment: ``DATABASE_URL`` (postgresql://…), ``REDIS_URL``, ``BARE_SIGNER_IDS`` (the
-user ids of the route's signers in order, comma-separated).
+user ids of the route's signers in order, comma-separated; only approvals need them).
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from workflow.db import make_engine
 # does not.
 engine = make_engine(os.environ["DATABASE_URL"])
 broker = redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=5)
-SIGNERS = [int(part) for part in os.environ["BARE_SIGNER_IDS"].split(",")]
+SIGNERS = [int(part) for part in os.environ.get("BARE_SIGNER_IDS", "").split(",") if part]
 OUTBOX_KEY = "bare:outbox"
 _PENDING = re.compile(r"^pending_(\d+)$")
 
@@ -77,6 +81,26 @@ def _user_of_token(conn: Connection) -> int:
     if user_id is None:
         raise Refused(401, "invalid_token")
     return int(user_id)
+
+
+@app.get("/api/v1/memos")
+def list_memos() -> Any:
+    """The read floor for ``bench/read_scale.py``: the newest memos of the caller's office
+    (``limit``, 100 at most), the columns a list shows plus the drafter's name, as JSON. One
+    connection: the token, then one SELECT down ``ix_memo_org_updated``; no principal, no
+    access rule, no validation of the page."""
+    limit = min(max(int(request.args.get("limit", "100") or 100), 1), 100)
+    with engine.connect() as conn:
+        user_id = _user_of_token(conn)
+        rows = conn.execute(text(
+            "SELECT m.id, m.number, m.memo_date, m.subject, m.addressee, m.urgency, m.state, "
+            "m.version, m.drafter_id, m.updated_at, d.full_name AS drafter_name FROM memo m "
+            'JOIN "user" d ON d.id = m.drafter_id WHERE m.org_id = (SELECT org_id FROM "user" '
+            "WHERE id = :u) ORDER BY m.updated_at DESC, m.id DESC LIMIT :limit"),
+            {"u": user_id, "limit": limit}).mappings().all()
+    return jsonify({"box": "all", "items": [
+        {**row, "memo_date": row["memo_date"].isoformat(),
+         "updated_at": row["updated_at"].isoformat()} for row in rows]})
 
 
 @app.get("/api/v1/memos/<int:memo_id>")

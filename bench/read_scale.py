@@ -36,6 +36,12 @@ approved memos the head decided; the auditors' trail search (``/audit`` with its
 ``/api/v1/audit``); and the PDF of an approved memo (``/api/v1/memos/<id>/pdf``). The goal
 is p95 < 25 ms for every page but the PDF.
 
+The floor. Before the pages and after them, the same clients ask ``bench/bare_app.py``
+(same gunicorn settings, same database, the head's token) for the newest 100 memos: the
+token, one SELECT and ``jsonify``, no application around them. Its p95 is what this
+machine and this client give any page at all under the same concurrency; a page's p95
+against it says how much of the time is the project's.
+
     .venv/bin/python bench/read_scale.py [--memos 100000] [--events 1000000]
         [--requests 200] [--clients 4] [--keep] [--reuse URL]
 
@@ -188,21 +194,34 @@ def measure(url: str, args: argparse.Namespace, redis_url: str, workdir: Path) -
     print(f"database: {facts.memos:,} memos, {facts.events:,} audit events; head: "
           f"{facts.waiting:,} waiting, {facts.decided:,} decided; "
           f"load average before measuring: {os.getloadavg()[0]:.1f}")
-    server = Server(project_env(url, redis_url, workdir), workdir / "gunicorn.log")
-    clients: Clients | None = None
+    env = project_env(url, redis_url, workdir)
+    server = Server(env, workdir / "gunicorn.log")
+    # The floor, on the same database with the same gunicorn settings: what this machine and
+    # this client give a list of 100 memos with no application around the SELECT.
+    bare = Server(env, workdir / "bare.log", name="bare",
+                  app=("--pythonpath", str(ROOT / "bench"), "bare_app:app"))
+    clients: list[Clients] = []
     try:
         server.wait_until_answers()
+        bare.wait_until_answers(path="/api/v1/memos/0")
         logins = {user: sign_in(server.base, DEMO_CODE, user, DEMO_PASSWORD)
                   for user in ("head", "clerk", "auditor")}
-        clients = Clients(server.base, logins, args.clients)
+        clients = [Clients(server.base, logins, args.clients),
+                   Clients(bare.base, logins, args.clients)]
         pages = pages_for(facts)
-        clients.measure(pages, args.requests)
+        floor = [Page(f"floor {when}: bare Flask, token + one SELECT, 100 memos as JSON (head)",
+                      "head", ["/api/v1/memos?limit=100"], goal=False,
+                      no_goal="none (the machine's floor)") for when in ("before", "after")]
+        clients[1].measure(floor[:1], args.requests)
+        clients[0].measure(pages, args.requests)
+        clients[1].measure(floor[1:], args.requests)
         print(f"\nload average after measuring: {os.getloadavg()[0]:.1f} "
               f"({args.clients} clients x {args.requests} requests per page)\n")
-        print_table(pages)
+        print_table([floor[0], *pages, floor[1]])
     finally:
-        if clients is not None:
-            clients.close()
+        for each in clients:
+            each.close()
+        bare.stop()
         server.stop()
 
 
