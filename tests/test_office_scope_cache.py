@@ -1,6 +1,5 @@
-"""The office scope's cache of scoped statements (``db._scoped``) stays bounded: a statement
-built once per thread keeps a scoped copy for each office it serves, and a worker of an
-installation with thousands of offices must not keep one for every office it ever saw."""
+"""The office scope's cache of scoped statements (``db._scoped``): one copy per statement,
+whatever the office, because the office is a bound parameter given at each execution."""
 
 from __future__ import annotations
 
@@ -10,13 +9,16 @@ from workflow import db
 from workflow.models import Memo
 
 
-def test_a_statement_keeps_a_bounded_number_of_office_copies() -> None:
+def test_a_statement_has_one_scoped_copy_for_every_office() -> None:
     statement = select(Memo.id)
-    first = db._scoped(statement, 1)  # noqa: SLF001 - the cache is what is tested
-    assert db._scoped(statement, 1) is first  # the same copy again: its cache key is kept
-    for org_id in range(2, db._SCOPED_OFFICES + 50):  # noqa: SLF001
-        db._scoped(statement, org_id)  # noqa: SLF001
-    copies = db._SCOPED[statement]  # noqa: SLF001
-    assert len(copies) == db._SCOPED_OFFICES  # noqa: SLF001
-    assert 1 not in copies  # the oldest went first
-    assert db._scoped(statement, 1) is not first  # noqa: SLF001 - made again when asked
+    first = db._scoped(statement)  # noqa: SLF001 - the cache is what is tested
+    assert db._scoped(statement) is first  # the same copy again: its cache key is kept
+    assert db._SCOPED[statement] is first  # noqa: SLF001
+    # Its cache key carries no office: no value is extracted from it at each execution.
+    key = first._generate_cache_key()  # noqa: SLF001
+    assert key is not None and not key.bindparams
+
+
+def test_the_criteria_compare_with_the_parameter_the_listener_gives() -> None:
+    sql = str(db._scoped(select(Memo.id)).compile())  # noqa: SLF001
+    assert f"memo.org_id = :{db.OFFICE_PARAM}" in sql
