@@ -52,7 +52,7 @@ class AuditFilter:
 
 @dataclass(frozen=True)
 class Page:
-    events: list[AuditEvent]
+    events: list[Any]  # rows of _EVENT_COLUMNS: an AuditEvent's attributes, read-only
     next_before: int | None  # pass as ``before`` for the next (older) page
 
 
@@ -102,7 +102,7 @@ def build_query(session: Session, org_id: int, audit_filter: AuditFilter, *,
     if audit_filter.action and audit_filter.action not in set(AuditAction):
         raise Invalid("ไม่รู้จักประเภทเหตุการณ์นี้", f"Unknown action {audit_filter.action!r}.",
                       code="unknown_action")
-    query = select(AuditEvent).where(AuditEvent.org_id == org_id)
+    query = select(*_EVENT_COLUMNS).where(AuditEvent.org_id == org_id)
     if audit_filter.memo_id is not None:
         query = query.where(AuditEvent.memo_id == audit_filter.memo_id)
     if audit_filter.memo.strip():
@@ -143,6 +143,12 @@ def build_query(session: Session, org_id: int, audit_filter: AuditFilter, *,
     if before is not None:
         query = query.where(AuditEvent.seq < before)
     return query.order_by(col(AuditEvent.seq).desc())
+
+
+# A search reads events as rows of their columns, not as AuditEvent objects: nothing changes
+# them, and the ORM's tracked objects cost a page of 51 about 1 ms more.
+_EVENT_COLUMNS = tuple(getattr(AuditEvent, column.key)
+                       for column in AuditEvent.__table__.columns)  # type: ignore[attr-defined]
 
 
 def search(principal: Principal, audit_filter: AuditFilter, *, before: int | None = None,
@@ -197,9 +203,9 @@ def _drafting(event: AuditEvent) -> bool:
     return event.action in DRAFTING_ACTIONS and event.state_before in ("", "draft")
 
 
-def event_dict(event: AuditEvent, tz: ZoneInfo | None = None) -> dict[str, Any]:
-    """An event as the API, JSON and CSV exports give it (``tz``: the office's time zone,
-    looked up once by a caller that converts a page of events)."""
+def event_dict(event: Any, tz: ZoneInfo | None = None) -> dict[str, Any]:
+    """An event (an AuditEvent or a search's row) as the API, JSON and CSV exports give it
+    (``tz``: the office's time zone, looked up once by a caller that converts a page)."""
     local = event.created_at.astimezone(tz or office_tz())
     return {
         "seq": event.seq, "time_utc": event.created_at.isoformat(),
