@@ -104,7 +104,10 @@ def _section(view: Any) -> queries.Section | None:
     access to ``view.memo``)."""
     memo: Memo = view.memo
     org: Organization = view.org
-    return queries.section_for(principal(), memo, org)
+    section = queries.section_for(principal(), memo, org)
+    # Kept for _note_first_opening: the section has read the reader's own recipient row.
+    g.circulation_shown = section
+    return section
 
 
 def _badge() -> int:
@@ -131,6 +134,12 @@ def _note_first_opening(response: Response) -> Response:
     page actually shown (GET, 200), so that a refused form shown again writes nothing."""
     if (request.endpoint == "memos.show" and request.method == "GET"
             and response.status_code == 200 and current_user.is_authenticated):
+        if "circulation_shown" in g:
+            # The page's section has read the reader's recipient row: nothing to note
+            # unless it is there and unopened, which is seldom (one read saved a page).
+            shown: queries.Section | None = g.circulation_shown
+            if shown is None or shown.mine is None or shown.mine.opened_at is not None:
+                return response
         try:
             operations.mark_opened(memo_id=int((request.view_args or {})["memo_id"]),
                                    principal=principal())
