@@ -188,3 +188,17 @@ def test_a_number_is_found_as_printed_even_in_mixed_digits(
         assert memo is not None
         memo.number = "สป ๓๔๕๐๑/1"
     assert found(api, "clerk", "number=สป ๓๔๕๐๑/1") == {demo["memo_id"]}
+
+
+def test_latin_letters_are_found_in_any_case_and_thai_words_as_written(
+        app: Flask, demo: dict[str, int], api: Any) -> None:
+    """A word with Latin letters ignores case (ILIKE); a Thai word has no case, so the search
+    compares it as written (LIKE, which PostgreSQL runs faster): both find the same memos."""
+    computers = create(api, "ขออนุมัติซ่อมแซมเครื่อง Computer และ UPS")
+    road = create(api, "ขออนุมัติซ่อมแซมถนน ม.๓")
+    assert found(api, "clerk", "q=computer") == {computers}
+    assert found(api, "clerk", "q=COMPUTER ups") == {computers}
+    assert found(api, "clerk", "q=ซ่อมแซม") == {computers, road}
+    assert found(api, "clerk", "q=ม.๓") == {road}
+    assert found(api, "clerk", "q=ซ่อมแซม cOmPuTeR") == {computers}
+    assert found(api, "clerk", "drafter=พิมพ์ชนก&q=ถนน") == {road}
