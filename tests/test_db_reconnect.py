@@ -81,4 +81,6 @@ def test_reads_are_planned_for_their_values_and_writes_reuse_prepared_plans(
     statements = [row[0] for row in [*prepared, *read_side]]
     assert any("FOR UPDATE" in statement for statement in statements), statements
     assert any("authsession" in statement for statement in statements), statements
-    assert not any("ILIKE" in statement.upper() for statement in statements), statements
+    # The word search (LIKE for a Thai word, ILIKE for a Latin one) is never prepared.
+    assert not any("SUBJECT" in statement.upper() and "LIKE" in statement.upper()
+                   for statement in statements), statements

@@ -121,8 +121,17 @@ def test_search_by_words_number_date_state_drafter_and_urgency(
     assert found(api, "clerk", "state=approved") == {seed}
 
 
+@pytest.mark.parametrize("cap", ["walk", "candidates"])
 def test_search_never_returns_a_memo_the_reader_could_not_open(
-        app: Flask, demo: dict[str, int], api: Any) -> None:
+        app: Flask, demo: dict[str, int], api: Any, cap: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both ways a search finds a reader's memos: walking the office's memos (a reader named
+    by more than CANDIDATES_MAX rows; here, with the cap at 0, everyone but who is named by
+    none) and from the memos that name them (everyone, with the cap as it ships)."""
+    from workflow.memos import lists
+
+    if cap == "walk":
+        monkeypatch.setattr(lists, "CANDIDATES_MAX", 0)
     seed = demo["memo_id"]
     draft = create(api, "ร่างลับของผู้ร่าง ความก้าวหน้า")
     with app.app_context(), db.write() as session:
