@@ -59,7 +59,7 @@ def main() -> int:
             for side, server in servers.items():
                 server.wait_until_answers()
                 logins = {user: sign_in(server.base, DEMO_CODE, user, DEMO_PASSWORD)
-                          for user in ("head", "clerk", "auditor")}
+                          for user in {page.user for page in pages_for(facts)}}
                 clients[side] = Clients(server.base, logins, args.clients)
             print(f"old: {args.old}, new: {ROOT} at {harness.code_version()}; load average "
                   f"{os.getloadavg()[0]:.1f}; {args.rounds} rounds x {args.requests} GETs "

@@ -167,6 +167,9 @@ def pages_for(facts: Facts) -> list[Page]:
              ["/inbox?tab=mine"]),
         Page("API box=mine (clerk)", "clerk", ["/api/v1/memos?box=mine"]),
         Page("API box=all (auditor: all memos)", "auditor", ["/api/v1/memos?box=all"]),
+        # A signer no memo names (กองคลัง, off the bench's route): what they may open is none.
+        Page("API box=all (kongklang: may open none)", "kongklang", ["/api/v1/memos?box=all"]),
+        Page(f"API word search q={WORD} (kongklang)", "kongklang", [f"/api/v1/memos?q={word}"]),
         Page(f"API word search q={WORD} (head; {facts.word_hits:,} hits)", "head",
              [f"/api/v1/memos?q={word}"]),
         Page(f"API word search q={WORD} (auditor)", "auditor", [f"/api/v1/memos?q={word}"]),
@@ -205,7 +208,7 @@ def measure(url: str, args: argparse.Namespace, redis_url: str, workdir: Path) -
         server.wait_until_answers()
         bare.wait_until_answers(path="/api/v1/memos/0")
         logins = {user: sign_in(server.base, DEMO_CODE, user, DEMO_PASSWORD)
-                  for user in ("head", "clerk", "auditor")}
+                  for user in ("head", "clerk", "auditor", "kongklang")}
         clients = [Clients(server.base, logins, args.clients),
                    Clients(bare.base, logins, args.clients)]
         pages = pages_for(facts)
