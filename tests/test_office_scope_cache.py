@@ -3,6 +3,8 @@ whatever the office, because the office is a bound parameter given at each execu
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import select
 
 from workflow import db
@@ -22,3 +24,23 @@ def test_a_statement_has_one_scoped_copy_for_every_office() -> None:
 def test_the_criteria_compare_with_the_parameter_the_listener_gives() -> None:
     sql = str(db._scoped(select(Memo.id)).compile())  # noqa: SLF001
     assert f"memo.org_id = :{db.OFFICE_PARAM}" in sql
+
+
+def test_an_orm_update_in_an_office_still_updates_the_objects_the_session_holds(
+        app: Any, demo: dict[str, int]) -> None:
+    """An ORM UPDATE applies the office's criteria in Python to the objects already loaded
+    (synchronize_session="evaluate"): the office's id must be a value there, not a bound
+    parameter without one, or the loaded object keeps its old title."""
+    from sqlmodel import update
+
+    from workflow.extensions import db as database
+    from workflow.models import Position
+
+    with app.test_request_context():
+        position = database.session.exec(select(Position)).first()
+        assert position is not None
+        db.scope_to_office(position.org_id)
+        database.session.exec(update(Position).where(Position.id == position.id)  # type: ignore[call-overload]
+                              .values(title="ตำแหน่งใหม่"))
+        assert position.title == "ตำแหน่งใหม่"
+        database.session.rollback()

@@ -49,3 +49,17 @@ def test_a_caller_who_finds_every_slot_taken_is_told_so() -> None:
     finally:
         holder.join()
     assert sandbox.run(time.sleep, 0, limits=slow) is None  # the slot is free again
+
+
+def test_running_out_of_memory_while_reading_a_pdf_is_not_a_verdict_on_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """pdfcheck's own "unreadable" answer must not swallow the sandbox's memory limit: the
+    caller says "too complex to check", not "damaged" or "altered"."""
+    from workflow.seal import pdfcheck
+
+    def exhausted(*_args: object, **_kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(pdfcheck, "PdfFileReader", exhausted)
+    with pytest.raises(MemoryError):
+        pdfcheck.first_signer(b"%PDF-1.7\n")

@@ -13,7 +13,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import cache, wraps
+from functools import cache, lru_cache, wraps
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -180,13 +180,18 @@ def _limit_to_office(state: ORMExecuteState) -> None:
     if (org_id is None or state.is_column_load or state.is_relationship_load
             or state.execution_options.get(ALL_OFFICES)):
         return
-    if state.is_select or state.is_update or state.is_delete:
+    if state.is_select:
         state.statement = _scoped(state.statement)
         parameters: Any = state.parameters
-        if isinstance(parameters, list):  # executemany: each row is in the office
+        if isinstance(parameters, (list, tuple)):  # executemany: each row is in the office
             state.parameters = [{**row, OFFICE_PARAM: org_id} for row in parameters]
         else:
             state.parameters = {**(parameters or {}), OFFICE_PARAM: org_id}
+    elif state.is_update or state.is_delete:
+        # With the office's id as a value: an ORM UPDATE or DELETE also applies its criteria
+        # in Python to the objects the session holds (synchronize_session="evaluate"), and
+        # a bound parameter there has no value. They are few, and not on a hot path.
+        state.statement = state.statement.options(*_office_criteria_of(org_id))
 
 
 # Each statement's "office only" copy, kept while the statement lives: one for every office,
@@ -202,6 +207,14 @@ def _scoped(statement: Any) -> Any:
     if scoped is None:
         scoped = _SCOPED[statement] = statement.options(*_office_criteria())
     return scoped
+
+
+@lru_cache(maxsize=1024)
+def _office_criteria_of(org_id: int) -> tuple[Any, ...]:
+    """The "office ``org_id`` only" options for an UPDATE or DELETE, built once per office."""
+    return tuple(
+        with_loader_criteria(table, lambda cls: cls.org_id == org_id, include_aliases=True)
+        for table in _scoped_tables())
 
 
 @cache

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 from uuid import uuid4
 
-from pydantic import BaseModel, BeforeValidator, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
 from pydantic_core import core_schema
 from sqlalchemy import BigInteger, ColumnElement, Index, Text, UniqueConstraint, and_, text
 from sqlmodel import Field, SQLModel, col
@@ -577,6 +577,8 @@ class AttachmentPublic(SQLModel):
 # SQLModel's own __init__ took twice as long (0.64 ms against 0.36 ms for 100).
 class MemoSummary(BaseModel):
     """A memo as lists show it."""
+
+    model_config = ConfigDict(from_attributes=True)  # as a SQLModel was: from a Memo too
 
     id: int
     number: str | None

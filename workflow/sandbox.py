@@ -9,8 +9,8 @@ The child is forked from a forkserver that has the heavy libraries loaded alread
 named with ``preload`` before the first run), so a run starts in a few milliseconds. The
 child sets its own ``RLIMIT_AS`` and ``RLIMIT_CPU`` and is killed if it outlives the
 wall-clock limit; the caller only waits on a pipe, so whatever the child does, the caller's
-process survives. Each function has its own gate of ``concurrent`` runs per process: a burst
-of one kind of work queues, and does not take the slots of another.
+process survives. Each kind of work has its own gate of ``concurrent`` runs per process: a
+burst of one kind queues, and does not take the slots of another.
 """
 
 from __future__ import annotations
@@ -73,25 +73,25 @@ def preload(*modules: str) -> None:
     _context.set_forkserver_preload(list(_preloaded))
 
 
-def _gate(function: Callable[..., Any], concurrent: int) -> threading.BoundedSemaphore:
-    key = (f"{function.__module__}.{function.__qualname__}", concurrent)
+def _gate(name: str, concurrent: int) -> threading.BoundedSemaphore:
     with _gate_lock:
-        return _gates.setdefault(key, threading.BoundedSemaphore(concurrent))
+        return _gates.setdefault((name, concurrent), threading.BoundedSemaphore(concurrent))
 
 
-def run(function: Callable[..., T], *args: Any, limits: Limits) -> T:
+def run(function: Callable[..., T], *args: Any, limits: Limits, gate: str = "") -> T:
     """``function(*args)`` in a sandboxed child. ``function`` must be importable by name
-    (a module-level function) and its arguments and result picklable.
+    (a module-level function) and its arguments and result picklable. Runs share the slots
+    of their ``gate`` (by default, the function's own).
 
     Raises ``Busy`` if no slot frees within ``queue_seconds``, ``OutOfBounds`` if the child
     runs out of memory or time, ``Failed`` if the function raised."""
-    gate = _gate(function, limits.concurrent)
-    if not gate.acquire(timeout=limits.queue_seconds):
+    slots = _gate(gate or f"{function.__module__}.{function.__qualname__}", limits.concurrent)
+    if not slots.acquire(timeout=limits.queue_seconds):
         raise Busy(function.__qualname__)
     try:
         return _run_in_child(function, args, limits)  # type: ignore[no-any-return]
     finally:
-        gate.release()
+        slots.release()
 
 
 def _child(conn: Connection, function: Callable[..., Any], args: tuple[Any, ...],

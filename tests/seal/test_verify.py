@@ -207,3 +207,14 @@ def test_a_file_whose_check_outgrows_the_sandbox_is_refused_and_the_server_goes_
     # The next upload is checked as usual, a few harmless updates included.
     assert api_verify(client, sealed).json["verdict"] == "valid"
     assert api_verify(client, many_updates(sealed, 20)).json["verdict"] == "valid"
+
+
+def test_an_unreadable_tsa_roots_file_is_logged_and_the_seal_still_checked(make_app, pki,
+                                                                            caplog):
+    app = make_app(SEAL_TSA_URL=pki.tsa_url)
+    _, sealed = _sealed(app)
+    app.config["SEAL_TSA_ROOTS"] = "/nonexistent/tsa-roots.pem"
+    body = api_verify(app.test_client(), sealed)
+    assert body.status_code == 200
+    assert body.json["verdict"] == "valid" and not body.json["timestamped"]
+    assert "SEAL_TSA_ROOTS" in caplog.text

@@ -188,7 +188,8 @@ def update_route(route_id: int) -> Any:
     """The route as sent, or nothing changed. The services save the route and its being in
     use in two units of work, so the one request that would pass the first and fail the
     second, retiring the route that is (or is being made) the default, is refused before
-    either. (``save_route`` keeps the office's only default the default whatever is sent.)"""
+    either. (``save_route`` itself refuses to untick the default: another route must be made
+    it.)"""
     body = _admin_body(RouteUpdate, missing=lambda: get_route(g.principal, route_id))
     current = get_route(g.principal, route_id)  # a route of another office is a 404
     if not body.is_active and (body.is_default or current.route.is_default):

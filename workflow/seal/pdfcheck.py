@@ -61,6 +61,8 @@ def first_signer(data: bytes) -> Signer:
     """Read the file and its first signature's certificate."""
     try:
         signatures = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
+    except MemoryError:
+        raise  # the sandbox's limit: too complex to check, not damaged
     except Exception:  # noqa: BLE001 - whatever the parser trips on, the file is unreadable
         _LOGGER.info("verify: unreadable PDF", exc_info=True)
         return Signer(UNREADABLE)
@@ -70,6 +72,8 @@ def first_signer(data: bytes) -> Signer:
         cert = signatures[0].signer_cert
         return Signer(SIGNED, hashlib.sha256(cert.dump()).hexdigest(),
                       cert.subject.human_friendly)
+    except MemoryError:
+        raise
     except Exception:  # noqa: BLE001 - a certificate that cannot be read
         _LOGGER.info("verify: unreadable signature", exc_info=True)
         return Signer(BAD_CERTIFICATE)
@@ -85,6 +89,8 @@ def check(data: bytes, seal_root: bytes, tsa_roots: bytes | None) -> Check:
         trust_roots=list(load_certs_from_pemder_data(tsa_roots)), allow_fetching=False)
     try:
         status = validate_pdf_signature(signature, trust, tsa, key_usage_settings=_KEY_USAGE)
+    except MemoryError:
+        raise  # the sandbox's limit: not a verdict on the file
     except Exception:  # noqa: BLE001 - a mangled signature value is a changed file
         _LOGGER.info("verify: the signature did not validate", exc_info=True)
         return Check(validated=False)

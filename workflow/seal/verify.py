@@ -186,7 +186,8 @@ def _in_sandbox(function: Callable[..., T], *args: Any) -> T:
                             seconds=config["VERIFY_TIMEOUT_SECONDS"],
                             concurrent=config["VERIFY_CONCURRENT"])
     try:
-        return sandbox.run(function, *args, limits=limits)
+        # One gate for both steps of a check: VERIFY_CONCURRENT children at most.
+        return sandbox.run(function, *args, limits=limits, gate="verify")
     except sandbox.Busy:
         raise _busy() from None
     except sandbox.OutOfBounds:
@@ -232,7 +233,14 @@ def _tsa_roots() -> bytes | None:
     """The roots trusted for timestamps (``SEAL_TSA_ROOTS``), as the file holds them; None
     leaves it to the seal's."""
     path = current_app.config.get("SEAL_TSA_ROOTS") or ""
-    return Path(path).read_bytes() if path else None
+    if not path:
+        return None
+    try:
+        return Path(path).read_bytes()
+    except OSError:  # misconfigured: say so in the log, and check the seal without it
+        _LOGGER.error("SEAL_TSA_ROOTS %s cannot be read; timestamps are not trusted", path,
+                      exc_info=True)
+        return None
 
 
 def _office_name(seal: OfficeSeal) -> str:
