@@ -166,6 +166,9 @@ def pages_for(facts: Facts) -> list[Page]:
         Page(f"web inbox: mine (clerk, {facts.drafted:,} drafted)", "clerk",
              ["/inbox?tab=mine"]),
         Page("API box=mine (clerk)", "clerk", ["/api/v1/memos?box=mine"]),
+        # The clerk decided nothing: their 100,001 decisions are submissions.
+        Page("API box=decided (clerk, none among 100,001 submissions)", "clerk",
+             ["/api/v1/memos?box=decided"]),
         Page("API box=all (auditor: all memos)", "auditor", ["/api/v1/memos?box=all"]),
         # A signer no memo names (กองคลัง, off the bench's route): what they may open is none.
         Page("API box=all (kongklang: may open none)", "kongklang", ["/api/v1/memos?box=all"]),

@@ -419,6 +419,10 @@ class Decision(OfficeScoped, SQLModel, table=True):
     __table_args__ = (
         Index("ix_decision_memo", "memo_id", "id"),
         Index("ix_decision_actor", "actor_id", "id"),
+        # The decided box's walk: a signer's approvals and refusals only (migration 0023).
+        Index("ix_decision_signer", "actor_id", "id",
+              postgresql_where=text("action IN ('approve', 'reject', 'send_back')"),
+              sqlite_where=text("action IN ('approve', 'reject', 'send_back')")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
