@@ -194,11 +194,11 @@ def _limit_to_office(state: ORMExecuteState) -> None:
         state.statement = state.statement.options(*_office_criteria_of(org_id))
 
 
-# Each statement's "office only" copy, kept while the statement lives: one for every office,
-# since the office is a bound parameter. A statement built once (``per_thread``) so gets the
-# same scoped copy on every run, and SQLAlchemy keeps the cache key it computed for it
-# (building the key of a statement with these options anew took a tenth of an approval's
-# time); a statement built per call is collected with its copy.
+# Each statement's "office only" copy, kept while the statement lives: a single copy serves
+# every office, since the office is a bound parameter. A statement built once
+# (``per_thread``) so gets the same scoped copy on every run, and SQLAlchemy keeps the cache
+# key it computed for it (building the key of a statement with these options anew took a
+# tenth of an approval's time); a statement built per call is collected with its copy.
 _SCOPED: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
