@@ -61,6 +61,11 @@ def main() -> int:
     parser.add_argument("--dump", metavar="FILE", help="keep the profile in FILE")
     parser.add_argument("--sql", action="store_true",
                         help="list each page's statements with their mean time")
+    parser.add_argument("--explain", action="store_true",
+                        help="with --sql: EXPLAIN ANALYZE each page's slowest statement")
+    parser.add_argument("--path", action="append", default=[], metavar="USER:PATH",
+                        help="measure this GET as USER instead of read_scale's pages "
+                             "(repeatable), e.g. auditor:/audit?memo=word")
     parser.add_argument("--redis-db", type=int, default=12, help="a Redis database, flushed first")
     args = parser.parse_args()
     # Its sign-ins of earlier runs would count against the login rate limit.
@@ -72,20 +77,27 @@ def main() -> int:
                       "REMEMBER_COOKIE_SECURE": False})
     statements = [0]
     timings: dict[str, list[float]] = {}
+    sent: dict[str, tuple[str, Any]] = {}  # a statement as sent, with its last parameters
 
     def before(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
         statements[0] += 1
         conn.info["started"] = time.perf_counter()
 
-    def after(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+    def after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         took = time.perf_counter() - conn.info.pop("started", time.perf_counter())
-        timings.setdefault(" ".join(statement.split()), []).append(took)
+        key = " ".join(statement.split())
+        timings.setdefault(key, []).append(took)
+        sent[key] = (statement, args[0] if args else None)
 
     engine = app.extensions["saraban_db"]
     event.listen(engine, "before_cursor_execute", before)
     event.listen(engine, "after_cursor_execute", after)
-    pages = [p for p in pages_for(facts_of(args.url, args.requests))
-             if args.page in p.label and p.goal]  # the PDF has no goal and its own bench
+    if args.path:
+        pages = [Page(path, *path.split(":", 1)[0:1], [path.split(":", 1)[1]])
+                 for path in args.path]
+    else:
+        pages = [p for p in pages_for(facts_of(args.url, args.requests))
+                 if args.page in p.label and p.goal]  # the PDF has no goal and its own bench
     clients, tokens = {}, {}
     for user in {p.user for p in pages}:
         client = app.test_client()
@@ -131,6 +143,9 @@ def main() -> int:
             for text, took in sorted(timings.items(), key=lambda kv: -sum(kv[1])):
                 print(f"    {len(took) / args.requests:4.1f} x "
                       f"{1000 * sum(took) / len(took):6.2f} ms  {text[:300]}")
+            if args.explain and timings:
+                slowest = max(timings, key=lambda text: sum(timings[text]))
+                print(explain(engine, *sent[slowest]))
     if stats is not None:
         print(f"\nPython calls per request: {stats.total_calls / counted:.0f}"
               + (" (under the profiler: times above are inflated)"))
@@ -142,6 +157,19 @@ def main() -> int:
         print(out.getvalue())
     app.extensions["saraban_db"].dispose()
     return 0
+
+
+def explain(engine: Any, statement: str, parameters: Any) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of a statement as the app sent it (PostgreSQL), indented."""
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+        plan = "\n".join("      " + row[0] for row in cursor.fetchall())
+        connection.rollback()
+        return plan
+    finally:
+        connection.close()
 
 
 def get(client: Any, token: dict[str, str], page: Page, n: int) -> None:
