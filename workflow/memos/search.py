@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlmodel import col, select
 
 from .. import thai
@@ -71,8 +71,25 @@ def _contains(column: Any, text: str) -> Any:
     the trigram index."""
     pattern = _like(text)
     if text.lower() == text.upper():
-        return col(column).like(pattern, escape="\\")
-    return col(column).ilike(pattern, escape="\\")
+        return column.like(pattern, escape="\\")
+    return column.ilike(pattern, escape="\\")
+
+
+# Below this many characters a LIKE pattern gives pg_trgm no trigram to look up.
+_TRIGRAM = 3
+
+
+def _number_contains(text: str) -> Any:
+    """The document number contains ``text``. A number reads "สป ๓๔๕๐๑/๘๓๙": every memo of
+    the office shares what comes before the slash, so its trigrams match every row and the
+    GIN index merges their posting lists for nothing (1.9 ms of the head's number search at
+    100,000 memos, EXPLAIN ANALYZE). The index is asked for the part after the last slash
+    only; the whole text is still required, through an expression the index does not
+    serve, so the rows found are the same."""
+    tail = text.rsplit("/", 1)[-1].strip()
+    if tail == text or len(tail) < _TRIGRAM:
+        return _contains(Memo.number, text)
+    return _contains(Memo.number, tail) & _contains(func.coalesce(Memo.number, ""), text)
 
 
 def conditions(search: MemoSearch) -> list[Any]:
@@ -83,7 +100,7 @@ def conditions(search: MemoSearch) -> list[Any]:
     if search.number.strip():
         number = search.number.strip()
         # The register prints Thai or Arabic digits as the office chose; find either.
-        found.append(or_(*(_contains(Memo.number, variant) for variant in
+        found.append(or_(*(_number_contains(variant) for variant in
                            {number, thai.arabic_digits(number), thai.thai_digits(number)})))
     if search.date_from:
         found.append(col(Memo.memo_date) >= search.date_from)
