@@ -130,6 +130,7 @@ def test_search_never_returns_a_memo_the_reader_could_not_open(
     none) and from the memos that name them (everyone, with the cap as it ships)."""
     from workflow.memos import lists
 
+    monkeypatch.setattr(lists, "_NAMED_BY_MANY", {})  # each way from a fresh count
     if cap == "walk":
         monkeypatch.setattr(lists, "CANDIDATES_MAX", 0)
     seed = demo["memo_id"]
@@ -197,6 +198,63 @@ def test_a_number_is_found_as_printed_even_in_mixed_digits(
         assert memo is not None
         memo.number = "สป ๓๔๕๐๑/1"
     assert found(api, "clerk", "number=สป ๓๔๕๐๑/1") == {demo["memo_id"]}
+
+
+def test_a_whole_number_is_found_by_its_running_part_and_still_matched_whole(
+        app: Flask, demo: dict[str, int], api: Any) -> None:
+    """The index is asked for the part after the slash (``search._number_contains``); the
+    whole text typed must still be in the number, prefix and all, in either digits."""
+    from workflow.models import Memo
+
+    numbers = {"สป ๓๔๕๐๑/๑๒๓": demo["memo_id"]}
+    with app.app_context(), db.write() as session:
+        seed = session.get(Memo, demo["memo_id"])
+        assert seed is not None
+        seed.number = "สป ๓๔๕๐๑/๑๒๓"
+    for number in ("สป ๓๔๕๐๑/๑๒๓๔", "สป ๓๔๕๐๒/๑๒๓", "สป ๓๔๕๐๑/๙๑๒๓"):
+        memo_id = create(api, f"บันทึกเลขที่ {number}")
+        with app.app_context(), db.write() as session:
+            memo = session.get(Memo, memo_id)
+            assert memo is not None
+            memo.number = number
+        numbers[number] = memo_id
+    assert found(api, "clerk", "number=สป ๓๔๕๐๑/๑๒๓") == {
+        numbers["สป ๓๔๕๐๑/๑๒๓"], numbers["สป ๓๔๕๐๑/๑๒๓๔"]}
+    assert found(api, "clerk", "number=34501/9123") == {numbers["สป ๓๔๕๐๑/๙๑๒๓"]}
+    assert found(api, "clerk", "number=๓๔๕๐๒/๑๒๓") == {numbers["สป ๓๔๕๐๒/๑๒๓"]}
+    assert found(api, "clerk", "number=/๑๒๓") == set(numbers.values()) - {
+        numbers["สป ๓๔๕๐๑/๙๑๒๓"]}  # the slash too must be in the number
+    assert found(api, "clerk", "number=๓๔๕๐๙/๑๒๓") == set()
+
+
+def test_a_reader_found_named_by_many_is_not_counted_again(
+        app: Flask, demo: dict[str, int], api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once a reader is counted over CANDIDATES_MAX, their next searches skip the count for a
+    while (one statement fewer) and find the same memos, which ``_may_open`` decides."""
+    from sqlalchemy import event
+
+    from workflow.memos import lists
+
+    monkeypatch.setattr(lists, "_NAMED_BY_MANY", {})
+    monkeypatch.setattr(lists, "CANDIDATES_MAX", 0)
+    api.act(demo["memo_id"], "clerk", "submit")
+    found(api, "head", "q=ความก้าวหน้า")  # signed in, and the statements built
+    lists._NAMED_BY_MANY.clear()
+    statements: list[int] = []
+
+    def count(*_: Any) -> None:
+        statements[-1] += 1
+
+    engine = app.extensions["saraban_db"]
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for _ in range(2):
+            statements.append(0)
+            assert found(api, "head", "q=ความก้าวหน้า") == {demo["memo_id"]}
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert statements[1] == statements[0] - 1, statements
+    assert len(lists._NAMED_BY_MANY) == 1
 
 
 def test_latin_letters_are_found_in_any_case_and_thai_words_as_written(
