@@ -18,7 +18,16 @@ from sqlmodel import Session, col, select
 
 from ..db import per_thread
 from ..errors import NotFound
-from ..models import Memo, MemoStep, MemoVersion, Organization, Position, StepStatus, User
+from ..models import (
+    Attachment,
+    Memo,
+    MemoStep,
+    MemoVersion,
+    Organization,
+    Position,
+    StepStatus,
+    User,
+)
 from ..steps import Stage
 
 
@@ -39,6 +48,9 @@ class LoadedMemo:
     steps: list[MemoStep]  # this round's, in order; empty before the first submission
     deciders: dict[int, str] = field(default_factory=dict)  # step id -> who decided it
     actor_active: bool = False  # whether the ``actor_id`` asked about is an active account
+    # Whether any file is attached now: most memos have none, and then their page and an
+    # action's reply skip the statement that lists them.
+    has_attachments: bool = True
 
 
 def load_memo(session: Session, memo_id: int, *, lock: bool = False,
@@ -62,7 +74,8 @@ def load_memo(session: Session, memo_id: int, *, lock: bool = False,
         memo=memo, org=org, drafter_name=drafter_name, drafter_position=position_title or "",
         latest_version=Content(revision, content_hash) if revision is not None else None,
         steps=steps, deciders={row[6].id: row[7] for row in rows if row[6] is not None and row[7]},
-        actor_active=bool(rows[0][8]) if actor_id is not None else False,
+        has_attachments=bool(rows[0][8]),
+        actor_active=bool(rows[0][9]) if actor_id is not None else False,
     )
 
 
@@ -75,7 +88,10 @@ def _statement(lock: bool, with_actor: bool, recheck: bool) -> Any:
         select(Position.title).where(col(Position.holder_id) == col(Memo.drafter_id))
         .order_by(col(Position.id)).limit(1).scalar_subquery())
     columns: list[Any] = [Memo, Organization, MemoVersion.revision, MemoVersion.content_hash,
-                          drafter.full_name, first_post, MemoStep, decider.full_name]
+                          drafter.full_name, first_post, MemoStep, decider.full_name,
+                          select(Attachment.id).where(col(Attachment.memo_id) == col(Memo.id),
+                                                      col(Attachment.removed_at).is_(None))
+                          .exists()]
     if with_actor:
         columns.append(select(User.is_active).where(col(User.id) == bindparam("actor_id"))
                        .scalar_subquery())

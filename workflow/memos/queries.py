@@ -210,7 +210,7 @@ def memo_view(principal: Principal, loaded: LoadedMemo, *,
         allowed=routing.allowed_triggers(memo.state, act),
         current_step=routing.step_of(memo.state),
         notifications=queue.for_memo(memo_id) if for_page else [],
-        attachments=attachments.of_memo(session, memo_id),
+        attachments=attachments.of_memo(session, memo_id) if loaded.has_attachments else [],
         diff=diff_for(session, memo, principal) if for_page else None,
         unopened_by_reader=any(
             s.status == StepStatus.PENDING and s.opened_at is None
