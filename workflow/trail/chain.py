@@ -188,11 +188,30 @@ def _append(session: Session, chain: int, entries: list[Entry]) -> list[dict[str
             memo_heads[entry.memo_id] = last_hash
         events.append(event)
     connection = session.connection()
-    connection.execute(insert(_EVENTS), events)
-    connection.execute(update(_HEADS).where(_HEADS.c.id == chain)
-                       .values(seq=seq, hash=last_hash, last_at=now))
+    moved = {"head_id": chain, "head_seq": seq, "head_hash": last_hash, "head_at": now}
+    if len(events) == 1 and connection.dialect.name == "postgresql":
+        connection.execute(_insert_moving_head(), {**events[0], **moved})
+    else:
+        connection.execute(insert(_EVENTS), events)
+        connection.execute(_head_moves(), moved)
     return events
 
 
 _EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
 _HEADS = AuditHead.__table__  # type: ignore[attr-defined]
+
+
+@per_thread
+def _head_moves() -> Any:
+    """The head (``head_id``) moved to the last event appended."""
+    return (update(_HEADS).where(_HEADS.c.id == bindparam("head_id"))
+            .values(seq=bindparam("head_seq"), hash=bindparam("head_hash"),
+                    last_at=bindparam("head_at")))
+
+
+@per_thread
+def _insert_moving_head() -> Any:
+    """One event inserted and the head moved, in one statement and one round trip, for the
+    usual single event: the head moves in a WITH of the insert (PostgreSQL runs a
+    data-modifying WITH to completion whether or not the insert reads it; SQLite has none)."""
+    return insert(_EVENTS).add_cte(_head_moves().cte("head"))
