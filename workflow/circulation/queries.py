@@ -4,6 +4,7 @@ API, and the acknowledgements the completion certificate lists."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,7 +17,15 @@ from ..errors import NotFound
 from ..extensions import db
 from ..identity.access import require_view
 from ..identity.principal import Principal
-from ..models import Circulation, CirculationRecipient, Memo, Organization, Position, User
+from ..models import (
+    Circulation,
+    CirculationRecipient,
+    Decision,
+    Memo,
+    Organization,
+    Position,
+    User,
+)
 from .rules import circulator_problem
 
 
@@ -106,10 +115,11 @@ def recipients_of(memo_id: int) -> list[RecipientView]:
                           r.opened_at, r.acknowledged_at, r.note) for r, name in rows]
 
 
-def section_for(principal: Principal, memo: Memo, org: Organization) -> Section | None:
+def section_for(principal: Principal, memo: Memo, org: Organization,
+                decisions: Sequence[Decision] | None = None) -> Section | None:
     """The memo page's circulation section (the page has checked access), or None when there
     is nothing to show: not approved, or approved but neither circulated nor circulable by
-    the reader."""
+    the reader. ``decisions``, the memo's as the page read them, tell who signed last."""
     if memo.state != "approved" or memo.id is None:
         return None
     session = db.session
@@ -118,7 +128,7 @@ def section_for(principal: Principal, memo: Memo, org: Organization) -> Section 
                         c.recipient_count)
         for c in session.exec(_circulations(), params={"memo_id": memo.id}).all()]
     recipients = recipients_of(memo.id) if circulations else []
-    can_circulate = circulator_problem(session, principal, memo, org) is None
+    can_circulate = circulator_problem(session, principal, memo, org, decisions) is None
     if not circulations and not can_circulate:
         return None
     mine = next((r for r in recipients if r.user_id == principal.user_id), None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam
@@ -22,8 +23,13 @@ DIVISIONS_MAX = 50
 NOTE_MAX = 200
 
 
-def final_signer_id(session: Session, memo: Memo) -> int | None:
-    """The user whose approval moved the memo to approved (this round's last approval)."""
+def final_signer_id(session: Session, memo: Memo,
+                    decisions: Sequence[Decision] | None = None) -> int | None:
+    """The user whose approval moved the memo to approved (this round's last approval);
+    from the memo's ``decisions`` (oldest first) when the caller has read them already."""
+    if decisions is not None:
+        return next((d.actor_id for d in reversed(decisions)
+                     if d.round == memo.round and d.state_after == routing.APPROVED), None)
     return session.exec(_final_signer_statement(),
                         params={"memo_id": memo.id, "round": memo.round}).first()
 
@@ -38,16 +44,18 @@ def _final_signer_statement() -> Any:
 
 
 def circulator_problem(session: Session, principal: Principal, memo: Memo,
-                       org: Organization) -> WorkflowError | None:
+                       org: Organization,
+                       decisions: Sequence[Decision] | None = None) -> WorkflowError | None:
     """Why ``principal`` may not circulate ``memo`` now (409 not approved, 403 not theirs),
-    or None if they may. The memo page asks it to offer the form; the service raises it."""
+    or None if they may. The memo page asks it to offer the form, passing the decisions it
+    has read; the service raises it."""
     if memo.state != routing.APPROVED:
         return Conflict(
             f"แจ้งเวียนได้เฉพาะบันทึกที่อนุมัติแล้ว (บันทึกนี้อยู่ในสถานะ "
             f"\"{routing.state_label(memo.state)}\")",
             f"Only an approved memo may be circulated; this one is {memo.state!r}.",
             code="not_approved", details={"state": memo.state})
-    if final_signer_id(session, memo) == principal.user_id:
+    if final_signer_id(session, memo, decisions) == principal.user_id:
         return None
     if memo.drafter_id == principal.user_id:
         if org.drafters_may_circulate:

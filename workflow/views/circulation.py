@@ -104,7 +104,7 @@ def _section(view: Any) -> queries.Section | None:
     access to ``view.memo``)."""
     memo: Memo = view.memo
     org: Organization = view.org
-    section = queries.section_for(principal(), memo, org)
+    section = queries.section_for(principal(), memo, org, view.decisions)
     # Kept for _note_first_opening: the section has read the reader's own recipient row.
     g.circulation_shown = section
     return section
