@@ -73,9 +73,10 @@ def _memo_ids(session: Session, org_id: int, text_: str) -> Any:
     up in ix_audit_memo_seq; past ``_MEMO_IDS_MAX`` memos, as a subquery, so that no memo is
     left out (the newest ones were, once)."""
     base = select(Memo.id).where(Memo.org_id == org_id)
-    by_number = session.exec(base.where(col(Memo.number) == text_)).all()
-    if by_number:
-        return [i for i in by_number if i is not None]
+    if any(character.isdigit() for character in text_):  # every ที่ has a digit, Thai or not
+        by_number = session.exec(base.where(col(Memo.number) == text_)).all()
+        if by_number:
+            return [i for i in by_number if i is not None]
     # Every word must appear; a trigram index serves LIKE '%word%' on PostgreSQL.
     words = base.where(*(col(Memo.subject).contains(w) for w in text_.split()))
     found = session.exec(words.limit(_MEMO_IDS_MAX + 1)).all()
