@@ -125,6 +125,29 @@ def test_a_changed_file_an_appended_update_and_another_key_are_reported(seal_app
     assert "ใบรับรองอื่น" in page(client, cases["not_ours"]).text
 
 
+def test_a_stored_copy_is_read_and_checked_in_one_child(seal_app, monkeypatch):
+    """A copy the system stored is known by its digest, and with it the seal to check it
+    against: the file is read and checked in one sandbox child, not two. Any other file is
+    still read first to learn whose signature it bears."""
+    from workflow import sandbox
+
+    _, sealed = _sealed(seal_app)
+    client = seal_app.test_client()
+    children: list[str] = []
+    run = sandbox.run
+
+    def counted(function, *args, **kwargs):
+        children.append(function.__name__)
+        return run(function, *args, **kwargs)
+
+    monkeypatch.setattr(sandbox, "run", counted)
+    assert api_verify(client, sealed).json["verdict"] == "valid"
+    assert children == ["examine"]
+    children.clear()
+    assert api_verify(client, text_appended(sealed)).json["verdict"] == "appended"
+    assert children == ["first_signer", "check"]
+
+
 @pytest.mark.parametrize("name, make, status, code", [
     ("not a PDF", lambda s, p: b"GIF89a" + b"\0" * 100, 422, "not_pdf"),
     ("empty", lambda s, p: b"", 422, "empty_file"),

@@ -103,6 +103,18 @@ def check(data: bytes, seal_root: bytes, tsa_roots: bytes | None) -> Check:
                  untrusted_timestamp=bool(stamp and stamp.intact and not timestamped))
 
 
+def examine(data: bytes, fingerprint: str, seal_root: bytes,
+            tsa_roots: bytes | None) -> tuple[Signer, Check | None]:
+    """``first_signer``, and ``check`` against ``seal_root`` when the signer is the seal
+    expected (``fingerprint``): both in one child for the usual upload, a copy the system
+    stored, whose seal the caller knows from its digest. None: the signer is another, to be
+    looked up and checked apart."""
+    signer = first_signer(data)
+    if signer.kind != SIGNED or signer.fingerprint != fingerprint:
+        return signer, None
+    return signer, check(data, seal_root, tsa_roots)
+
+
 def _covers_all(status: Any) -> bool:
     """The signature covers the whole file, or all that follows it is validation data (the
     DSS a B-LT seal appends: certificates, CRLs, OCSP answers; no content)."""
