@@ -66,6 +66,9 @@ def main() -> int:
     parser.add_argument("--path", action="append", default=[], metavar="USER:PATH",
                         help="measure this GET as USER instead of read_scale's pages "
                              "(repeatable), e.g. auditor:/audit?memo=word")
+    parser.add_argument("--office", default=DEMO_CODE,
+                        help="the office whose users sign in (with --path; e.g. o101 of "
+                             "bench/offices_scale.py's database)")
     parser.add_argument("--redis-db", type=int, default=12, help="a Redis database, flushed first")
     args = parser.parse_args()
     # Its sign-ins of earlier runs would count against the login rate limit.
@@ -101,10 +104,10 @@ def main() -> int:
     clients, tokens = {}, {}
     for user in {p.user for p in pages}:
         client = app.test_client()
-        done = client.post("/login", data={"office": DEMO_CODE, "username": user,
+        done = client.post("/login", data={"office": args.office, "username": user,
                                            "password": DEMO_PASSWORD})
         issued = client.post("/api/v1/auth/token", json={
-            "office": DEMO_CODE, "username": user, "password": DEMO_PASSWORD})
+            "office": args.office, "username": user, "password": DEMO_PASSWORD})
         if done.status_code != 302 or issued.status_code != 201:
             raise SystemExit(f"sign-in of {user}: {done.status_code}, {issued.status_code}")
         clients[user] = client
