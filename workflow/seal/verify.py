@@ -221,8 +221,10 @@ def verify_pdf(data: bytes) -> Verdict:
         return _verdict(UNSIGNED, digest)
     if signer.kind == pdfcheck.BAD_CERTIFICATE:
         return _verdict(ALTERED, digest)
-    seal = stored.seal if checked is not None and stored else keys.by_fingerprint(
-        db.session, signer.fingerprint)
+    if checked is not None and stored is not None:
+        seal: OfficeSeal | None = stored.seal
+    else:
+        seal = keys.by_fingerprint(db.session, signer.fingerprint)
     if seal is None:
         return _verdict(NOT_OURS, digest, signed_by=signer.subject)
     if checked is None:
