@@ -67,8 +67,8 @@ def main() -> int:
                         help="measure this GET as USER instead of read_scale's pages "
                              "(repeatable), e.g. auditor:/audit?memo=word")
     parser.add_argument("--office", default=DEMO_CODE,
-                        help="the office whose users sign in (with --path; e.g. o101 of "
-                             "bench/offices_scale.py's database)")
+                        help="the office whose users sign in (e.g. o101 of "
+                             "bench/offices_scale.py's database, with --path)")
     parser.add_argument("--redis-db", type=int, default=12, help="a Redis database, flushed first")
     args = parser.parse_args()
     # Its sign-ins of earlier runs would count against the login rate limit.
@@ -148,7 +148,11 @@ def main() -> int:
                       f"{1000 * sum(took) / len(took):6.2f} ms  {text[:300]}")
             if args.explain and timings:
                 slowest = max(timings, key=lambda text: sum(timings[text]))
-                print(explain(engine, *sent[slowest]))
+                statement, parameters = sent[slowest]
+                if isinstance(parameters, list | tuple):  # an executemany: no one plan
+                    print("      (the slowest was an executemany; nothing to explain)")
+                else:
+                    print(explain(engine, statement, parameters))
     if stats is not None:
         print(f"\nPython calls per request: {stats.total_calls / counted:.0f}"
               + (" (under the profiler: times above are inflated)"))

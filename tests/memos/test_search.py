@@ -225,12 +225,21 @@ def test_a_whole_number_is_found_by_its_running_part_and_still_matched_whole(
     assert found(api, "clerk", "number=/๑๒๓") == set(numbers.values()) - {
         numbers["สป ๓๔๕๐๑/๙๑๒๓"]}  # the slash too must be in the number
     assert found(api, "clerk", "number=๓๔๕๐๙/๑๒๓") == set()
+    # Latin letters ignore case on both parts; % and _ are characters, not wildcards.
+    with app.app_context(), db.write() as session:
+        memo = session.get(Memo, numbers["สป ๓๔๕๐๒/๑๒๓"])
+        assert memo is not None
+        memo.number = "AB_1/100%"
+    assert found(api, "clerk", "number=ab_1/100%25") == {numbers["สป ๓๔๕๐๒/๑๒๓"]}
+    assert found(api, "clerk", "number=abx1/100%25") == set()  # _ is not any character
+    assert found(api, "clerk", "number=ab_1/1000") == set()  # % is not any characters
+    assert found(api, "clerk", "number=B_1/1") == {numbers["สป ๓๔๕๐๒/๑๒๓"]}  # a short tail
 
 
 def test_a_reader_found_named_by_many_is_not_counted_again(
         app: Flask, demo: dict[str, int], api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Once a reader is counted over CANDIDATES_MAX, their next searches skip the count for a
-    while (one statement fewer) and find the same memos, which ``_may_open`` decides."""
+    while (one statement fewer)."""
     from sqlalchemy import event
 
     from workflow.memos import lists
@@ -255,6 +264,42 @@ def test_a_reader_found_named_by_many_is_not_counted_again(
         event.remove(engine, "before_cursor_execute", count)
     assert statements[1] == statements[0] - 1, statements
     assert len(lists._NAMED_BY_MANY) == 1
+
+
+def test_a_stale_entry_of_the_named_by_many_changes_no_answer(
+        app: Flask, demo: dict[str, int], api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader whom few rows name, wrongly remembered as named by many, is walked rather
+    than served from their candidates: slower, but ``_may_open`` finds the same memos."""
+    import time
+
+    from workflow.memos import lists
+
+    monkeypatch.setattr(lists, "_NAMED_BY_MANY", {})
+    draft = create(api, "ร่างของผู้ร่าง ความก้าวหน้า")
+    api.act(demo["memo_id"], "clerk", "submit")
+    queries = ["q=ความก้าวหน้า", "box=all", "state=draft"]
+    users = ["clerk", "head", "deputy", "kongklang"]
+    fresh = {(user, query): found(api, user, query) for user in users for query in queries}
+    assert fresh[("clerk", "q=ความก้าวหน้า")] == {demo["memo_id"], draft}
+    assert fresh[("head", "q=ความก้าวหน้า")] == {demo["memo_id"]}
+    assert not lists._NAMED_BY_MANY  # each is named by a handful of rows: candidates
+    from workflow.identity.principal import principal_for
+
+    with app.app_context():
+        readers = {u.username: u for u in db.session.exec(select(User)).all()}
+        for user in users:
+            principal = principal_for(db.session, readers[user])
+            positions = tuple(sorted({*principal.position_ids,
+                                      *(a.position_id for a in principal.acting)}))
+            lists._NAMED_BY_MANY[(principal.org_id, principal.user_id, positions)] = (
+                time.monotonic() + 60)
+
+    def never(*_: Any) -> None:
+        raise AssertionError("counted: the remembered entry was not used")
+
+    monkeypatch.setattr(lists, "_naming_count", never)
+    assert {(user, query): found(api, user, query)
+            for user in users for query in queries} == fresh
 
 
 def test_latin_letters_are_found_in_any_case_and_thai_words_as_written(

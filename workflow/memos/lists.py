@@ -42,8 +42,9 @@ CANDIDATES_MAX = 1000
 
 # Readers whom more than CANDIDATES_MAX rows named when last counted, until when (monotonic
 # seconds) their count is skipped: a head of office is named by more every day, and the
-# count cost each of their searches a statement (0.4 ms). Only the plan rides on this, never
-# what is shown (``_may_open`` decides either way), so a stale entry can only cost time.
+# count cost each of their searches a statement (0.4 ms with its round trip). Only the plan
+# rides on this, never what is shown (``_may_open`` decides either way), so a stale entry
+# can only cost time.
 _NAMED_BY_MANY: dict[tuple[int, int, tuple[int, ...]], float] = {}
 _NAMED_BY_MANY_SECONDS = 300.0
 _NAMED_BY_MANY_ENTRIES = 10_000

@@ -108,7 +108,9 @@ def examine(data: bytes, fingerprint: str, seal_root: bytes,
     """``first_signer``, and ``check`` against ``seal_root`` when the signer is the seal
     expected (``fingerprint``): both in one child for the usual upload, a copy the system
     stored, whose seal the caller knows from its digest. None: the signer is another, to be
-    looked up and checked apart."""
+    looked up and checked apart. Both steps share one child's time and memory: a copy the
+    system stored is one it wrote, whose check takes a few tens of milliseconds of the
+    ten seconds allowed."""
     signer = first_signer(data)
     if signer.kind != SIGNED or signer.fingerprint != fingerprint:
         return signer, None
