@@ -14,7 +14,8 @@ verify --office CODE`` passes and its time means something. Then ``VACUUM (ANALY
 
 What it measures. The project under gunicorn (4 workers x 4 threads, gthread;
 ``bench/harness.py``) and Redis (``--redis-db``, empty; flushed at the end), ``--clients``
-client threads, ``--requests`` GETs per row after an uncounted warm-up. Each row is one
+client threads, ``--requests`` GETs per row after ``--warm-up`` uncounted ones (200, see
+``harness.WARM_UP``). Each row is one
 page, asked in turn by the same user of ``--measure`` offices spread over the installation
 (the first, the last and evenly between): the head's waiting and decided tabs (web and API),
 the head's box=all, the clerk's "mine", the auditor's all-memos, a word search (head and
@@ -23,7 +24,7 @@ wall time of ``flask --app wsgi audit verify --office CODE`` (the CLI, start-up 
 the same offices; goal < 5 s.
 
     .venv/bin/python bench/offices_scale.py [--offices 200] [--memos-per-office 5000]
-        [--events-per-memo 10] [--measure 3] [--requests 100] [--clients 4]
+        [--events-per-memo 10] [--measure 3] [--requests 100] [--warm-up 200] [--clients 4]
         [--keep] [--reuse URL]
 
 ``--keep`` keeps the database (its URL is printed); ``--reuse URL`` measures a kept one again
@@ -57,6 +58,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.fill import fill_office, finish, now_for_fill, vacuum  # noqa: E402
 from bench.harness import (  # noqa: E402
+    WARM_UP,
     BenchError,
     Clients,
     Login,
@@ -205,7 +207,7 @@ def measure(url: str, args: argparse.Namespace, redis_url: str, workdir: Path) -
                 logins[f"{f.code}/{user}"] = sign_in(server.base, f.code, user, DEMO_PASSWORD)
         clients = Clients(server.base, logins, args.clients)
         pages = pages_for(facts)
-        clients.measure(pages, args.requests)
+        clients.measure(pages, args.requests, args.warm_up)
         print(f"\nload average after measuring: {os.getloadavg()[0]:.1f} "
               f"({args.clients} clients x {args.requests} requests per page, users of "
               f"{', '.join(f.code for f in facts)} in turn)\n")
@@ -234,6 +236,8 @@ def main() -> int:
     parser.add_argument("--measure", type=int, default=3,
                         help="offices whose users are measured (first, last, between)")
     parser.add_argument("--requests", type=int, default=100, help="measured GETs per page")
+    parser.add_argument("--warm-up", type=int, default=WARM_UP,
+                        help="uncounted GETs per page first (see WARM_UP)")
     parser.add_argument("--clients", type=int, default=4, help="client threads")
     parser.add_argument("--redis-db", type=int, default=12, help="an empty Redis database")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")

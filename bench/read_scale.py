@@ -26,7 +26,8 @@ decisions and its audit events:
 What it measures. The project under gunicorn (4 workers × 4 threads, gthread, like
 ``bench/approve.py``) on that database and Redis (``--redis-db``, which must be empty; it
 is flushed at the end). ``--clients`` client threads (4) send ``--requests`` GETs (200) per
-page, after a warm-up that is not counted, and the table gives the count of 200 answers
+page, after ``--warm-up`` GETs that are not counted (200: a server that has been up a
+while, see ``harness.WARM_UP``), and the table gives the count of 200 answers
 and their p50/p95 wall time in ms as the client sees it (loopback, same machine). Pages:
 the inbox tabs on the web (``/inbox?tab=…``) and in the API (``/api/v1/memos?box=…``) of
 the head (2,500 waiting, 97,500 decided) and the clerk's "mine" (every memo); the
@@ -43,7 +44,7 @@ machine and this client give any page at all under the same concurrency; a page'
 against it says how much of the time is the project's.
 
     .venv/bin/python bench/read_scale.py [--memos 100000] [--events 1000000]
-        [--requests 200] [--clients 4] [--keep] [--reuse URL]
+        [--requests 200] [--warm-up 200] [--clients 4] [--keep] [--reuse URL]
 
 ``--keep`` keeps the database (its URL is printed, for psql and EXPLAIN); ``--reuse URL``
 measures such a kept database again without filling it (and never drops it).
@@ -79,6 +80,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.fill import OFFICE_TZ, fill  # noqa: E402
 from bench.harness import (  # noqa: E402
+    WARM_UP,
     BenchError,
     Clients,
     Page,
@@ -218,9 +220,9 @@ def measure(url: str, args: argparse.Namespace, redis_url: str, workdir: Path) -
         floor = [Page(f"floor {when}: bare Flask, token + one SELECT, 100 memos as JSON (head)",
                       "head", ["/api/v1/memos?limit=100"], goal=False,
                       no_goal="none (the machine's floor)") for when in ("before", "after")]
-        clients[1].measure(floor[:1], args.requests)
-        clients[0].measure(pages, args.requests)
-        clients[1].measure(floor[1:], args.requests)
+        clients[1].measure(floor[:1], args.requests, args.warm_up)
+        clients[0].measure(pages, args.requests, args.warm_up)
+        clients[1].measure(floor[1:], args.requests, args.warm_up)
         print(f"\nload average after measuring: {os.getloadavg()[0]:.1f} "
               f"({args.clients} clients x {args.requests} requests per page)\n")
         print_table([floor[0], *pages, floor[1]])
@@ -236,6 +238,8 @@ def main() -> int:
     parser.add_argument("--memos", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=200, help="measured GETs per page")
+    parser.add_argument("--warm-up", type=int, default=WARM_UP,
+                        help="uncounted GETs per page first (see WARM_UP)")
     parser.add_argument("--clients", type=int, default=4, help="client threads")
     parser.add_argument("--redis-db", type=int, default=10, help="an empty Redis database")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
