@@ -13,14 +13,15 @@ from ..models import (
     NotificationStatus,
     User,
 )
-from ..outbox.queue import NotificationView, dispatch
+from ..outbox.queue import LISTED, NotificationView, dispatch
 
 
 def outbox(principal: Principal, status: str | None, limit: int = 200) -> list[NotificationView]:
     """The office's outbox for its admins, newest first."""
     require_admin(principal)
     query = (
-        select(Notification, User.full_name, Memo.subject)
+        select(*LISTED, User.full_name,  # type: ignore[call-overload]
+               col(Memo.subject).label("memo_subject"))
         .join(User, User.id == Notification.recipient_id)  # type: ignore[arg-type]
         .outerjoin(Memo, Memo.id == Notification.memo_id)  # type: ignore[arg-type]
         .where(Notification.org_id == principal.org_id)
@@ -28,7 +29,7 @@ def outbox(principal: Principal, status: str | None, limit: int = 200) -> list[N
     if status:
         query = query.where(Notification.status == status)
     rows = db.session.exec(query.order_by(col(Notification.id).desc()).limit(limit)).all()
-    return [NotificationView(n, name, subject or "") for n, name, subject in rows]
+    return [NotificationView(row, row.full_name, row.memo_subject or "") for row in rows]
 
 
 def retry(*, notification_id: int, principal: Principal) -> None:

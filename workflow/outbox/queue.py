@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import current_app
 from pydantic_core import PydanticUndefined
-from sqlalchemy import bindparam
+from sqlalchemy import Row, bindparam
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -145,9 +145,19 @@ def dispatch(notification_ids: list[int]) -> None:
     circuit.reset()
 
 
+# What a list of emails shows of each (the memo page's, the admins' outbox): not the
+# bodies, which are most of a row (a few kilobytes of HTML and text each) and are never
+# shown in a list.
+LISTED: tuple[Any, ...] = tuple(col(c) for c in (
+    Notification.id, Notification.memo_id, Notification.recipient_id, Notification.email,
+    Notification.kind, Notification.reminder_no, Notification.subject, Notification.status,
+    Notification.attempts, Notification.last_error, Notification.sent_at,
+    Notification.created_at))
+
+
 @dataclass(frozen=True)
 class NotificationView:
-    notification: Notification
+    notification: Row[Any]  # the LISTED columns, by name: view.notification.status
     recipient_name: str
     memo_subject: str = ""
 
@@ -155,12 +165,12 @@ class NotificationView:
 def for_memo(memo_id: int) -> list[NotificationView]:
     """The emails queued for one memo, oldest first (the caller has checked access)."""
     rows = db.session.exec(_of_memo(), params={"memo_id": memo_id}).all()
-    return [NotificationView(n, name) for n, name in rows]
+    return [NotificationView(row, row.full_name) for row in rows]
 
 
 @per_thread  # every memo page asks it
 def _of_memo() -> Any:
-    return (select(Notification, User.full_name)
+    return (select(*LISTED, User.full_name)  # type: ignore[call-overload]
             .join(User, User.id == Notification.recipient_id)  # type: ignore[arg-type]
             .where(Notification.memo_id == bindparam("memo_id"))
             .order_by(col(Notification.id)))
