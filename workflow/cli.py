@@ -14,7 +14,7 @@ from flask.cli import AppGroup, with_appcontext
 from config import BASE_DIR
 
 from .admin import setup
-from .demo.seed import DEMO_CODE, PEOPLE, seed_demo
+from .demo.seed import DEMO_CODE, demo_logins, seed_demo
 from .errors import WorkflowError
 from .extensions import db
 from .office.tenants import PLATFORM_CODE, checked_code
@@ -58,8 +58,7 @@ def seed_demo_command(code: str | None) -> None:
     except WorkflowError as exc:
         raise click.ClickException(f"{exc.message} ({exc.message_en})") from None
     click.echo(f"สำนักงานตัวอย่างพร้อมแล้ว: memo #{ids['memo_id']}")
-    click.echo(f"Demo logins (office {code or DEMO_CODE}, password: demo): "
-               + ", ".join(p[0] for p in PEOPLE))
+    click.echo(demo_logins(code or DEMO_CODE))
 
 
 @click.command("create-office")

@@ -91,9 +91,11 @@ def main() -> int:
         for name, command in commands.items():
             children[name] = subprocess.Popen(command, cwd=ROOT, env=env)
         mail = env.get("MAIL_SERVER") or f"captured in {instance / 'mail'} (see /dev/mail)"
+        from .demo.seed import demo_logins  # here, once the children are off: it loads the app
+
         print(
             f"\nSaraban Workflow is running: {env['BASE_URL']}\n"
-            "Demo logins (password: demo): clerk, head, deputy, permsec, chief, admin, auditor\n"
+            f"{demo_logins()}\n"
             f"Database: {env.get('DATABASE_URL') or 'SQLite in ' + str(instance)}\n"
             f"Redis: {env['REDIS_URL']}\nEmail: {mail}\nCtrl-C stops everything.\n",
             flush=True,

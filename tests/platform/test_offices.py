@@ -202,7 +202,11 @@ def test_only_a_platform_admin_reaches_the_platform_page(app: Flask, auth: Any) 
 
 def test_the_shell_creates_offices_and_demo_offices_side_by_side(app: Flask, runner: Any,
                                                                   monkeypatch: Any) -> None:
-    assert runner.invoke(args=["seed-demo", "--office", "alpha"]).exit_code == 0
+    seeded = runner.invoke(args=["seed-demo", "--office", "alpha"])
+    assert seeded.exit_code == 0
+    # The logins it prints name the office, and every demo person (make run prints the same).
+    assert ("Demo logins (office alpha, password: demo): clerk, head, deputy, permsec, chief, "
+            "kongklang, kongchang, admin, auditor") in seeded.output
     assert runner.invoke(args=["seed-demo", "--office", "beta"]).exit_code == 0
     monkeypatch.setenv("ADMIN_PASSWORD", "ผู้ดูแล-อบต-2569")
     made = runner.invoke(args=["create-office", "--code", "gamma", "--name", "อบต.แกมมา",

@@ -48,6 +48,12 @@ PEOPLE = (
     ("auditor", "นางวิไลวรรณ ตรวจตรา", "auditor", None),
 )
 ROUTE = ("head", "deputy", "permsec", "chief")
+
+
+def demo_logins(code: str = DEMO_CODE) -> str:
+    """The demo logins as ``make run`` and ``seed-demo`` print them."""
+    return (f"Demo logins (office {code}, password: {DEMO_PASSWORD}): "
+            + ", ".join(person[0] for person in PEOPLE))
 # The procurement route: กองคลัง and กองช่าง give their opinions in parallel (both), and
 # above 100,000 baht the memo goes on to นายก; up to it, it ends at ปลัด.
 PROCUREMENT = "สายการเสนอจัดซื้อจัดจ้าง (เกิน ๑๐๐,๐๐๐ บาท ถึงนายก)"
