@@ -271,11 +271,11 @@ class Clients:
         for thread in threads:
             thread.join()
 
-    def measure(self, pages: list[Page], requests_: int, warm_up: int | None = None) -> None:
-        """Each page in turn: ``warm_up`` GETs that are not counted (by default four per
-        client thread), then ``requests_`` timed GETs."""
+    def measure(self, pages: list[Page], requests_: int, warm_up: int = WARM_UP) -> None:
+        """Each page in turn: ``warm_up`` GETs that are not counted, then ``requests_``
+        timed GETs."""
         for page in pages:
-            self.run(page, self.count * 4 if warm_up is None else warm_up, record=False)
+            self.run(page, warm_up, record=False)
             if page.first_failure:
                 raise BenchError(f"{page.label}: {page.first_failure}")
             self.run(page, requests_, record=True)

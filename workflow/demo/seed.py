@@ -49,16 +49,17 @@ PEOPLE = (
 )
 ROUTE = ("head", "deputy", "permsec", "chief")
 
-
-def demo_logins(code: str = DEMO_CODE) -> str:
-    """The demo logins as ``make run`` and ``seed-demo`` print them."""
-    return (f"Demo logins (office {code}, password: {DEMO_PASSWORD}): "
-            + ", ".join(person[0] for person in PEOPLE))
 # The procurement route: กองคลัง and กองช่าง give their opinions in parallel (both), and
 # above 100,000 baht the memo goes on to นายก; up to it, it ends at ปลัด.
 PROCUREMENT = "สายการเสนอจัดซื้อจัดจ้าง (เกิน ๑๐๐,๐๐๐ บาท ถึงนายก)"
 PROCUREMENT_STEPS = ((("head",), None), (("kongklang", "kongchang"), None), (("permsec",), None),
                      (("chief",), ("amount", "gt", str(100_000 * 100))))
+
+
+def demo_logins(code: str = DEMO_CODE) -> str:
+    """The demo logins as ``make run`` and ``seed-demo`` print them."""
+    return (f"Demo logins (office {code}, password: {DEMO_PASSWORD}): "
+            + ", ".join(person[0] for person in PEOPLE))
 
 
 def _get_or_add(session: Session, model: type, defaults: dict[str, object], **keys: object):  # type: ignore[no-untyped-def]
