@@ -17,7 +17,6 @@ from flask import (
     send_file,
 )
 from flask_limiter.errors import RateLimitExceeded
-from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -29,10 +28,10 @@ from .admin.describe import describe_change
 from .errors import BadRequest, NotFound, WorkflowError
 from .extensions import limiter, login_manager
 from .identity.principal import WEB, Principal, load_principal
-from .memos.lists import count_waiting
 from .models import ROLE_LABELS, URGENCY_LABELS, Role, Urgency
 from .outbox.queue import KIND_LABELS, STATUS_LABELS
 from .trail.chain import RequestInfo
+from .views.badges import badges
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -198,14 +197,8 @@ def _security_headers(response: Response) -> Response:
 
 
 def _template_globals() -> dict[str, Any]:
-    waiting = 0
     # Emails are rendered by the worker with no request, and so no signed-in user.
-    if has_request_context() and current_user.is_authenticated:
-        try:
-            # The principal itself, not the proxy: every attribute read through it costs.
-            waiting = count_waiting(current_user._get_current_object())  # noqa: SLF001
-        except Exception:  # noqa: BLE001 - a badge must never take the page down
-            _LOGGER.warning("could not count the waiting memos", exc_info=True)
+    waiting = badges().waiting if has_request_context() else 0
     return {
         "waiting_count": waiting,
         "URGENCY_LABELS": URGENCY_LABELS,

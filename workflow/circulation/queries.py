@@ -163,11 +163,14 @@ def status(principal: Principal, memo_id: int) -> list[RecipientView]:
 
 def count_unacknowledged(principal: Principal) -> int:
     """How many circulated memos wait for the principal's ทราบ (the tab's badge)."""
-    return db.session.exec(_unacknowledged(), params={"user_id": principal.user_id}).one()
+    return db.session.exec(unacknowledged_statement(),
+                           params={"user_id": principal.user_id}).one()
 
 
-@per_thread  # on every page
-def _unacknowledged() -> Any:
+@per_thread  # on every inbox page
+def unacknowledged_statement() -> Any:
+    """``count_unacknowledged``'s SELECT (``user_id``), for a page that reads it with other
+    counts at once."""
     return (select(func.count()).select_from(CirculationRecipient)
             .where(CirculationRecipient.user_id == bindparam("user_id"),
                    col(CirculationRecipient.acknowledged_at).is_(None)))

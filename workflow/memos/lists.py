@@ -362,14 +362,19 @@ def count_waiting(principal: Principal) -> int:
     took 7 ms."""
     if not principal.answers_for:
         return 0
-    return db.session.exec(_waiting_count(), params={
-        "org_id": principal.org_id, "answers_for": sorted(principal.answers_for)}).one()
+    return db.session.exec(waiting_count_statement(),
+                           params=waiting_count_params(principal)).one()
 
 
 @per_thread  # on every page of a signer
-def _waiting_count() -> Any:
+def waiting_count_statement() -> Any:
+    """``count_waiting``'s SELECT, for a page that reads it with other counts at once."""
     return (select(func.count(func.distinct(MemoStep.memo_id)))
             .where(MemoStep.org_id == bindparam("org_id"),
                    waiting_at(bindparam("answers_for", expanding=True))))
+
+
+def waiting_count_params(principal: Principal) -> dict[str, Any]:
+    return {"org_id": principal.org_id, "answers_for": sorted(principal.answers_for)}
 
 

@@ -24,6 +24,7 @@ from ..thai import format_datetime, thai_digits
 from ..validation import parse_id
 from ..web import request_info, send_pdf
 from . import memos as memo_pages
+from .badges import badges
 from .util import principal
 
 bp = Blueprint("circulation", __name__, url_prefix="/memos")
@@ -112,13 +113,7 @@ def _section(view: Any) -> queries.Section | None:
 
 def _badge() -> int:
     """Circulated memos the signed-in user has not acknowledged; never takes a page down."""
-    if not current_user.is_authenticated:
-        return 0
-    try:
-        return queries.count_unacknowledged(principal())
-    except Exception:  # noqa: BLE001 - a badge must never take the page down
-        _LOGGER.warning("could not count the unacknowledged circulations", exc_info=True)
-        return 0
+    return badges().circulated
 
 
 @bp.app_context_processor

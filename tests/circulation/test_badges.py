@@ -1,0 +1,69 @@
+"""The navigation's counts (``views.badges``): a signer's waiting memos and their
+unacknowledged circulations are shown on the inbox, and read in one statement, not two.
+Counts of statements are deterministic, so this is a test, not a timing (issue #11)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+
+from tests.circulation.factories import circulation_office
+from tests.factories import make_memo
+from workflow import routing
+from workflow.extensions import db
+from workflow.models import Route
+
+
+@contextmanager
+def _statements(app: Flask) -> Iterator[list[str]]:
+    sent: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    engine = app.extensions["saraban_db"].engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_both_counts_show_and_cost_one_statement(app: Flask, client: Any, auth: Any,
+                                                 api: Any) -> None:
+    with app.app_context():
+        office = circulation_office(db.session)
+        route = db.session.get(Route, office.memo.route_id)
+        make_memo(db.session, drafter=office.people["clerk"], route=route,
+                  state=routing.pending(1))
+        memo_id, head = office.memo.id, office.people["head"].username
+    assert api.call("POST", f"/memos/{memo_id}/circulation", office.people["chief"].username,
+                    json={"position_ids": [office.positions["head"]]}).status_code == 201
+    auth.login(head)
+    client.get("/inbox")  # the session's first page reads what later pages keep
+    with _statements(app) as sent:
+        page = client.get("/inbox?tab=circulated").get_data(as_text=True)
+    assert 'data-testid="waiting-count">๑<' in page
+    assert 'data-testid="circulated-count">๑<' in page
+    counts = [s for s in sent if "circulationrecipient" in s and "count(" in s]
+    assert len(counts) == 1 and "memostep" in counts[0], "\n".join(sent)
+    # Only what the page needs is asked: no count twice.
+    assert not [s for s in sent if "memostep" in s and "count(" in s and s not in counts]
+
+
+def test_someone_who_signs_nothing_is_asked_no_waiting_count(
+        app: Flask, client: Any, auth: Any) -> None:
+    with app.app_context():
+        office = circulation_office(db.session)
+        admin = office.people["admin"].username  # holds no post
+    auth.login(admin)
+    with _statements(app) as sent:
+        response = client.get("/inbox")
+    assert response.status_code == 200
+    assert 'data-testid="waiting-count"' not in response.get_data(as_text=True)
+    assert not [s for s in sent if "memostep" in s and "count(" in s]
+    assert len([s for s in sent if "circulationrecipient" in s and "count(" in s]) == 1
