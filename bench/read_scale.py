@@ -216,7 +216,8 @@ def measure(url: str, args: argparse.Namespace, redis_url: str, workdir: Path) -
                   for user in ("head", "clerk", "auditor", "kongklang")}
         clients = [Clients(server.base, logins, args.clients),
                    Clients(bare.base, logins, args.clients)]
-        pages = pages_for(facts)
+        pages = [page for page in pages_for(facts)
+                 if not args.page or any(text in page.label for text in args.page)]
         floor = [Page(f"floor {when}: bare Flask, token + one SELECT, 100 memos as JSON (head)",
                       "head", ["/api/v1/memos?limit=100"], goal=False,
                       no_goal="none (the machine's floor)") for when in ("before", "after")]
@@ -241,6 +242,8 @@ def main() -> int:
     parser.add_argument("--warm-up", type=int, default=WARM_UP,
                         help="uncounted GETs per page first (see WARM_UP)")
     parser.add_argument("--clients", type=int, default=4, help="client threads")
+    parser.add_argument("--page", action="append", default=[], metavar="TEXT",
+                        help="only the pages whose label has this (repeatable)")
     parser.add_argument("--redis-db", type=int, default=10, help="an empty Redis database")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", metavar="URL",
