@@ -53,6 +53,12 @@ def test_both_counts_show_and_cost_one_statement(app: Flask, client: Any, auth: 
     assert len(counts) == 1 and "memostep" in counts[0], "\n".join(sent)
     # Only what the page needs is asked: no count twice.
     assert not [s for s in sent if "memostep" in s and "count(" in s and s not in counts]
+    # Any other page shows the waiting count only, and asks nothing of circulations.
+    with _statements(app) as sent:
+        page = client.get("/account").get_data(as_text=True)
+    assert 'data-testid="waiting-count">๑<' in page
+    assert len([s for s in sent if "memostep" in s and "count(" in s]) == 1
+    assert not [s for s in sent if "circulationrecipient" in s]
 
 
 def test_someone_who_signs_nothing_is_asked_no_waiting_count(
@@ -67,3 +73,36 @@ def test_someone_who_signs_nothing_is_asked_no_waiting_count(
     assert 'data-testid="waiting-count"' not in response.get_data(as_text=True)
     assert not [s for s in sent if "memostep" in s and "count(" in s]
     assert len([s for s in sent if "circulationrecipient" in s and "count(" in s]) == 1
+    # Outside the inbox there is no count to show them, and none is asked.
+    with _statements(app) as sent:
+        assert client.get("/account").status_code == 200
+    assert not [s for s in sent if "count(" in s], "\n".join(sent)
+
+
+def test_an_approved_memo_page_reads_its_own_facts_with_the_counts(
+        app: Flask, client: Any, auth: Any, api: Any) -> None:
+    """Whether the memo is sealed and whether it was circulated come with the nav's count;
+    the circulations are listed only for a memo that has some."""
+    with app.app_context():
+        office = circulation_office(db.session)
+        memo_id, chief = office.memo.id, office.people["chief"].username
+    auth.login(chief)
+    client.get("/inbox")
+    with _statements(app) as sent:
+        page = client.get(f"/memos/{memo_id}").get_data(as_text=True)
+    assert 'data-testid="sealing"' in page  # no sealed copy in this office: being made
+    facts = [s for s in sent if "sealeddocument" in s]
+    assert len(facts) == 1 and "memostep" in facts[0] and "FROM circulation" in facts[0]
+    assert not [s for s in sent if "circulationrecipient" in s and "count(" in s]
+    assert not [s for s in sent if _lists_circulations(s)]
+
+    assert api.call("POST", f"/memos/{memo_id}/circulation", chief,
+                    json={"position_ids": [office.positions["head"]]}).status_code == 201
+    with _statements(app) as sent:
+        page = client.get(f"/memos/{memo_id}").get_data(as_text=True)
+    assert 'data-testid="circulations"' in page
+    assert [s for s in sent if _lists_circulations(s)]
+
+
+def _lists_circulations(statement: str) -> bool:
+    return statement.startswith("SELECT circulation.id")

@@ -116,17 +116,20 @@ def recipients_of(memo_id: int) -> list[RecipientView]:
 
 
 def section_for(principal: Principal, memo: Memo, org: Organization,
-                decisions: Sequence[Decision] | None = None) -> Section | None:
+                decisions: Sequence[Decision] | None = None, *,
+                circulated: bool = True) -> Section | None:
     """The memo page's circulation section (the page has checked access), or None when there
     is nothing to show: not approved, or approved but neither circulated nor circulable by
-    the reader. ``decisions``, the memo's as the page read them, tell who signed last."""
+    the reader. ``decisions``, the memo's as the page read them, tell who signed last;
+    ``circulated`` False, that the page knows there is no circulation to list."""
     if memo.state != "approved" or memo.id is None:
         return None
     session = db.session
     circulations = [
         CirculationView(c.id or 0, c.circulated_by_name, c.created_at, describe(c.targets),
                         c.recipient_count)
-        for c in session.exec(_circulations(), params={"memo_id": memo.id}).all()]
+        for c in session.exec(_circulations(), params={"memo_id": memo.id}).all()
+    ] if circulated else []
     recipients = recipients_of(memo.id) if circulations else []
     can_circulate = circulator_problem(session, principal, memo, org, decisions) is None
     if not circulations and not can_circulate:
@@ -146,7 +149,15 @@ def section_for(principal: Principal, memo: Memo, org: Organization,
     return Section(circulations, recipients, mine, can_circulate, positions, divisions)
 
 
-@per_thread  # every approved memo's page asks it
+@per_thread
+def circulated_statement() -> Any:
+    """Whether the memo (``memo_id``) was ever circulated, for a page that reads it with
+    other facts in one statement: most approved memos never are."""
+    return select(select(Circulation.id).where(Circulation.memo_id == bindparam("memo_id"))
+                  .exists())
+
+
+@per_thread  # every circulated memo's page asks it
 def _circulations() -> Any:
     return (select(Circulation).where(Circulation.memo_id == bindparam("memo_id"))
             .order_by(col(Circulation.id)))

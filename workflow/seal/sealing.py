@@ -78,6 +78,13 @@ def _sealed_statement() -> Any:
     return select(SealedDocument).where(SealedDocument.memo_id == bindparam("memo_id"))
 
 
+@per_thread
+def sealed_at_statement() -> Any:
+    """When the memo's (``memo_id``) final copy was sealed, if it has been: what its page
+    shows, for a page that reads it with other facts in one statement."""
+    return select(SealedDocument.sealed_at).where(SealedDocument.memo_id == bindparam("memo_id"))
+
+
 def read(document: SealedDocument) -> bytes:
     """The stored bytes, checked against the SHA-256 recorded when they were sealed."""
     data = (folder() / document.stored_name).read_bytes()

@@ -100,12 +100,13 @@ def reading_copy(memo_id: int) -> Response:
     return send_pdf(documents.render_pdf(principal(), memo_id), memo_id)
 
 
-def _section(view: Any) -> queries.Section | None:
+def _section(view: Any, circulated: bool) -> queries.Section | None:
     """The memo page's circulation section for the signed-in reader (the page has checked
-    access to ``view.memo``)."""
+    access to ``view.memo`` and read whether it was ever ``circulated``)."""
     memo: Memo = view.memo
     org: Organization = view.org
-    section = queries.section_for(principal(), memo, org, view.decisions)
+    section = queries.section_for(principal(), memo, org, view.decisions,
+                                  circulated=circulated)
     # Kept for _note_first_opening: the section has read the reader's own recipient row.
     g.circulation_shown = section
     return section
@@ -113,7 +114,7 @@ def _section(view: Any) -> queries.Section | None:
 
 def _badge() -> int:
     """Circulated memos the signed-in user has not acknowledged; never takes a page down."""
-    return badges().circulated
+    return badges(circulated=True).circulated or 0
 
 
 @bp.app_context_processor

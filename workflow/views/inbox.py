@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from ..memos import lists
 from ..models import Role, Urgency
 from ..queryargs import memo_search_from_args
+from .badges import badges
 from .util import principal
 
 bp = Blueprint("inbox", __name__)
@@ -48,5 +49,6 @@ def inbox() -> Any:
     kept: dict[str, Any] = {k: v for k, v in request.args.items() if k != "before" and v}
     next_url = (url_for("inbox.inbox", **kept, before=page.next_before)
                 if page.next_before else None)
+    badges(circulated=True)  # its tabs show both counts: read them in one statement
     return render_template("inbox.html", tab=tab, tabs=TABS, items=page.items,
                            search=search, next_url=next_url, URGENCY_CHOICES=Urgency)

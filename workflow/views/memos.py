@@ -15,10 +15,10 @@ from ..forms import ActionForm, BulkApproveForm, MemoForm, PostForm
 from ..memos import actions, attachments, bulk, commands, queries, routes
 from ..models import MemoCreate, MemoUpdate
 from ..phrases import BULK, SEND_BACK, endorsement_phrases
-from ..seal import sealing
 from ..thai import thai_digits
 from ..validation import field_errors, parse_count, parse_id
 from ..web import request_info, send_attachment
+from .badges import MemoFacts, memo_facts
 from .util import principal
 
 bp = Blueprint("memos", __name__, url_prefix="/memos")
@@ -144,10 +144,10 @@ def _show(memo_id: int, form: ActionForm | None = None, error: str = "",
     phrases: tuple[str, ...] = ()
     if view.current_step is not None:
         phrases = endorsement_phrases(view.current_step, view.last_step)
-    sealed = sealing.sealed_for(memo_id) if view.memo.state == routing.APPROVED else None
+    facts = memo_facts(memo_id) if view.memo.state == routing.APPROVED else MemoFacts()
     return render_template(
         "memo.html", view=view, form=form, error=error, phrases=phrases,
-        send_back_phrases=SEND_BACK, sealed=sealed,
+        send_back_phrases=SEND_BACK, facts=facts,
     ), status
 
 
