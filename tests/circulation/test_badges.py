@@ -4,33 +4,16 @@ Counts of statements are deterministic, so this is a test, not a timing (issue #
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
 
 from tests.circulation.factories import circulation_office
 from tests.factories import make_memo
+from tests.support.statements import statements
 from workflow import routing
 from workflow.extensions import db
 from workflow.models import Route
-
-
-@contextmanager
-def _statements(app: Flask) -> Iterator[list[str]]:
-    sent: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append(statement)
-
-    engine = app.extensions["saraban_db"].engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def test_both_counts_show_and_cost_one_statement(app: Flask, client: Any, auth: Any,
@@ -45,7 +28,7 @@ def test_both_counts_show_and_cost_one_statement(app: Flask, client: Any, auth: 
                     json={"position_ids": [office.positions["head"]]}).status_code == 201
     auth.login(head)
     client.get("/inbox")  # the session's first page reads what later pages keep
-    with _statements(app) as sent:
+    with statements(app) as sent:
         page = client.get("/inbox?tab=circulated").get_data(as_text=True)
     assert 'data-testid="waiting-count">๑<' in page
     assert 'data-testid="circulated-count">๑<' in page
@@ -54,7 +37,7 @@ def test_both_counts_show_and_cost_one_statement(app: Flask, client: Any, auth: 
     # Only what the page needs is asked: no count twice.
     assert not [s for s in sent if "memostep" in s and "count(" in s and s not in counts]
     # Any other page shows the waiting count only, and asks nothing of circulations.
-    with _statements(app) as sent:
+    with statements(app) as sent:
         page = client.get("/account").get_data(as_text=True)
     assert 'data-testid="waiting-count">๑<' in page
     assert len([s for s in sent if "memostep" in s and "count(" in s]) == 1
@@ -67,14 +50,14 @@ def test_someone_who_signs_nothing_is_asked_no_waiting_count(
         office = circulation_office(db.session)
         admin = office.people["admin"].username  # holds no post
     auth.login(admin)
-    with _statements(app) as sent:
+    with statements(app) as sent:
         response = client.get("/inbox")
     assert response.status_code == 200
     assert 'data-testid="waiting-count"' not in response.get_data(as_text=True)
     assert not [s for s in sent if "memostep" in s and "count(" in s]
     assert len([s for s in sent if "circulationrecipient" in s and "count(" in s]) == 1
     # Outside the inbox there is no count to show them, and none is asked.
-    with _statements(app) as sent:
+    with statements(app) as sent:
         assert client.get("/account").status_code == 200
     assert not [s for s in sent if "count(" in s], "\n".join(sent)
 
@@ -88,7 +71,7 @@ def test_an_approved_memo_page_reads_its_own_facts_with_the_counts(
         memo_id, chief = office.memo.id, office.people["chief"].username
     auth.login(chief)
     client.get("/inbox")
-    with _statements(app) as sent:
+    with statements(app) as sent:
         page = client.get(f"/memos/{memo_id}").get_data(as_text=True)
     assert 'data-testid="sealing"' in page  # no sealed copy in this office: being made
     facts = [s for s in sent if "sealeddocument" in s]
@@ -98,7 +81,7 @@ def test_an_approved_memo_page_reads_its_own_facts_with_the_counts(
 
     assert api.call("POST", f"/memos/{memo_id}/circulation", chief,
                     json={"position_ids": [office.positions["head"]]}).status_code == 201
-    with _statements(app) as sent:
+    with statements(app) as sent:
         page = client.get(f"/memos/{memo_id}").get_data(as_text=True)
     assert 'data-testid="circulations"' in page
     assert [s for s in sent if _lists_circulations(s)]

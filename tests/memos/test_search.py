@@ -10,6 +10,7 @@ from flask import Flask
 from sqlmodel import select
 
 from tests.factories import make_position, make_user
+from tests.support.statements import statements
 from workflow import clock
 from workflow.extensions import db
 from workflow.models import Appointment, Organization, User
@@ -240,8 +241,6 @@ def test_a_reader_found_named_by_many_is_not_counted_again(
         app: Flask, demo: dict[str, int], api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Once a reader is counted over CANDIDATES_MAX, their next searches skip the count for a
     while (one statement fewer)."""
-    from sqlalchemy import event
-
     from workflow.memos import lists
 
     monkeypatch.setattr(lists, "_NAMED_BY_MANY", {})
@@ -249,20 +248,12 @@ def test_a_reader_found_named_by_many_is_not_counted_again(
     api.act(demo["memo_id"], "clerk", "submit")
     found(api, "head", "q=ความก้าวหน้า")  # signed in, and the statements built
     lists._NAMED_BY_MANY.clear()
-    statements: list[int] = []
-
-    def count(*_: Any) -> None:
-        statements[-1] += 1
-
-    engine = app.extensions["saraban_db"]
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        for _ in range(2):
-            statements.append(0)
+    counts: list[int] = []
+    for _ in range(2):
+        with statements(app) as sent:
             assert found(api, "head", "q=ความก้าวหน้า") == {demo["memo_id"]}
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert statements[1] == statements[0] - 1, statements
+        counts.append(len(sent))
+    assert counts[1] == counts[0] - 1, counts
     assert len(lists._NAMED_BY_MANY) == 1
 
 

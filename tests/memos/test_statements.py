@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
+
+from tests.support.statements import statements
 
 # Where the statements go (10): the bearer token with its user, their posts and the
 # appointments that concern them (1); the memo locked with its office, latest version,
@@ -34,16 +35,7 @@ def test_one_approval_through_the_api_costs_a_bounded_number_of_statements(
     memo_id = demo["memo_id"]
     assert api.act(memo_id, "clerk", "submit").status_code == 200
     api.token("head")  # sign in before counting: a token is issued once, not per approval
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    engine = app.extensions["saraban_db"].engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements(app) as sent:
         response = api.act(memo_id, "head", "approve", "เพื่อโปรดพิจารณา")
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert response.status_code == 200 and response.json["current_step"] == 2
-    assert len(statements) <= APPROVAL_STATEMENTS, "\n".join(statements)
+    assert len(sent) <= APPROVAL_STATEMENTS, "\n".join(sent)

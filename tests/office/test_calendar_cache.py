@@ -7,9 +7,9 @@ from datetime import date
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
 
 from tests.factories import make_office, make_user
+from tests.support.statements import statements
 from workflow.admin import office_days
 from workflow.extensions import db
 from workflow.identity.principal import principal_for
@@ -20,19 +20,10 @@ DAY = date(2026, 3, 17)  # a Tuesday, a working day unless the office says other
 
 
 def _queries(app: Flask, org_id: int) -> tuple[Any, list[str]]:
-    statements: list[str] = []
-    engine = app.extensions["saraban_db"].engine
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements(app) as sent:
         db.session.expire_all()
         calendar = calendar_for(db.session, org_id)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return calendar, [s for s in statements if "officeday" in s.lower()]
+    return calendar, [s for s in sent if "officeday" in s.lower()]
 
 
 def test_the_days_are_read_once_then_again_only_after_a_change(app: Flask) -> None:
