@@ -58,7 +58,7 @@ def badges(*, circulated: bool = False) -> Badges:
 def memo_facts(memo_id: int) -> MemoFacts:
     """An approved memo's facts, read with the reader's waiting count (kept for the nav)."""
     waiting, sealed_at, ever_circulated = db.session.exec(
-        _statement(_signer(), False, memo_page=True), params=_params(memo_id)).one()
+        _statement(_signer(), circulated=False, memo_page=True), params=_params(memo_id)).one()
     g.badges = Badges(int(waiting))
     return MemoFacts(sealed_at, bool(ever_circulated))
 
@@ -81,7 +81,8 @@ def _read(circulated: bool) -> Badges:
         return Badges()  # nothing waits for someone who answers for no position
     try:
         # One column comes back as a scalar (sqlmodel's exec), two as a row.
-        counts = db.session.exec(_statement(signer, circulated), params=_params()).one()
+        counts = db.session.exec(_statement(signer, circulated=circulated),
+                                 params=_params()).one()
     except Exception:  # noqa: BLE001 - a badge must never take the page down
         _LOGGER.warning("could not count the waiting memos", exc_info=True)
         return Badges(0, 0 if circulated else None)
@@ -91,7 +92,7 @@ def _read(circulated: bool) -> Badges:
 
 
 @per_thread
-def _statement(signer: bool, circulated: bool, memo_page: bool = False) -> Any:
+def _statement(signer: bool, *, circulated: bool, memo_page: bool = False) -> Any:
     # Someone who answers for no position has nothing waiting: no count is asked.
     columns: list[Any] = [waiting_count_statement().scalar_subquery() if signer else literal(0)]
     if circulated:
