@@ -172,16 +172,10 @@ def status(principal: Principal, memo_id: int) -> list[RecipientView]:
     return recipients_of(memo_id)
 
 
-def count_unacknowledged(principal: Principal) -> int:
-    """How many circulated memos wait for the principal's ทราบ (the tab's badge)."""
-    return db.session.exec(unacknowledged_statement(),
-                           params={"user_id": principal.user_id}).one()
-
-
 @per_thread  # on every inbox page
 def unacknowledged_statement() -> Any:
-    """``count_unacknowledged``'s SELECT (``user_id``), for a page that reads it with other
-    counts at once."""
+    """How many circulated memos wait for the ทราบ of ``user_id`` (the inbox tab's badge),
+    as a SELECT that ``views.badges`` reads with the waiting count."""
     return (select(func.count()).select_from(CirculationRecipient)
             .where(CirculationRecipient.user_id == bindparam("user_id"),
                    col(CirculationRecipient.acknowledged_at).is_(None)))
