@@ -124,6 +124,33 @@ def prepared_plans(session: Session) -> Iterator[None]:
         connection.prepare_threshold = None
 
 
+class PlanHints:
+    """What a query learnt about the data that chooses only its plan, never its answer,
+    kept a while in this process: a reader whom many rows name, a word in many subjects.
+    Asking again would cost a statement on every search; since the answer does not ride on
+    a hint, a stale one can only cost time. At most ``entries`` keys: past that, every hint
+    is forgotten at once (a bound, not an eviction policy)."""
+
+    def __init__(self, seconds: float, entries: int) -> None:
+        self.seconds = seconds
+        self.entries = entries
+        self._until: dict[Any, float] = {}  # key -> monotonic time it is kept until
+
+    def __contains__(self, key: Any) -> bool:
+        return self._until.get(key, 0.0) > time.monotonic()
+
+    def __len__(self) -> int:
+        return len(self._until)
+
+    def add(self, key: Any) -> None:
+        if len(self._until) >= self.entries:
+            self._until.clear()
+        self._until[key] = time.monotonic() + self.seconds
+
+    def clear(self) -> None:
+        self._until.clear()
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url`` with the SQLite pragmas and transaction mode this app relies on."""
     url = normalise_url(url)

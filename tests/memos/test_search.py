@@ -12,6 +12,7 @@ from sqlmodel import select
 from tests.factories import make_position, make_user
 from tests.support.statements import statements
 from workflow import clock
+from workflow.db import PlanHints
 from workflow.extensions import db
 from workflow.models import Appointment, Organization, User
 from workflow.office.calendar import office_today
@@ -131,7 +132,8 @@ def test_search_never_returns_a_memo_the_reader_could_not_open(
     none) and from the memos that name them (everyone, with the cap as it ships)."""
     from workflow.memos import lists
 
-    monkeypatch.setattr(lists, "_NAMED_BY_MANY", {})  # each way from a fresh count
+    # Each way from a fresh count.
+    monkeypatch.setattr(lists, "_NAMED_BY_MANY", PlanHints(seconds=300.0, entries=10))
     if cap == "walk":
         monkeypatch.setattr(lists, "CANDIDATES_MAX", 0)
     seed = demo["memo_id"]
@@ -243,7 +245,7 @@ def test_a_reader_found_named_by_many_is_not_counted_again(
     while (one statement fewer)."""
     from workflow.memos import lists
 
-    monkeypatch.setattr(lists, "_NAMED_BY_MANY", {})
+    monkeypatch.setattr(lists, "_NAMED_BY_MANY", PlanHints(seconds=300.0, entries=10))
     monkeypatch.setattr(lists, "CANDIDATES_MAX", 0)
     api.act(demo["memo_id"], "clerk", "submit")
     found(api, "head", "q=ความก้าวหน้า")  # signed in, and the statements built
@@ -261,11 +263,9 @@ def test_a_stale_entry_of_the_named_by_many_changes_no_answer(
         app: Flask, demo: dict[str, int], api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """A reader whom few rows name, wrongly remembered as named by many, is walked rather
     than served from their candidates: slower, but ``_may_open`` finds the same memos."""
-    import time
-
     from workflow.memos import lists
 
-    monkeypatch.setattr(lists, "_NAMED_BY_MANY", {})
+    monkeypatch.setattr(lists, "_NAMED_BY_MANY", PlanHints(seconds=300.0, entries=10))
     draft = create(api, "ร่างของผู้ร่าง ความก้าวหน้า")
     api.act(demo["memo_id"], "clerk", "submit")
     queries = ["q=ความก้าวหน้า", "box=all", "state=draft"]
@@ -282,8 +282,7 @@ def test_a_stale_entry_of_the_named_by_many_changes_no_answer(
             principal = principal_for(db.session, readers[user])
             positions = tuple(sorted({*principal.position_ids,
                                       *(a.position_id for a in principal.acting)}))
-            lists._NAMED_BY_MANY[(principal.org_id, principal.user_id, positions)] = (
-                time.monotonic() + 60)
+            lists._NAMED_BY_MANY.add((principal.org_id, principal.user_id, positions))
 
     def never(*_: Any) -> None:
         raise AssertionError("counted: the remembered entry was not used")

@@ -7,7 +7,6 @@ fifth of a 100-row API page's time (cProfile, ``bench/profile_reads.py --profile
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +16,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from .. import routing
-from ..db import ALL_OFFICES, per_thread, prepared_plans
+from ..db import ALL_OFFICES, PlanHints, per_thread, prepared_plans
 from ..dbtypes import UTCDateTime
 from ..errors import Invalid
 from ..extensions import db
@@ -40,14 +39,11 @@ BOXES = ("inbox", "mine", "decided", "all", "circulated")
 # (``_candidates``) rather than by walking the office's memos newest first.
 CANDIDATES_MAX = 1000
 
-# Readers whom more than CANDIDATES_MAX rows named when last counted, until when (monotonic
-# seconds) their count is skipped: a head of office is named by more every day, and the
-# count cost each of their searches a statement (0.4 ms with its round trip). Only the plan
-# rides on this, never what is shown (``_may_open`` decides either way), so a stale entry
-# can only cost time.
-_NAMED_BY_MANY: dict[tuple[int, int, tuple[int, ...]], float] = {}
-_NAMED_BY_MANY_SECONDS = 300.0
-_NAMED_BY_MANY_ENTRIES = 10_000
+# Readers (office, user, positions) whom more than CANDIDATES_MAX rows named when last
+# counted: their count is skipped for five minutes. A head of office is named by more every
+# day, and the count cost each of their searches a statement (0.4 ms with its round trip).
+# Only the plan rides on this, never what is shown (``_may_open`` decides either way).
+_NAMED_BY_MANY = PlanHints(seconds=300.0, entries=10_000)
 
 
 # What a list shows of a memo (and the API's MemoSummary is made of), and its keyset.
@@ -154,7 +150,7 @@ def _candidates(principal: Principal, acting: list[int]) -> list[int] | None:
     office with 97,500 decisions); only a reader under it has their memo ids read."""
     step_positions = sorted({*principal.position_ids, *acting})
     reader = (principal.org_id, principal.user_id, tuple(step_positions))
-    if _NAMED_BY_MANY.get(reader, 0.0) > time.monotonic():
+    if reader in _NAMED_BY_MANY:
         return None
     params = {"org_id": principal.org_id, "user_id": principal.user_id,
               "step_positions": step_positions, "cap": CANDIDATES_MAX + 1}
@@ -164,9 +160,7 @@ def _candidates(principal: Principal, acting: list[int]) -> list[int] | None:
     with prepared_plans(db.session):
         naming = db.session.exec(_naming_count(positions), params=params).one()
         if naming > CANDIDATES_MAX:
-            if len(_NAMED_BY_MANY) >= _NAMED_BY_MANY_ENTRIES:
-                _NAMED_BY_MANY.clear()
-            _NAMED_BY_MANY[reader] = time.monotonic() + _NAMED_BY_MANY_SECONDS
+            _NAMED_BY_MANY.add(reader)
             return None
         if not naming:
             return []
