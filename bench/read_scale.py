@@ -55,7 +55,8 @@ each list is read (no ``before`` cursor); no writes are measured (sign-in is set
 the memo pages are of decided memos, so the read receipt costs one read and writes
 nothing); the client shares the machine's two cores with gunicorn and PostgreSQL, so its
 own CPU, and anything else running on the machine, is part of each number (the load
-average is printed before and after).
+average is printed before and after). The client is kept light for that reason: urllib3
+on one keep-alive connection per thread, 0.8 ms of CPU a GET (``requests`` took 2.2).
 """
 
 from __future__ import annotations
