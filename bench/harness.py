@@ -203,6 +203,7 @@ class Page:
     latencies: list[float] = field(default_factory=list)
     failures: Counter[str] = field(default_factory=Counter)
     first_failure: str = ""
+    client_cpu: float = 0.0  # seconds of this process's CPU (the client threads) while timed
 
     def who(self, n: int) -> str:
         return self.users[n % len(self.users)] if self.users else self.user
@@ -277,10 +278,13 @@ class Clients:
 
         threads = [threading.Thread(target=client, args=(t,), daemon=True)
                    for t in range(self.count)]
+        cpu = time.process_time()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        if record:
+            page.client_cpu += time.process_time() - cpu
 
     def measure(self, pages: list[Page], requests_: int, warm_up: int = WARM_UP) -> None:
         """Each page in turn: ``warm_up`` GETs that are not counted, then ``requests_``
@@ -291,7 +295,8 @@ class Clients:
                 raise BenchError(f"{page.label}: {page.first_failure}")
             self.run(page, requests_, record=True)
             print(f"  {page.label}: p50 {page.percentile(50):.1f} ms, "
-                  f"p95 {page.percentile(95):.1f} ms", flush=True)
+                  f"p95 {page.percentile(95):.1f} ms, the client's CPU "
+                  f"{1000 * page.client_cpu / max(requests_, 1):.2f} ms a GET", flush=True)
 
     def close(self) -> None:
         for pool in self.pools:
