@@ -218,7 +218,7 @@ class Clients:
     urllib3 itself, not a ``requests.Session``: the client shares the machine's two cores
     with gunicorn and PostgreSQL, and ``requests`` spent 2.1-2.3 ms of CPU on each GET (its
     cookie jar, hooks and environment lookups) against urllib3's 0.8, time the pages were
-    charged for (measured on the bare endpoint's list of 100 memos, 4 threads). The
+    charged for (measured on the project's API list of 100 memos, 4 threads). The
     requests are the same: the user's cookies, and the bearer token on /api/ paths."""
 
     def __init__(self, base: str, logins: dict[str, Login], count: int) -> None:
