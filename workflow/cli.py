@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
@@ -23,9 +22,16 @@ from .storage import anchor_folder
 from .trail.anchors import anchor_heads, check_anchors, read_anchors
 from .trail.verify import Verdict, chains, office_codes, verify_chain, verify_memo
 
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
+
+# Alembic is imported by the commands that migrate, not with the app: it took 0.45 s, which
+# every web process, Celery worker and other command paid at start-up.
 def alembic_config(url: str) -> AlembicConfig:
     """Alembic's configuration for this project, pointed at ``url``."""
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig(str(BASE_DIR / "alembic.ini"))
     cfg.set_main_option("script_location", str(BASE_DIR / "migrations"))
     cfg.attributes["database_url"] = url
@@ -34,6 +40,8 @@ def alembic_config(url: str) -> AlembicConfig:
 
 def upgrade_database(url: str | None = None) -> None:
     """Bring the database to the latest schema."""
+    from alembic import command
+
     command.upgrade(alembic_config(url or current_app.config["DATABASE_URL"]), "head")
 
 
