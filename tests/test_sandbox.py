@@ -55,11 +55,13 @@ def test_running_out_of_memory_while_reading_a_pdf_is_not_a_verdict_on_it(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """pdfcheck's own "unreadable" answer must not swallow the sandbox's memory limit: the
     caller says "too complex to check", not "damaged" or "altered"."""
+    from pyhanko.pdf_utils import reader
+
     from workflow.seal import pdfcheck
 
     def exhausted(*_args: object, **_kwargs: object) -> None:
         raise MemoryError
 
-    monkeypatch.setattr(pdfcheck, "PdfFileReader", exhausted)
+    monkeypatch.setattr(reader, "PdfFileReader", exhausted)  # pdfcheck imports it when called
     with pytest.raises(MemoryError):
         pdfcheck.first_signer(b"%PDF-1.7\n")

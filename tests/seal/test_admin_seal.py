@@ -144,7 +144,7 @@ def test_a_seal_whose_ca_publishes_revocation_is_b_lt(seal_app, pki):
     from pyhanko.sign.validation import DocumentSecurityStore, validate_pdf_signature
 
     from workflow.models import SealedDocument
-    from workflow.seal.sealing import off_loop
+    from workflow.seal.signing import off_loop
 
     app = seal_app
     with app.app_context():

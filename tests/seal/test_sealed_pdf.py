@@ -24,7 +24,7 @@ from workflow.demo.seed import seed_demo
 from workflow.extensions import db
 from workflow.models import AuditEvent, OfficeSeal, SealedDocument
 from workflow.seal import sealing
-from workflow.seal.sealing import off_loop
+from workflow.seal.signing import off_loop
 
 SIGNERS = [("head", "เพื่อโปรดพิจารณา"), ("deputy", "เพื่อโปรดพิจารณา"),
            ("permsec", "เห็นควรนำเรียนนายกเพื่อโปรดทราบ"), ("chief", "อนุมัติ")]

@@ -17,7 +17,7 @@ from tests.conftest import ApiClient
 from tests.seal.test_sealed_pdf import approve_all, download
 from workflow.demo.seed import seed_demo
 from workflow.seal import sealing
-from workflow.seal.sealing import off_loop
+from workflow.seal.signing import off_loop
 
 # The seal's cryptography and its pages: the database adds nothing to what is tested here.
 pytestmark = pytest.mark.one_backend

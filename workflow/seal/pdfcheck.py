@@ -5,6 +5,11 @@ the file asks of it, not with its size: the diff analysis of a signature is quad
 incremental updates appended after it (3,000 of them, half a megabyte, took 32 s), and a
 file is whatever anyone uploads. So these functions know nothing of Flask or the database:
 they take bytes and certificates, and return plain, picklable facts.
+
+pyHanko is imported by the functions, not with the module: the web process imports this
+module only to hand its functions to the sandbox, and pyHanko (its ``sign`` package pulls in
+the signer and an HTTP client) took 0.5 s of every process's start-up. The forkserver
+imports ``PYHANKO`` once, so a child finds it loaded.
 """
 
 from __future__ import annotations
@@ -16,18 +21,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pyhanko.keys import load_certs_from_pemder_data
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko.sign.validation.settings import KeyUsageConstraints
-from pyhanko_certvalidator import ValidationContext
-
 _LOGGER = logging.getLogger(__name__)
 
-# A seal certificate from a CA may carry either bit; pyHanko's default wants non-repudiation.
-_KEY_USAGE = KeyUsageConstraints(key_usage={"digital_signature", "non_repudiation"},
-                                 match_all_key_usages=False)
+# What the functions below import from pyHanko, for the sandbox's forkserver to load first.
+PYHANKO = ("pyhanko.keys", "pyhanko.pdf_utils.reader", "pyhanko.sign.diff_analysis",
+           "pyhanko.sign.validation", "pyhanko.sign.validation.settings",
+           "pyhanko_certvalidator")
 
 UNREADABLE = "unreadable"  # not a PDF pyHanko can read: truncated, damaged
 UNSIGNED = "unsigned"
@@ -59,6 +58,8 @@ class Check:
 
 def first_signer(data: bytes) -> Signer:
     """Read the file and its first signature's certificate."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
     try:
         signatures = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
     except MemoryError:
@@ -82,13 +83,23 @@ def first_signer(data: bytes) -> Signer:
 def check(data: bytes, seal_root: bytes, tsa_roots: bytes | None) -> Check:
     """Validate the first signature, trusting ``seal_root`` only (PEM or DER) for the seal
     and ``tsa_roots`` for its timestamp (None: the seal's root decides)."""
+    from pyhanko.keys import load_certs_from_pemder_data
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.settings import KeyUsageConstraints
+    from pyhanko_certvalidator import ValidationContext
+
+    # A seal certificate from a CA may carry either bit; pyHanko's default wants
+    # non-repudiation.
+    key_usage = KeyUsageConstraints(key_usage={"digital_signature", "non_repudiation"},
+                                    match_all_key_usages=False)
     signature = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures[0]
     trust = ValidationContext(trust_roots=list(load_certs_from_pemder_data(seal_root)),
                               allow_fetching=False)
     tsa = None if tsa_roots is None else ValidationContext(
         trust_roots=list(load_certs_from_pemder_data(tsa_roots)), allow_fetching=False)
     try:
-        status = validate_pdf_signature(signature, trust, tsa, key_usage_settings=_KEY_USAGE)
+        status = validate_pdf_signature(signature, trust, tsa, key_usage_settings=key_usage)
     except MemoryError:
         raise  # the sandbox's limit: not a verdict on the file
     except Exception:  # noqa: BLE001 - a mangled signature value is a changed file
@@ -120,6 +131,8 @@ def examine(data: bytes, fingerprint: str, seal_root: bytes,
 def _covers_all(status: Any) -> bool:
     """The signature covers the whole file, or all that follows it is validation data (the
     DSS a B-LT seal appends: certificates, CRLs, OCSP answers; no content)."""
+    from pyhanko.sign.diff_analysis import ModificationLevel
+
     coverage = status.coverage.name if status.coverage is not None else ""
     if coverage == "ENTIRE_FILE":
         return True

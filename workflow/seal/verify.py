@@ -42,7 +42,7 @@ UNSIGNED = "unsigned"
 T = TypeVar("T")
 
 # The checks run in the sandbox's children, which start with pyHanko loaded.
-sandbox.preload(pdfcheck.__name__)
+sandbox.preload(pdfcheck.__name__, *pdfcheck.PYHANKO)
 
 _VERDICTS = {
     VALID: ("ลายมือชื่ออิเล็กทรอนิกส์ถูกต้อง ไฟล์ไม่ถูกแก้ไขหลังประทับตรา และตราครอบคลุมทั้งไฟล์",
