@@ -515,7 +515,7 @@ def fill_office(conn: psycopg.Connection[Any], route_id: int, memos: int, events
             if chained:
                 memo_id = event[8]
                 memo_prev = memo_heads.get(memo_id, GENESIS) if memo_id else ""
-                digest = chain_hash(prev, _Hashed(seq, event[0], *event[3:], memo_prev))
+                digest = chain_hash(prev, _Hashed(seq, event[0], *event[3:], memo_prev).as_dict())
                 if memo_id:
                     memo_heads[memo_id] = digest
                 row = (next_id, office.org_id, seq, event[0], *event[3:], prev,
@@ -539,7 +539,7 @@ def fill_office(conn: psycopg.Connection[Any], route_id: int, memos: int, events
 
 @dataclass(slots=True)
 class _Hashed:
-    """An event as ``workflow.trail.chain.canonical`` reads it (by attribute)."""
+    """An event's hashed columns, for ``workflow.trail.chain.canonical`` (``as_dict``)."""
 
     seq: int
     created_at: datetime
@@ -556,6 +556,9 @@ class _Hashed:
     user_agent: str
     details: str
     memo_prev_hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
 
 
 def finish(conn: psycopg.Connection[Any]) -> None:

@@ -182,7 +182,7 @@ def forge(app: Flask, template: AuditEvent, *, seq: int, prev_hash: str,
     fields = {name: getattr(template, name) for name in _HASHED}
     fields.update(chain=template.chain, seq=seq, prev_hash=prev_hash, **changes)
     forged = AuditEvent(**fields, hash="")
-    forged.hash = chain_hash(prev_hash, forged)
+    forged.hash = chain_hash(prev_hash, forged.model_dump())
     values = forged.model_dump(exclude={"id"})
     with attacker(app) as conn:
         conn.execute(insert(AuditEvent.__table__).values(**values))  # type: ignore[attr-defined]

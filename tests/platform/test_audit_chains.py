@@ -75,7 +75,7 @@ def test_an_anchor_catches_a_tail_rewritten_with_valid_hashes(
         forged = AuditEvent(**{name: getattr(last, name) for name in _HASHED},
                             chain=last.chain, prev_hash=last.prev_hash, hash="")
         forged.text = "ไม่เห็นชอบ"
-        forged.hash = chain_hash(last.prev_hash, forged)
+        forged.hash = chain_hash(last.prev_hash, forged.model_dump())
         values = forged.model_dump(exclude={"id"})
     engine = create_engine(normalise_url(app.config["DATABASE_URL"]))
     with engine.begin() as conn:

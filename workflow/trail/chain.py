@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, insert, update
@@ -56,15 +56,18 @@ _HASHED = ("seq", "created_at", "org_id", "actor_id", "actor_name", "position_ti
            "memo_prev_hash")
 
 
-def canonical(event: Any) -> bytes:
-    """The bytes an event's hash covers: its content as sorted, compact JSON."""
-    content = {name: getattr(event, name) for name in _HASHED}
-    content["created_at"] = event.created_at.isoformat(timespec="microseconds")
+def canonical(event: Mapping[str, Any]) -> bytes:
+    """The bytes an event's hash covers: its content as sorted, compact JSON. ``event`` is
+    its columns by name: the dict an append writes, or a row's ``_mapping`` when the trail is
+    verified (read by name there, 15 columns of a row took 16 µs as attributes, 5 as keys:
+    a third of a 50,000-event office's verification)."""
+    content = {name: event[name] for name in _HASHED}
+    content["created_at"] = event["created_at"].isoformat(timespec="microseconds")
     return json.dumps(content, sort_keys=True, ensure_ascii=False,
                       separators=(",", ":")).encode()
 
 
-def chain_hash(prev_hash: str, event: Any) -> str:
+def chain_hash(prev_hash: str, event: Mapping[str, Any]) -> str:
     """SHA-256 over the previous event's hash and this event's content."""
     return hashlib.sha256(prev_hash.encode() + b"\n" + canonical(event)).hexdigest()
 
@@ -183,7 +186,7 @@ def _append(session: Session, chain: int, entries: list[Entry]) -> list[dict[str
             "user_agent": info.user_agent[:300], "details": _details(entry.details),
             "prev_hash": last_hash, "memo_prev_hash": memo_prev,
         }
-        event["hash"] = last_hash = chain_hash(last_hash, SimpleNamespace(**event))
+        event["hash"] = last_hash = chain_hash(last_hash, event)
         if entry.memo_id is not None:
             memo_heads[entry.memo_id] = last_hash
         events.append(event)

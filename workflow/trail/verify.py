@@ -29,10 +29,14 @@ class Verdict:
     reason_en: str = ""
 
 
+# Events are read as plain rows, not ORM objects (a million of them add up), and hashed from
+# their ``_mapping``.
+_EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
+
+
 def _walk(session: Session, chain: int, batch: int = 10_000) -> Iterator[Any]:
-    """Every event of ``chain`` in order, as plain rows (no ORM objects: a million of them
-    add up)."""
-    table = AuditEvent.__table__  # type: ignore[attr-defined]
+    """Every event of ``chain`` in order."""
+    table = _EVENTS
     last = 0
     while True:
         rows = session.execute(
@@ -49,7 +53,7 @@ def _check(event: Any, prev_hash: str) -> tuple[str, str] | None:
     if event.prev_hash != prev_hash:
         return ("ลำดับถูกแทรก ลบ หรือสลับก่อนเหตุการณ์นี้",
                 "prev_hash does not match the event before it (inserted, deleted or reordered)")
-    if chain_hash(prev_hash, event) != event.hash:
+    if chain_hash(prev_hash, event._mapping) != event.hash:
         return ("เนื้อหาของเหตุการณ์นี้ถูกแก้ไข", "content does not match its hash (altered)")
     return None
 
@@ -101,9 +105,9 @@ def verify_memo(session: Session, memo_id: int) -> Verdict:
     """Check one memo's events, their links on both sides, and that none is missing."""
     # Hashes only, never shown: the chain is read whole, whichever office's events it holds
     # (the events from before per-office chains share one).
-    events = session.exec(
-        select(AuditEvent).where(AuditEvent.memo_id == memo_id)
-        .order_by(col(AuditEvent.created_at), col(AuditEvent.chain), col(AuditEvent.seq))
+    events = session.execute(
+        select(_EVENTS).where(_EVENTS.c.memo_id == memo_id)
+        .order_by(_EVENTS.c.created_at, _EVENTS.c.chain, _EVENTS.c.seq)
         .execution_options(**{ALL_OFFICES: True})
     ).all()
     if not events:
@@ -113,10 +117,10 @@ def verify_memo(session: Session, memo_id: int) -> Verdict:
     # may also have some on the older shared chain): check each against its own chain.
     wanted = {(e.chain, e.seq + step) for e in events for step in (-1, 1)}
     neighbours = {
-        (e.chain, e.seq): e for e in session.exec(
-            select(AuditEvent).where(
-                col(AuditEvent.chain).in_({chain for chain, _ in wanted}),
-                col(AuditEvent.seq).in_({seq for _, seq in wanted}))
+        (e.chain, e.seq): e for e in session.execute(
+            select(_EVENTS).where(
+                _EVENTS.c.chain.in_({chain for chain, _ in wanted}),
+                _EVENTS.c.seq.in_({seq for _, seq in wanted}))
             .execution_options(**{ALL_OFFICES: True})
         ).all()
     }
