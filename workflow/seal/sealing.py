@@ -6,7 +6,8 @@ commits; the beat's ``seal_pending`` sweep picks up any approval whose task was 
 failed (Redis down, the TSA unreachable). With ``SEAL_TSA_URL`` the signature carries an
 RFC 3161 timestamp (PAdES B-T); without one it is B-B. A configured TSA that does not
 answer fails the attempt rather than sealing without a timestamp: the file is stored once,
-so it waits for the sweep instead of being stored weaker.
+so it waits for the sweep instead of being stored weaker. The signature itself is made by
+``signing.sign``, which ``seal_memo`` imports when it seals (pyHanko loads slowly).
 """
 
 from __future__ import annotations
