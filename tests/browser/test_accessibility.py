@@ -426,12 +426,16 @@ def test_signer_approves_with_the_keyboard_only(office, browser, live_server, ar
         page.keyboard.type("demo")
         page.keyboard.press("Enter")
         expect(page).to_have_url(re.compile(r"/inbox"))
+        page.wait_for_load_state("load")
         expect(page.locator("nav.tabs .tab.active")).to_contain_text("รอฉันพิจารณา")
 
         keys.tab_to(_is(SEED_SUBJECT, "a"))
         page.screenshot(path=artifacts / "01-inbox-memo-focused.png")
         page.keyboard.press("Enter")
         expect(page).to_have_url(re.compile(rf"/memos/{office.pending}$"))
+        # The focus ring is read from computed styles: wait for the stylesheet, or a slow
+        # machine reads the browser's default outline before app.css applies.
+        page.wait_for_load_state("load")
         expect(page.get_by_test_id("memo-state")).to_have_attribute("data-state", "pending_1")
 
         # The first Tab reaches the skip link, which jumps past the menu to the page itself.
