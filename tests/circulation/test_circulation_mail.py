@@ -41,6 +41,8 @@ def _wait(smtp_server: Any, count: int, timeout: float = 40.0) -> list[Any]:
                          f"{[str(m['To']) for m in _circulation_mail(smtp_server)]}")
 
 
+# The worker on SQLite is tried by the delivery test of one submit; this one sends eight.
+@pytest.mark.one_backend
 def test_all_staff_each_get_one_email(app: Flask, office: CirculationOffice, api: Any,
                                       smtp_server: Any, celery_processes: Any) -> None:
     response = api.call("POST", f"/memos/{office.memo.id}/circulation",

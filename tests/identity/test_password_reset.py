@@ -382,6 +382,7 @@ def test_asking_is_rate_limited_per_address_and_per_account(make_app):
 # -- through the real broker and worker -----------------------------------------------------------
 
 
+@pytest.mark.one_backend  # the worker on SQLite: tests/notifications/test_delivery.py
 def test_the_worker_sends_the_link_and_blanks_the_row(notify_app, smtp_server, celery_processes):
     """After the commit the email goes to Celery; the worker sends it and blanks the body."""
     import time
