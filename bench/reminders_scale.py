@@ -33,6 +33,7 @@ from workflow.models import (  # noqa: E402
     MemoStep,
     Notification,
     NotificationKind,
+    RouteMember,
     RouteStep,
     StepStatus,
 )
@@ -43,9 +44,10 @@ def fill(app, steps: int) -> None:
     now = clock.now()
     with app.app_context(), db.write() as session:
         ids = seed_demo()
-        first = session.exec(select(RouteStep).where(RouteStep.route_id == ids["route_id"])
-                             .order_by(RouteStep.step_no)).first()
-        assert first is not None
+        # The head's post: the one member of the default route's first step.
+        position_id = session.exec(
+            select(RouteMember.position_id).join(RouteStep).where(
+                RouteStep.route_id == ids["route_id"], RouteStep.step_no == 1)).one()
         base = session.get(Memo, ids["memo_id"])
         assert base is not None
         values = base.model_dump(exclude={"id"})
@@ -55,7 +57,7 @@ def fill(app, steps: int) -> None:
         memo_ids = session.execute(insert(Memo).returning(Memo.id), memo_rows).scalars().all()
         session.execute(insert(MemoStep), [
             {"org_id": base.org_id, "memo_id": memo_id, "round": 1, "step_no": 1,
-             "position_id": first.position_id,
+             "position_id": position_id,
              "position_title": "หัวหน้าสำนักปลัด", "status": StepStatus.PENDING,
              "arrived_at": now - timedelta(days=7), "next_reminder_at": now - timedelta(hours=1)}
             for memo_id in memo_ids])
