@@ -36,12 +36,11 @@ _EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
 
 def _walk(session: Session, chain: int, batch: int = 10_000) -> Iterator[Any]:
     """Every event of ``chain`` in order."""
-    table = _EVENTS
     last = 0
     while True:
         rows = session.execute(
-            select(table).where(table.c.chain == chain, table.c.seq > last)
-            .order_by(table.c.seq).limit(batch)
+            select(_EVENTS).where(_EVENTS.c.chain == chain, _EVENTS.c.seq > last)
+            .order_by(_EVENTS.c.seq).limit(batch)
         ).all()
         if not rows:
             return
@@ -67,8 +66,7 @@ def chains(session: Session) -> list[int]:
     """Every chain the trail has (one per office that has events, 0 for the installation):
     those with a head, and any with events but no head, which only a forger makes."""
     heads = set(session.exec(select(AuditHead.id)).all())
-    table = AuditEvent.__table__  # type: ignore[attr-defined]
-    used = set(session.execute(select(table.c.chain).distinct()).scalars().all())
+    used = set(session.execute(select(_EVENTS.c.chain).distinct()).scalars().all())
     return sorted(i for i in heads | used if i is not None)
 
 
