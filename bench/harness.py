@@ -37,8 +37,11 @@ ROOT = Path(__file__).resolve().parent.parent
 # after no warm-up and 6.1 ms after 40 (its memo read 1.20 ms against 0.34 ms).
 WARM_UP = 200
 
-# The settings of issue #11's measurements: 4 workers x 4 threads.
-GUNICORN = [sys.executable, "-m", "gunicorn", "--workers", "4", "--threads", "4",
+# The settings of issue #11's measurements: 4 workers x 4 threads. The suite's smoke run of
+# each bench (tests/test_benches.py) sets BENCH_GUNICORN_WORKERS=1: it checks that a bench
+# gets to its report, and four workers would each start the app for nothing.
+WORKERS = os.environ.get("BENCH_GUNICORN_WORKERS", "4")
+GUNICORN = [sys.executable, "-m", "gunicorn", "--workers", WORKERS, "--threads", "4",
             "--worker-class", "gthread"]
 TIMEOUT = (5, 120)  # (connect, read) seconds on every request
 START_SECONDS = 90
@@ -74,6 +77,9 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = log
+        if WORKERS != "4":
+            print(f"{name}: gunicorn with {WORKERS} worker(s) (BENCH_GUNICORN_WORKERS), not the "
+                  "4 of the measurements: these figures are not comparable", flush=True)
         with log.open("wb") as out:
             self.proc = subprocess.Popen(
                 [*GUNICORN, "--bind", f"127.0.0.1:{self.port}", *app], cwd=ROOT, env=env,

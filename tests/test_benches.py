@@ -42,7 +42,7 @@ def test_the_bench_runs_to_its_report(bench: str) -> None:
     if "--redis-db" in arguments:  # its own database, emptied as the bench asks
         number = int(arguments[arguments.index("--redis-db") + 1])
         redis.Redis.from_url(f"redis://127.0.0.1:6379/{number}").flushdb()
-    env = {**os.environ, "SECRET_KEY": "bench smoke run"}
+    env = {**os.environ, "SECRET_KEY": "bench smoke run", "BENCH_GUNICORN_WORKERS": "1"}
     done = subprocess.run([sys.executable, f"bench/{bench}.py", *arguments], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
     output = done.stdout + done.stderr
