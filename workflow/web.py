@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import time
+from functools import lru_cache
 from typing import Any
 
 from flask import (
@@ -21,6 +24,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
+from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
 from . import routing, steps, thai
@@ -171,6 +175,40 @@ def _refuse_nul_bytes() -> None:
                          "The request contains a NUL character.", code="nul_character")
 
 
+# Pages name each static file with a hash of its content (/static/app.css?v=…), and an
+# answer to a URL that carries the current hash may be kept for a year: a phone on a slow
+# line then opens the next page without asking for the stylesheet and script again, and a
+# release that changes a file changes its URL. A URL without it, or with an old hash, is
+# still served, revalidated each time as before.
+STATIC_FOREVER = "public, max-age=31536000, immutable"
+
+
+def static_version(folder: str, filename: str) -> str:
+    """The first 12 hex digits of the SHA-256 of a static file, "" if there is no such file."""
+    path = safe_join(folder, filename)
+    try:
+        stat = os.stat(path) if path else None
+    except OSError:
+        return ""
+    if stat is None:
+        return ""
+    return _content_hash(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=256)
+def _content_hash(path: str, _mtime_ns: int, _size: int) -> str:
+    """Hashed once per file and version of it (the time and size are the cache's key)."""
+    with open(path, "rb") as file:
+        return hashlib.sha256(file.read()).hexdigest()[:12]
+
+
+def _versioned_static(endpoint: str, values: dict[str, Any]) -> None:
+    if endpoint == "static" and "filename" in values and "v" not in values:
+        version = static_version(current_app.static_folder or "", values["filename"])
+        if version:
+            values["v"] = version
+
+
 def _security_headers(response: Response) -> Response:
     response.headers.setdefault(
         "Content-Security-Policy",
@@ -185,6 +223,10 @@ def _security_headers(response: Response) -> Response:
     if not (request.endpoint or "").startswith("static"):
         # Set, not setdefault: send_file and others put a weaker "no-cache" here first.
         response.headers["Cache-Control"] = NO_STORE
+    elif response.status_code in (200, 304) and request.args.get("v") and request.args["v"] == (
+            static_version(current_app.static_folder or "",
+                           (request.view_args or {}).get("filename", ""))):
+        response.headers["Cache-Control"] = STATIC_FOREVER
     hsts_seconds = int(current_app.config.get("HSTS_SECONDS", 0))
     # Only over HTTPS (browsers ignore it on plain HTTP, and it must not pin a dev server);
     # behind a proxy, is_secure follows X-Forwarded-Proto once PROXY_HOPS trusts it.
@@ -278,3 +320,4 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, _on_unexpected)
     app.before_request(_refuse_nul_bytes)
     app.after_request(_security_headers)
+    app.url_defaults(_versioned_static)

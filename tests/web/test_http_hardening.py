@@ -4,6 +4,7 @@ Retry-After on every 429 (#7)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 from typing import Any
 
@@ -11,6 +12,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from limits import parse
+
+from tests.support.paths import ROOT
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 TOO_MANY = "ทำรายการบ่อยเกินไป กรุณารอสักครู่แล้วลองใหม่"
@@ -69,6 +72,26 @@ def test_pages_and_api_answers_are_never_stored_but_static_files_may_be(app, dem
     assert stylesheet.status_code == 200
     assert "no-store" not in stylesheet.headers.get("Cache-Control", "")
     stylesheet.close()
+
+
+def test_static_files_are_named_by_their_content_and_kept_for_a_year(app, client):
+    """A page names app.css and app.js with their content's hash; that URL may be kept a year,
+    while the bare URL or an old hash is revalidated as before (a release changes the hash)."""
+    page = client.get("/login").text
+    for name in ("app.css", "app.js"):
+        digest = hashlib.sha256((ROOT / "static" / name).read_bytes()).hexdigest()[:12]
+        url = f"/static/{name}?v={digest}"
+        assert f'"{url}"' in page, name
+        kept = client.get(url)
+        assert kept.status_code == 200
+        assert kept.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        kept.close()
+        for other in (f"/static/{name}", f"/static/{name}?v=000000000000"):
+            answer = client.get(other)
+            assert answer.status_code == 200
+            assert "immutable" not in answer.headers.get("Cache-Control", ""), other
+            answer.close()
+    assert client.get("/static/no-such.css?v=000000000000").status_code == 404
 
 
 # -- #6: HSTS ------------------------------------------------------------------------------------
