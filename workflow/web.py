@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import stat
 import time
 from functools import lru_cache
 from typing import Any
@@ -187,12 +188,12 @@ def static_version(folder: str, filename: str) -> str:
     """The first 12 hex digits of the SHA-256 of a static file, "" if there is no such file."""
     path = safe_join(folder, filename)
     try:
-        stat = os.stat(path) if path else None
+        found = os.stat(path) if path else None
     except OSError:
+        found = None
+    if path is None or found is None or not stat.S_ISREG(found.st_mode):
         return ""
-    if stat is None:
-        return ""
-    return _content_hash(path, stat.st_mtime_ns, stat.st_size)
+    return _content_hash(path, found.st_mtime_ns, found.st_size)
 
 
 @lru_cache(maxsize=256)
