@@ -1,4 +1,5 @@
-"""Every benchmark under ``bench/`` still runs, at a size of seconds.
+"""Every benchmark under ``bench/`` that builds its own database still runs, at a size of
+seconds (``read_ab.py`` and ``profile_reads.py`` measure a database kept by another).
 
 The benchmarks are run by hand, and a schema change once broke two of them unnoticed for
 several sessions (``audit_scale.py`` inserted offices without their newer columns,
