@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 from bench.harness import (  # noqa: E402
     BenchError,
     Server,
+    bench_redis,
     code_version,
     percentile_ms,
     project_env,
@@ -399,7 +400,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     deadline = time.monotonic() + args.deadline
-    redis_url = f"redis://127.0.0.1:6379/{args.redis_db}"
+    redis_url = bench_redis(args.redis_db)
     store = redis.Redis.from_url(redis_url, socket_timeout=5)
     # The run flushes this database between runs (login budgets, queued tasks): it must be
     # nobody else's.

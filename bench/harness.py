@@ -43,6 +43,9 @@ WARM_UP = 200
 WORKERS = os.environ.get("BENCH_GUNICORN_WORKERS", "4")
 GUNICORN = [sys.executable, "-m", "gunicorn", "--workers", WORKERS, "--threads", "4",
             "--worker-class", "gthread"]
+# The Redis the benches use, one numbered database each (--redis-db); the suite's smoke runs
+# point BENCH_REDIS at a private redis-server of their own.
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379")
 TIMEOUT = (5, 120)  # (connect, read) seconds on every request
 START_SECONDS = 90
 GOAL_MS = 25.0
@@ -59,6 +62,11 @@ def percentile_ms(latencies: list[float], q: int) -> float:
 
 class BenchError(RuntimeError):
     """Something the benchmark needs did not happen; the message says what."""
+
+
+def bench_redis(number: int) -> str:
+    """The URL of the benches' Redis database ``number``."""
+    return f"{REDIS}/{number}"
 
 
 def free_port() -> int:

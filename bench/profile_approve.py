@@ -43,6 +43,7 @@ os.environ.update({"SECRET_KEY": secrets.token_hex(16), "SARABAN_ENV": "producti
                    "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "1024",
                    "SARABAN_INSTANCE": tempfile.mkdtemp(prefix="saraban-profile-")})
 
+from bench.harness import bench_redis  # noqa: E402
 from tests.support.database import create_database, drop_database  # noqa: E402
 
 SIGNERS = ("head", "deputy", "permsec", "chief")  # the demo route, in order
@@ -56,7 +57,7 @@ def main() -> int:
     parser.add_argument("--dump", metavar="FILE", help="keep the profile in FILE")
     parser.add_argument("--redis-db", type=int, default=13, help="an empty Redis database")
     args = parser.parse_args()
-    redis_url = f"redis://127.0.0.1:6379/{args.redis_db}"
+    redis_url = bench_redis(args.redis_db)
     store = redis.Redis.from_url(redis_url)
     if store.dbsize():
         parser.error(f"redis database {args.redis_db} is not empty; pick another --redis-db")

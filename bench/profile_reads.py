@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.update({"SECRET_KEY": secrets.token_hex(16), "SARABAN_ENV": "production",
                    "SARABAN_INSTANCE": tempfile.mkdtemp(prefix="saraban-profile-")})
 
-from bench.harness import Page  # noqa: E402
+from bench.harness import Page, bench_redis  # noqa: E402
 from bench.read_scale import facts_of, pages_for  # noqa: E402
 from workflow import create_app  # noqa: E402
 from workflow.demo.seed import DEMO_CODE, DEMO_PASSWORD  # noqa: E402
@@ -72,10 +72,10 @@ def main() -> int:
     parser.add_argument("--redis-db", type=int, default=12, help="a Redis database, flushed first")
     args = parser.parse_args()
     # Its sign-ins of earlier runs would count against the login rate limit.
-    redis.Redis.from_url(f"redis://127.0.0.1:6379/{args.redis_db}").flushdb()
+    redis.Redis.from_url(bench_redis(args.redis_db)).flushdb()
 
     app = create_app({"DATABASE_URL": args.url,
-                      "REDIS_URL": f"redis://127.0.0.1:6379/{args.redis_db}",
+                      "REDIS_URL": bench_redis(args.redis_db),
                       "WTF_CSRF_ENABLED": False, "SESSION_COOKIE_SECURE": False,
                       "REMEMBER_COOKIE_SECURE": False})
     statements = [0]

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import harness  # noqa: E402
-from bench.harness import Clients, Server, project_env, sign_in  # noqa: E402
+from bench.harness import Clients, Server, bench_redis, project_env, sign_in  # noqa: E402
 from bench.read_scale import facts_of, pages_for  # noqa: E402
 from workflow.demo.seed import DEMO_CODE, DEMO_PASSWORD  # noqa: E402
 
@@ -41,7 +41,7 @@ def main() -> int:
     parser.add_argument("--redis-dbs", type=int, nargs=2, default=(14, 15),
                         help="two empty Redis databases")
     args = parser.parse_args()
-    stores = [redis.Redis.from_url(f"redis://127.0.0.1:6379/{n}") for n in args.redis_dbs]
+    stores = [redis.Redis.from_url(bench_redis(n)) for n in args.redis_dbs]
     if any(store.dbsize() for store in stores):
         parser.error(f"redis databases {args.redis_dbs} must be empty")
     facts = facts_of(args.url, 50)
@@ -52,7 +52,7 @@ def main() -> int:
                                         args.redis_dbs, strict=True):
                 harness.ROOT = root  # where the server runs from: its code
                 servers[side] = Server(
-                    project_env(args.url, f"redis://127.0.0.1:6379/{db}", Path(folder) / side),
+                    project_env(args.url, bench_redis(db), Path(folder) / side),
                     Path(folder) / f"{side}.log", name=side)
             harness.ROOT = ROOT
             clients: dict[str, Clients] = {}

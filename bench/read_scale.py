@@ -86,6 +86,7 @@ from bench.harness import (  # noqa: E402
     Clients,
     Page,
     Server,
+    bench_redis,
     code_version,
     pg_url,
     print_table,
@@ -255,7 +256,7 @@ def main() -> int:
     # A TERM unwinds through the finally blocks like Ctrl-C.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
-    redis_url = f"redis://127.0.0.1:6379/{args.redis_db}"
+    redis_url = bench_redis(args.redis_db)
     store = redis.Redis.from_url(redis_url, socket_timeout=5)
     if store.dbsize():
         parser.error(f"redis database {args.redis_db} is not empty; pick another --redis-db")
