@@ -57,15 +57,18 @@ def test_actions_succeed_quickly_and_leave_their_emails_for_the_sweep(
     memo_id = demo["memo_id"]
     for username in ("clerk", *(name for name, _ in SIGNERS)):
         api.token(username)  # sign in first: only the actions are timed
-    started = time.monotonic()
-    assert api.act(memo_id, "clerk", "submit").status_code == 200
-    for username, phrase in SIGNERS:
-        response = api.act(memo_id, username, "approve", phrase)
+    took = []
+    for username, action, phrase in [("clerk", "submit", ""),
+                                     *((name, "approve", p) for name, p in SIGNERS)]:
+        started = time.monotonic()
+        response = api.act(memo_id, username, action, phrase)
+        took.append(time.monotonic() - started)
         assert response.status_code == 200, response.json
-    elapsed = time.monotonic() - started
     assert response.json["state"] == "approved"
-    # Five actions; before the circuit each waited 2 s for the broker.
-    assert elapsed < 3, f"{elapsed:.1f} s for five actions"
+    # Before the circuit each action waited the broker's 2 s connect timeout. Each action is
+    # timed on its own, against that: the suite's other processes share these two cores,
+    # and five actions together once took 3.9 s with the circuit working.
+    assert max(took) < 2, f"{[round(t, 2) for t in took]} s for the five actions"
     assert app.extensions["broker_circuit"].is_open()
     with app.app_context():
         rows = db.session.exec(select(Notification).where(Notification.memo_id == memo_id)).all()
