@@ -10,7 +10,8 @@ decisions, register entries) and ``--events-per-memo`` audit events per memo (10
 read_scale's 1,000,000 for 100,000 memos), the memos' own events and sign-ins. Unlike
 read_scale's placeholders, every office's audit chain is real (each event hashed as
 ``workflow/trail/chain.py`` does, with its memo's own link), so ``flask --app wsgi audit
-verify --office CODE`` passes and its time means something. Then ``VACUUM (ANALYZE)``.
+verify --office CODE`` passes and its time means something. Then ``VACUUM (ANALYZE)`` and a
+``CHECKPOINT`` (``bench/fill.vacuum``: nothing left to write back while pages are timed).
 
 What it measures. The project under gunicorn (4 workers x 4 threads, gthread;
 ``bench/harness.py``) and Redis (``--redis-db``, empty; flushed at the end), ``--clients``

@@ -21,7 +21,8 @@ decisions and its audit events:
   badge fail on this database. The office's chain head (``audithead``) is set past the
   last event, so new events (sign-ins of this run) append normally.
 * Then ``VACUUM (ANALYZE)``: statistics and the visibility map a database that has lived
-  ten years under autovacuum would have.
+  ten years under autovacuum would have; and a ``CHECKPOINT``, so that the gigabyte just
+  written is not being written back while the pages are timed (``bench/fill.vacuum``).
 
 What it measures. The project under gunicorn (4 workers × 4 threads, gthread, like
 ``bench/approve.py``) on that database and Redis (``--redis-db``, which must be empty; it
