@@ -284,6 +284,17 @@ def per_thread(build: Callable[P, T]) -> Callable[P, T]:
     every call. Per thread rather than per process: an alias adapts its columns lazily into
     caches that are not safe to fill from two threads at once (loading whole rows of one
     shared alias failed now and then with NoSuchColumnError under 8 concurrent clients)."""
+    return _per_thread(build, None)
+
+
+def per_thread_upto(count: int) -> Callable[[Callable[P, T]], Callable[P, T]]:
+    """``per_thread`` for statements whose shapes the user chooses (a search: which fields,
+    how many words): each thread keeps the ``count`` built last, so that a stream of new
+    shapes costs their building, not memory without end."""
+    return lambda build: _per_thread(build, count)
+
+
+def _per_thread(build: Callable[P, T], count: int | None) -> Callable[P, T]:
     local = threading.local()
 
     @wraps(build)
@@ -291,6 +302,8 @@ def per_thread(build: Callable[P, T]) -> Callable[P, T]:
         cache_: dict[Any, T] = local.__dict__.setdefault("built", {})
         key = (args, tuple(sorted(kwargs.items())))
         if key not in cache_:
+            if count is not None and len(cache_) >= count:
+                del cache_[next(iter(cache_))]  # the first built: dicts keep their order
             cache_[key] = build(*args, **kwargs)
         return cache_[key]
 
