@@ -1,4 +1,4 @@
-"""The inbox badge (``lists.count_waiting``) counts pending steps without checking that each
+"""The inbox badge (``waiting.count_waiting``) counts pending steps without checking that each
 is of its memo's current round. That is right only while every way a round ends (a send back
 to the drafter or to an earlier step, a rejection, a withdrawal) leaves no step of it
 pending. Each is walked here through the API, on both databases, and after each action the
@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from workflow.extensions import db
 from workflow.identity.principal import principal_for
-from workflow.memos.lists import count_waiting
+from workflow.memos.waiting import count_waiting
 from workflow.models import Memo, MemoStep, StepStatus, User
 
 SIGNERS = ("head", "deputy", "permsec", "chief", "kongklang", "kongchang")

@@ -1,5 +1,5 @@
-"""Lists of memos: the inbox tabs, the API's boxes and the memo search, keyset-paged, and
-the waiting count of the inbox badge.
+"""Lists of memos: the inbox tabs, the API's boxes and the memo search, keyset-paged (the
+badge's waiting count is ``waiting.py``'s).
 
 A list reads the few columns it shows (``LISTED``), not whole ``Memo`` objects: building
 an ORM object per row, with its identity map entry and its type conversions, was about a
@@ -69,10 +69,11 @@ class MemoPage:
 
     items: list[MemoListItem]
     next_before: str | None = None
+    along: Any = None  # the first row, which carries the ``along`` columns (None: no row)
 
 
 def page_memos(principal: Principal, box: str, *, limit: int = 100, before: str | None = None,
-               search: MemoSearch | None = None) -> MemoPage:
+               search: MemoSearch | None = None, along: tuple[Any, ...] = ()) -> MemoPage:
     """One page of an inbox tab (or, with ``search``, of every memo the principal may open
     that matches it), after the keyset cursor ``before``. Keyset, not offset: a page costs
     the same at the 100,000th memo as at the first, and memos arriving meanwhile neither
@@ -120,8 +121,10 @@ def page_memos(principal: Principal, box: str, *, limit: int = 100, before: str 
             query = _searched(shape, posts=posts, acting=bool(acting),
                               oversees=principal.oversees, after=bool(before),
                               candidates=candidates is not None)
+    if along:  # columns a page reads with its list (the nav's counts), on the list's params
+        query = _with_columns(query, along)
     rows = db.session.exec(query, params=params).all()
-    more = len(rows) > limit
+    more, first = len(rows) > limit, rows[0] if rows else None
     if box == "inbox":
         # Once per memo, though one may answer for two members of its group (an acting
         # officer): their rows arrived together, so they come next to each other.
@@ -132,18 +135,23 @@ def page_memos(principal: Principal, box: str, *, limit: int = 100, before: str 
                                           _acting_line(principal, row.position_id)))
         last = items[-1] if more else None
         return MemoPage(items, _cursor_of(last.waiting_since, last.memo.id)
-                        if last and last.waiting_since else None)
+                        if last and last.waiting_since else None, first)
     if box == "decided":
         return MemoPage([MemoListItem(row, row.drafter_name) for row in rows[:limit]],
-                        str(rows[limit - 1].decision_id) if more else None)
+                        str(rows[limit - 1].decision_id) if more else None, first)
     if box == "circulated":
         return MemoPage([MemoListItem(row, row.drafter_name, circulated_at=row.circulated_at,
                                       acknowledged_at=row.acknowledged_at)
                          for row in rows[:limit]],
-                        str(rows[limit - 1].recipient_id) if more else None)
+                        str(rows[limit - 1].recipient_id) if more else None, first)
     items = [MemoListItem(row, row.drafter_name) for row in rows[:limit]]
     oldest = items[-1].memo if more else None  # the last shown: the next page starts after it
-    return MemoPage(items, _cursor_of(oldest.updated_at, oldest.id) if oldest else None)
+    return MemoPage(items, _cursor_of(oldest.updated_at, oldest.id) if oldest else None, first)
+
+
+@per_thread_upto(64)
+def _with_columns(query: Any, columns: tuple[Any, ...]) -> Any:
+    return query.add_columns(*columns)  # both built once per thread: so is this
 
 
 def _candidates(principal: Principal, acting: list[int]) -> list[int] | None:
@@ -389,32 +397,3 @@ def _cursor(raw: str) -> tuple[datetime, int]:
 def _acting_line(principal: Principal, position_id: int) -> str:
     role = principal.acting_role(position_id)
     return role.line if role else ""
-
-
-def count_waiting(principal: Principal) -> int:
-    """How many memos wait for the principal's decision (the inbox badge, on every page).
-
-    From the steps alone, without joining each one's memo to check it is of the round under
-    way: a step is pending only in its memo's current round (whatever ends a round, a send
-    back, a rejection or a withdrawal, cancels its pending steps, and a new round's steps
-    are new rows; ``tests/memos/test_waiting_count.py`` walks each). So it is an index-only
-    count of ``ix_memostep_waiting``: 0.5 ms for 2,500 waiting, where probing each memo
-    took 7 ms."""
-    if not principal.answers_for:
-        return 0
-    return db.session.exec(waiting_count_statement(),
-                           params=waiting_count_params(principal)).one()
-
-
-@per_thread  # on every page of a signer
-def waiting_count_statement() -> Any:
-    """``count_waiting``'s SELECT, for a page that reads it with other counts at once."""
-    return (select(func.count(func.distinct(MemoStep.memo_id)))
-            .where(MemoStep.org_id == bindparam("org_id"),
-                   waiting_at(bindparam("answers_for", expanding=True))))
-
-
-def waiting_count_params(principal: Principal) -> dict[str, Any]:
-    return {"org_id": principal.org_id, "answers_for": sorted(principal.answers_for)}
-
-

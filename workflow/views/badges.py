@@ -7,6 +7,10 @@ scalar subqueries of one SELECT, read the first time a page asks and kept for th
 
 An approved memo's page also asks two small facts of its own, whether its final copy is
 sealed and whether it was ever circulated: ``memo_facts`` reads them with the waiting count.
+And the inbox, the page people open most, reads both counts in its list's own statement
+(``along_the_list``), one round trip fewer: in process at 100,000 memos, 0.2-0.4 ms of a
+4-5 ms page (``bench/profile_reads.py``, alternated with the code before, three times). An
+empty list has no row to carry them and reads them on its own as before (0.2 ms more).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from sqlmodel import select
 from ..circulation.queries import circulated_statement, unacknowledged_statement
 from ..db import per_thread
 from ..extensions import db
-from ..memos.lists import waiting_count_params, waiting_count_statement
+from ..memos.waiting import waiting_count_params, waiting_count_statement
 from ..seal.sealing import sealed_at_statement
 from .util import principal
 
@@ -53,6 +57,23 @@ def badges(*, circulated: bool = False) -> Badges:
     if kept is None or (circulated and kept.circulated is None):
         kept = g.badges = _read(circulated) if current_user.is_authenticated else Badges(0, 0)
     return kept
+
+
+def along_the_list() -> tuple[Any, ...]:
+    """Both counts as columns for the inbox's list statement to read along
+    (``lists.page_memos(along=…)``), each an uncorrelated subquery that the database
+    computes once. Their parameters are the list's own (``org_id``, ``user_id``,
+    ``answers_for``); ``from_the_list`` takes the values."""
+    return _along(_signer())
+
+
+def from_the_list(values: Any) -> Badges:
+    """The counts the list read along (its first row's), kept for the page; when the list
+    had no row to carry them, read on their own."""
+    if values is None:
+        return badges(circulated=True)
+    g.badges = Badges(int(values.badge_waiting), int(values.badge_circulated))
+    return g.badges
 
 
 def memo_facts(memo_id: int) -> MemoFacts:
@@ -101,3 +122,10 @@ def _statement(signer: bool, *, circulated: bool, memo_page: bool = False) -> An
         columns += [sealed_at_statement().scalar_subquery(),
                     circulated_statement().scalar_subquery()]
     return select(*columns)
+
+
+@per_thread
+def _along(signer: bool) -> tuple[Any, ...]:
+    waiting = waiting_count_statement().scalar_subquery() if signer else literal(0)
+    return (waiting.label("badge_waiting"),
+            unacknowledged_statement().scalar_subquery().label("badge_circulated"))

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from ..memos import lists
 from ..models import Role, Urgency
 from ..queryargs import memo_search_from_args
-from .badges import badges
+from . import badges
 from .util import principal
 
 bp = Blueprint("inbox", __name__)
@@ -42,13 +42,14 @@ def inbox() -> Any:
     if tab not in TABS:
         tab = "waiting" if current_user.answers_for else "mine"
     search = memo_search_from_args(request.args)
+    # Its tabs show both counts of the nav: the list's statement reads them along.
     page = lists.page_memos(principal(), TABS[tab][0],
                               before=request.args.get("before") or None, limit=PAGE_SIZE,
-                              search=search)
+                              search=search, along=badges.along_the_list())
     # The next page keeps the tab and the search; only the cursor moves on.
     kept: dict[str, Any] = {k: v for k, v in request.args.items() if k != "before" and v}
     next_url = (url_for("inbox.inbox", **kept, before=page.next_before)
                 if page.next_before else None)
-    badges(circulated=True)  # its tabs show both counts: read them in one statement
+    badges.from_the_list(page.along)
     return render_template("inbox.html", tab=tab, tabs=TABS, items=page.items,
                            search=search, next_url=next_url, URGENCY_CHOICES=Urgency)
