@@ -85,7 +85,7 @@ _TRIGRAM = 3
 class Shape:
     """What a search's SQL is made of, without the values it runs with (``bound``).
 
-    A list's statement is built once per thread for each shape (``db.per_thread``) and
+    A list's statement is built once per thread for each shape (``db.per_thread_upto``) and
     reused with the values bound: built afresh for every search, with its office scope and
     its cache key, it cost the head's word search 1.5-2 ms of Python a request. Each field
     is a choice between two pieces of SQL, not a value."""
