@@ -95,3 +95,16 @@ def test_the_statements_a_user_can_shape_are_kept_to_a_bound() -> None:
         assert statement(shape) == shape
     # 1 and 2 built, 1 kept, 3 pushes 1 out, 2 kept, 1 built again (pushing 2 out).
     assert built == [1, 2, 3, 1]
+
+
+def test_a_search_of_many_words_and_every_field_is_answered(
+        app: Flask, demo: dict[str, int], api: Any, probing: None) -> None:
+    """The longest search a person can type (200 characters: 100 words) with every other
+    field set: a shape of its own, built and run on both paths, an answer and no error."""
+    words = " ".join(["ก"] * 100)
+    query = (f"q={words}&number=๑/AB&from=1/1/2568&to=31/12/2570&state=pending"
+             "&drafter=Clerk&urgency=urgent")
+    for username in ("head", "auditor"):  # probed match by match, and the plain statement
+        response = api.call("GET", f"/memos?{query}", username)
+        assert response.status_code == 200, response.json
+        assert response.json["items"] == []
