@@ -124,7 +124,7 @@ def page_memos(principal: Principal, box: str, *, limit: int = 100, before: str 
     if along:  # columns a page reads with its list (the nav's counts), on the list's params
         query = _with_columns(query, along)
     rows = db.session.exec(query, params=params).all()
-    more, first = len(rows) > limit, rows[0] if rows else None
+    more, first = len(rows) > limit, rows[0] if along and rows else None
     if box == "inbox":
         # Once per memo, though one may answer for two members of its group (an acting
         # officer): their rows arrived together, so they come next to each other.
