@@ -10,6 +10,7 @@ app = create_app()
 # of the cyclic collector's reach, it is no longer scanned by each full collection, which
 # otherwise stopped a worker and every request in it for 90-110 ms about once per thousand
 # requests (the inbox's waiting tab at 100,000 memos, gc.callbacks); after the freeze one
-# takes about 3 ms. Frozen objects are still freed when nothing refers to them. Here, not in
+# takes about 3 ms. Frozen objects are still freed when nothing refers to them, but never
+# as part of a reference cycle: harmless for what start-up builds once. Here, not in
 # create_app: the tests build an app for each test and must keep collecting them.
 gc.freeze()

@@ -583,7 +583,9 @@ def vacuum(url: str) -> None:
     floor of 9.8/16.7 ms p50/p95 and met the goal on 20 of 27 pages; the same database
     measured again two minutes later (``--reuse``), 4.8/10.2 ms and 27 of 27; a new fill with
     the CHECKPOINT, measured straight after it, 4.0/7.4 ms and 25 of 27 (December 7, session
-    14). A database that has lived years is not in the middle of being written."""
+    14). A database that has lived years is not in the middle of being written. CHECKPOINT
+    needs a superuser or ``pg_checkpoint``, as the benches' own databases have; the ``sync``
+    helps when PostgreSQL runs on this machine, as it does for them."""
     with psycopg.connect(pg_url(url), autocommit=True) as conn:
         conn.execute("VACUUM (ANALYZE)")
         conn.execute("CHECKPOINT")

@@ -289,8 +289,10 @@ def per_thread(build: Callable[P, T]) -> Callable[P, T]:
 
 def per_thread_upto(count: int) -> Callable[[Callable[P, T]], Callable[P, T]]:
     """``per_thread`` for statements whose shapes the user chooses (a search: which fields,
-    how many words): each thread keeps the ``count`` built last, so that a stream of new
+    how many words): each thread keeps the ``count`` used last, so that a stream of new
     shapes costs their building, not memory without end."""
+    if count < 1:
+        raise ValueError("per_thread_upto keeps at least one statement")
     return lambda build: _per_thread(build, count)
 
 
@@ -301,11 +303,14 @@ def _per_thread(build: Callable[P, T], count: int | None) -> Callable[P, T]:
     def built(*args: P.args, **kwargs: P.kwargs) -> T:
         cache_: dict[Any, T] = local.__dict__.setdefault("built", {})
         key = (args, tuple(sorted(kwargs.items())))
-        if key not in cache_:
-            if count is not None and len(cache_) >= count:
-                del cache_[next(iter(cache_))]  # the first built: dicts keep their order
-            cache_[key] = build(*args, **kwargs)
-        return cache_[key]
+        if key in cache_:
+            if count is not None:  # used now: to the end, where the last to go wait
+                cache_[key] = cache_.pop(key)
+            return cache_[key]
+        if count is not None and len(cache_) >= count:
+            del cache_[next(iter(cache_))]  # the least recently used: dicts keep their order
+        cache_[key] = built_now = build(*args, **kwargs)
+        return built_now
 
     return built
 

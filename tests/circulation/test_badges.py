@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask import Flask
 
 from tests.circulation.factories import circulation_office
 from tests.factories import make_memo
 from tests.support.statements import statements
 from workflow import routing
+from workflow.db import PlanHints
 from workflow.extensions import db
+from workflow.memos import lists
 from workflow.models import Route
 
 
@@ -96,3 +99,36 @@ def test_an_approved_memo_page_reads_its_own_facts_with_the_counts(
 
 def _lists_circulations(statement: str) -> bool:
     return statement.startswith("SELECT circulation.id")
+
+
+@pytest.mark.parametrize("named_by", ["few", "many"])
+def test_counts_above_one_are_right_on_every_tab_and_on_a_search(
+        app: Flask, client: Any, auth: Any, api: Any, named_by: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three memos wait for the head and two circulations await their ทราบ: each tab, and
+    the search's results, show both counts as they are, whether the list's statement
+    carried them or (an empty tab) a statement of their own read them. A search by a head
+    named by many memos (the cap at 0) takes the path that sorts before it probes."""
+    if named_by == "many":
+        monkeypatch.setattr(lists, "CANDIDATES_MAX", 0)
+        monkeypatch.setattr(lists, "_NAMED_BY_MANY", PlanHints(seconds=300.0, entries=10))
+    with app.app_context():
+        office = circulation_office(db.session)
+        route = db.session.get(Route, office.memo.route_id)
+        clerk = office.people["clerk"]
+        for n in range(3):
+            make_memo(db.session, drafter=clerk, route=route, state=routing.pending(1),
+                      subject=f"ขออนุมัติซ่อมถนน สายที่ {n}")
+        second = make_memo(db.session, drafter=clerk, route=route, state=routing.APPROVED)
+        circulated = [office.memo.id, second.id]
+        head, chief = office.people["head"].username, office.people["chief"].username
+    for memo_id in circulated:
+        assert api.call("POST", f"/memos/{memo_id}/circulation", chief,
+                        json={"position_ids": [office.positions["head"]]}).status_code == 201
+    auth.login(head)
+    for path in ("/inbox", "/inbox?tab=mine", "/inbox?tab=decided", "/inbox?tab=circulated",
+                 "/inbox?q=ซ่อมถนน"):
+        page = client.get(path).get_data(as_text=True)
+        assert 'data-testid="waiting-count">๓<' in page, path
+        if "q=" not in path:  # a search's results show no tabs
+            assert 'data-testid="circulated-count">๒<' in page, path

@@ -64,16 +64,25 @@ class MemoListItem:
 
 
 @dataclass(frozen=True)
+class Along:
+    """Columns a page reads with its list's own statement (the nav's counts) and the
+    parameters they need, which must agree with the list's where they share a name."""
+
+    columns: tuple[Any, ...]
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class MemoPage:
     """One page of a list, and the cursor of the next (None on the last page)."""
 
     items: list[MemoListItem]
     next_before: str | None = None
-    along: Any = None  # the first row, which carries the ``along`` columns (None: no row)
+    along: Any = None  # the first row, which carries the ``Along`` columns (None: no row)
 
 
 def page_memos(principal: Principal, box: str, *, limit: int = 100, before: str | None = None,
-               search: MemoSearch | None = None, along: tuple[Any, ...] = ()) -> MemoPage:
+               search: MemoSearch | None = None, along: Along | None = None) -> MemoPage:
     """One page of an inbox tab (or, with ``search``, of every memo the principal may open
     that matches it), after the keyset cursor ``before``. Keyset, not offset: a page costs
     the same at the 100,000th memo as at the first, and memos arriving meanwhile neither
@@ -121,10 +130,13 @@ def page_memos(principal: Principal, box: str, *, limit: int = 100, before: str 
             query = _searched(shape, posts=posts, acting=bool(acting),
                               oversees=principal.oversees, after=bool(before),
                               candidates=candidates is not None)
-    if along:  # columns a page reads with its list (the nav's counts), on the list's params
-        query = _with_columns(query, along)
+    if along is not None:
+        if clash := sorted(k for k, v in along.params.items() if params.get(k, v) != v):
+            raise ValueError(f"the columns read along disagree with the list on {clash}")
+        params.update(along.params)
+        query = _with_columns(query, along.columns)
     rows = db.session.exec(query, params=params).all()
-    more, first = len(rows) > limit, rows[0] if along and rows else None
+    more, first = len(rows) > limit, rows[0] if along is not None and rows else None
     if box == "inbox":
         # Once per memo, though one may answer for two members of its group (an acting
         # officer): their rows arrived together, so they come next to each other.
@@ -267,11 +279,19 @@ def _box_query(box: str, *, posts: bool, acting: bool, oversees: bool, after: bo
                 query = query.where(
                     col(Memo.id).in_(bindparam("candidate_ids", expanding=True)))
         if after:
-            query = query.where(tuple_(col(Memo.updated_at), col(Memo.id))
-                                < tuple_(bindparam("before_at", type_=UTCDateTime()),
-                                         before_id))
-        order = (col(Memo.updated_at).desc(), col(Memo.id).desc())
+            query = query.where(_older_than_cursor())
+        order = _NEWEST_FIRST
     return query.order_by(*order).limit(bindparam("limit", type_=Integer()))
+
+
+# The order of every list but the inbox and the boxes walked by their own rows' ids, and the
+# condition of its next page: after the (updated_at, id) cursor the last page ended at.
+_NEWEST_FIRST = (col(Memo.updated_at).desc(), col(Memo.id).desc())
+
+
+def _older_than_cursor() -> Any:
+    return (tuple_(col(Memo.updated_at), col(Memo.id))
+            < tuple_(bindparam("before_at", type_=UTCDateTime()), bindparam("before_id")))
 
 
 def _decided(base: Any, user_id: Any) -> Any:
@@ -314,13 +334,9 @@ def _search_then_probe(shape: Shape, *, posts: bool, acting: bool, after: bool) 
     order; ``tests/memos/test_search_order.py`` holds PostgreSQL to it. SQLite: ``_searched``."""
     found_where = [Memo.org_id == bindparam("org_id"), *conditions(shape)]
     if after:
-        found_where.append(tuple_(col(Memo.updated_at), col(Memo.id))
-                           < tuple_(bindparam("before_at", type_=UTCDateTime()),
-                                    bindparam("before_id")))
+        found_where.append(_older_than_cursor())
     matches = (select(*LISTED, col(Memo.round), col(Memo.org_id))  # type: ignore[call-overload]
-               .where(*found_where)
-               .order_by(col(Memo.updated_at).desc(), col(Memo.id).desc())
-               .offset(0).subquery("found"))
+               .where(*found_where).order_by(*_NEWEST_FIRST).offset(0).subquery("found"))
     found = aliased(Memo, matches)
     return (select(*(getattr(found, c.key) for c in LISTED),  # type: ignore[call-overload]
                    _drafter_name(found))

@@ -91,10 +91,11 @@ class Shape:
     is a choice between two pieces of SQL, not a value."""
 
     words: tuple[bool, ...] = ()  # one per word of the subject: whether case is ignored
-    # One per way the number is written (as typed, in Arabic and in Thai digits): whether the
-    # index is asked for the part after its last slash only (``_number_contains``), and
-    # whether case is ignored (a number with Latin letters).
-    numbers: tuple[tuple[bool, bool], ...] = ()
+    # One per way the number is written (as typed, in Arabic and in Thai digits): whether
+    # case is ignored in the whole of it (a number with Latin letters), and, when the index
+    # is asked for the part after its last slash only (``_number_contains``), in that part;
+    # None when it is not.
+    numbers: tuple[tuple[bool, bool | None], ...] = ()
     date_from: bool = False
     date_to: bool = False
     state: str = ""  # "pending" (waiting at any step), "one" (that state) or "" (any)
@@ -109,7 +110,7 @@ def bound(search: MemoSearch) -> tuple[Shape, dict[str, Any]]:
     words = search.q.split()
     for n, word in enumerate(words):
         params[f"search_word_{n}"] = _like(word)
-    numbers: list[tuple[bool, bool]] = []
+    numbers: list[tuple[bool, bool | None]] = []
     if number := search.number.strip():
         # The register prints Thai or Arabic digits as the office chose; find either.
         variants = sorted({number, thai.arabic_digits(number), thai.thai_digits(number)})
@@ -119,7 +120,7 @@ def bound(search: MemoSearch) -> tuple[Shape, dict[str, Any]]:
             params[f"search_number_{n}"] = _like(variant)
             if by_tail:
                 params[f"search_number_tail_{n}"] = _like(tail)
-            numbers.append((by_tail, _ignores_case(variant)))
+            numbers.append((_ignores_case(variant), _ignores_case(tail) if by_tail else None))
     for field in ("date_from", "date_to", "urgency"):
         if value := getattr(search, field):
             params[f"search_{field}"] = value
@@ -144,8 +145,8 @@ def conditions(shape: Shape) -> list[Any]:
     found: list[Any] = [_contains(Memo.subject, bindparam(f"search_word_{n}"), ignore_case)
                         for n, ignore_case in enumerate(shape.words)]
     if shape.numbers:
-        found.append(or_(*(_number_contains(n, by_tail, ignore_case)
-                           for n, (by_tail, ignore_case) in enumerate(shape.numbers))))
+        found.append(or_(*(_number_contains(n, whole_ci, tail_ci)
+                           for n, (whole_ci, tail_ci) in enumerate(shape.numbers))))
     if shape.date_from:
         found.append(col(Memo.memo_date) >= bindparam("search_date_from"))
     if shape.date_to:
@@ -163,16 +164,16 @@ def conditions(shape: Shape) -> list[Any]:
     return found
 
 
-def _number_contains(n: int, by_tail: bool, ignore_case: bool) -> Any:
+def _number_contains(n: int, whole_ci: bool, tail_ci: bool | None) -> Any:
     """The document number contains the n-th way of writing it. A number reads "สป
     ๓๔๕๐๑/๘๓๙": every memo of the office shares what comes before the slash, so its
     trigrams match every row and the GIN index merges their posting lists for nothing (1.9
     ms of the head's number search at 100,000 memos, EXPLAIN ANALYZE). The index is then
-    asked for the part after the last slash only (``by_tail``); the whole text is still
-    required, through an expression the index does not serve, so the rows found are the
-    same."""
+    asked for the part after the last slash only (``tail_ci`` is not None); the whole text
+    is still required, through an expression the index does not serve, so the rows found
+    are the same."""
     whole: Any = bindparam(f"search_number_{n}")
-    if not by_tail:
-        return _contains(Memo.number, whole, ignore_case)
-    return (_contains(Memo.number, bindparam(f"search_number_tail_{n}"), ignore_case)
-            & _contains(func.coalesce(Memo.number, ""), whole, ignore_case))
+    if tail_ci is None:
+        return _contains(Memo.number, whole, whole_ci)
+    return (_contains(Memo.number, bindparam(f"search_number_tail_{n}"), tail_ci)
+            & _contains(func.coalesce(Memo.number, ""), whole, whole_ci))

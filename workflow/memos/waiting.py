@@ -39,5 +39,3 @@ def waiting_count_statement() -> Any:
 
 def waiting_count_params(principal: Principal) -> dict[str, Any]:
     return {"org_id": principal.org_id, "answers_for": sorted(principal.answers_for)}
-
-

@@ -28,6 +28,7 @@ from sqlmodel import select
 from ..circulation.queries import circulated_statement, unacknowledged_statement
 from ..db import per_thread
 from ..extensions import db
+from ..memos.lists import Along
 from ..memos.waiting import waiting_count_params, waiting_count_statement
 from ..seal.sealing import sealed_at_statement
 from .util import principal
@@ -59,12 +60,14 @@ def badges(*, circulated: bool = False) -> Badges:
     return kept
 
 
-def along_the_list() -> tuple[Any, ...]:
+def along_the_list() -> Along:
     """Both counts as columns for the inbox's list statement to read along
     (``lists.page_memos(along=…)``), each an uncorrelated subquery that the database
-    computes once. Their parameters are the list's own (``org_id``, ``user_id``,
-    ``answers_for``); ``from_the_list`` takes the values."""
-    return _along(_signer())
+    computes once; ``from_the_list`` takes the values. A failure of the counts is now one
+    of the list's, which fails the page as the list's own would."""
+    params = _params()
+    del params["memo_id"]
+    return Along(_along(_signer()), params)
 
 
 def from_the_list(values: Any) -> Badges:
@@ -126,6 +129,9 @@ def _statement(signer: bool, *, circulated: bool, memo_page: bool = False) -> An
 
 @per_thread
 def _along(signer: bool) -> tuple[Any, ...]:
-    waiting = waiting_count_statement().scalar_subquery() if signer else literal(0)
+    # Uncorrelated, said outright: a count must never be taken per row of the list.
+    waiting: Any = (waiting_count_statement().scalar_subquery().correlate(None) if signer
+                    else literal(0))
     return (waiting.label("badge_waiting"),
-            unacknowledged_statement().scalar_subquery().label("badge_circulated"))
+            unacknowledged_statement().scalar_subquery().correlate(None)
+            .label("badge_circulated"))
