@@ -65,9 +65,7 @@ def along_the_list() -> Along:
     (``lists.page_memos(along=…)``), each an uncorrelated subquery that the database
     computes once; ``from_the_list`` takes the values. A failure of the counts is now one
     of the list's, which fails the page as the list's own would."""
-    params = _params()
-    del params["memo_id"]
-    return Along(_along(_signer()), params)
+    return Along(_along(_signer()), _params())
 
 
 def from_the_list(values: Any) -> Badges:
@@ -93,7 +91,9 @@ def _signer() -> bool:
 
 def _params(memo_id: int | None = None) -> dict[str, Any]:
     reader = principal()
-    params: dict[str, Any] = {"user_id": reader.user_id, "memo_id": memo_id}
+    params: dict[str, Any] = {"user_id": reader.user_id}
+    if memo_id is not None:  # a memo page's own facts
+        params["memo_id"] = memo_id
     if reader.answers_for:
         params.update(waiting_count_params(reader))
     return params
