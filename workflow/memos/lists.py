@@ -120,10 +120,10 @@ def page_memos(principal: Principal, box: str, *, limit: int = 100, before: str 
                            candidates=candidates is not None)
     else:
         assert search is not None
-        shape, values = bound(search.checked())
+        postgresql = db.session.get_bind().dialect.name == "postgresql"
+        shape, values = bound(search.checked(), pairs=postgresql)
         params.update(values)
-        if (not principal.oversees and candidates is None
-                and db.session.get_bind().dialect.name == "postgresql"):
+        if not principal.oversees and candidates is None and postgresql:
             query = _search_then_probe(shape, posts=posts, acting=bool(acting),
                                        after=bool(before))
         else:

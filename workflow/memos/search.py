@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, or_
+from sqlalchemy import Text, bindparam, func, or_
+from sqlalchemy.dialects import postgresql
 from sqlmodel import col, select
 
 from .. import thai
@@ -81,6 +82,16 @@ def _contains(column: Any, pattern: Any, ignore_case: bool) -> Any:
 _TRIGRAM = 3
 
 
+class Written(NamedTuple):
+    """How one way of writing the number searched for (as typed, in Arabic and in Thai
+    digits) is looked for."""
+
+    ignore_case: bool  # it has Latin letters
+    # When the trigram index is asked for the part after its last slash only
+    # (``_number_contains``), whether case is ignored in that part; None when it is not.
+    tail_ignore_case: bool | None
+
+
 @dataclass(frozen=True)
 class Shape:
     """What a search's SQL is made of, without the values it runs with (``bound``).
@@ -91,11 +102,10 @@ class Shape:
     is a choice between two pieces of SQL, not a value."""
 
     words: tuple[bool, ...] = ()  # one per word of the subject: whether case is ignored
-    # One per way the number is written (as typed, in Arabic and in Thai digits): whether
-    # case is ignored in the whole of it (a number with Latin letters), and, when the index
-    # is asked for the part after its last slash only (``_number_contains``), in that part;
-    # None when it is not.
-    numbers: tuple[tuple[bool, bool | None], ...] = ()
+    numbers: tuple[Written, ...] = ()  # one per way the number is written
+    # The number is two characters, which no trigram holds: the pairs index is asked for
+    # any of its ways (PostgreSQL, ``_has_pair``).
+    number_pairs: bool = False
     date_from: bool = False
     date_to: bool = False
     state: str = ""  # "pending" (waiting at any step), "one" (that state) or "" (any)
@@ -103,14 +113,16 @@ class Shape:
     urgency: bool = False
 
 
-def bound(search: MemoSearch) -> tuple[Shape, dict[str, Any]]:
+def bound(search: MemoSearch, *, pairs: bool = False) -> tuple[Shape, dict[str, Any]]:
     """``search`` as the shape of its SQL and the values to run it with, their names all
-    starting ``search_`` (the list's own parameters do not)."""
+    starting ``search_`` (the list's own parameters do not). ``pairs``: the database has
+    ``ix_memo_number_pairs`` (PostgreSQL, migration 0025)."""
     params: dict[str, Any] = {}
     words = search.q.split()
     for n, word in enumerate(words):
         params[f"search_word_{n}"] = _like(word)
-    numbers: list[tuple[bool, bool | None]] = []
+    numbers: list[Written] = []
+    number_pairs = False
     if number := search.number.strip():
         # The register prints Thai or Arabic digits as the office chose; find either.
         variants = sorted({number, thai.arabic_digits(number), thai.thai_digits(number)})
@@ -120,7 +132,11 @@ def bound(search: MemoSearch) -> tuple[Shape, dict[str, Any]]:
             params[f"search_number_{n}"] = _like(variant)
             if by_tail:
                 params[f"search_number_tail_{n}"] = _like(tail)
-            numbers.append((_ignores_case(variant), _ignores_case(tail) if by_tail else None))
+            numbers.append(Written(_ignores_case(variant),
+                                   _ignores_case(tail) if by_tail else None))
+        # Digits are one character in either script: every way is as long as the one typed.
+        if number_pairs := pairs and len(number) == 2:
+            params["search_number_pairs"] = sorted({v.lower() for v in variants})
     for field in ("date_from", "date_to", "urgency"):
         if value := getattr(search, field):
             params[f"search_{field}"] = value
@@ -133,7 +149,7 @@ def bound(search: MemoSearch) -> tuple[Shape, dict[str, Any]]:
     if who := search.drafter.strip():
         drafter = _ignores_case(who)
         params["search_drafter"], params["search_username"] = _like(who), who.lower()
-    shape = Shape(tuple(_ignores_case(w) for w in words), tuple(numbers),
+    shape = Shape(tuple(_ignores_case(w) for w in words), tuple(numbers), number_pairs,
                   bool(search.date_from), bool(search.date_to), state, drafter,
                   bool(search.urgency))
     return shape, params
@@ -145,8 +161,10 @@ def conditions(shape: Shape) -> list[Any]:
     found: list[Any] = [_contains(Memo.subject, bindparam(f"search_word_{n}"), ignore_case)
                         for n, ignore_case in enumerate(shape.words)]
     if shape.numbers:
-        found.append(or_(*(_number_contains(n, whole_ci, tail_ci)
-                           for n, (whole_ci, tail_ci) in enumerate(shape.numbers))))
+        found.append(or_(*(_number_contains(n, written)
+                           for n, written in enumerate(shape.numbers))))
+    if shape.number_pairs:
+        found.append(_has_pair())
     if shape.date_from:
         found.append(col(Memo.memo_date) >= bindparam("search_date_from"))
     if shape.date_to:
@@ -164,16 +182,29 @@ def conditions(shape: Shape) -> list[Any]:
     return found
 
 
-def _number_contains(n: int, whole_ci: bool, tail_ci: bool | None) -> Any:
+def _number_contains(n: int, written: Written) -> Any:
     """The document number contains the n-th way of writing it. A number reads "สป
     ๓๔๕๐๑/๘๓๙": every memo of the office shares what comes before the slash, so its
     trigrams match every row and the GIN index merges their posting lists for nothing (1.9
     ms of the head's number search at 100,000 memos, EXPLAIN ANALYZE). The index is then
-    asked for the part after the last slash only (``tail_ci`` is not None); the whole text
-    is still required, through an expression the index does not serve, so the rows found
-    are the same."""
+    asked for the part after the last slash only (``tail_ignore_case`` is not None); the
+    whole text is still required, through an expression the index does not serve, so the
+    rows found are the same."""
     whole: Any = bindparam(f"search_number_{n}")
-    if tail_ci is None:
-        return _contains(Memo.number, whole, whole_ci)
-    return (_contains(Memo.number, bindparam(f"search_number_tail_{n}"), tail_ci)
-            & _contains(func.coalesce(Memo.number, ""), whole, whole_ci))
+    if written.tail_ignore_case is None:
+        return _contains(Memo.number, whole, written.ignore_case)
+    return (_contains(Memo.number, bindparam(f"search_number_tail_{n}"),
+                      written.tail_ignore_case)
+            & _contains(func.coalesce(Memo.number, ""), whole, written.ignore_case))
+
+
+def _has_pair() -> Any:
+    """The number has one of the pairs ``search_number_pairs`` (its ways of writing a
+    two-character search, lowercased), as ``ix_memo_number_pairs`` holds them (migration
+    0025): pg_trgm has no trigram to look up for two characters, and the office's every
+    number was read instead. One condition on its own, so that the index answers it whole
+    and PostgreSQL does not compute the pairs again for each row found; the LIKE above
+    still decides, case and all."""
+    pairs = postgresql.ARRAY(Text())
+    return func.memo_number_pairs(Memo.number, type_=pairs).overlap(
+        bindparam("search_number_pairs", type_=pairs))
