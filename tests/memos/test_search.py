@@ -176,7 +176,7 @@ def test_search_never_returns_a_memo_the_reader_could_not_open(
 @pytest.mark.parametrize(("query", "status"), [
     ("from=1/1/99999", 422), ("to=31/2/2569", 422), ("q=" + "ก" * 10_000, 422),
     ("number=" + "๑" * 300, 422), ("state=nonsense", 422), ("urgency=fast", 422),
-    ("q=%00", 400), ("before=not-a-cursor", 422), ("before=1700000000000000.x", 422),
+    ("q=%00", 400), ("number=%00a", 400), ("before=not-a-cursor", 422), ("before=1700000000000000.x", 422),
     ("from=1/6/2569&to=1/1/2569", 422),
 ])
 def test_bad_search_input_is_refused_in_thai(app: Flask, demo: dict[str, int], api: Any,
