@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
@@ -143,5 +144,49 @@ def test_routes_become_groups_of_one_and_memos_in_flight_carry_on(tmp_path, back
         assert act("head")["state"] == "pending_2"
         assert act("boss")["state"] == "approved"
         app.extensions["saraban_db"].dispose()
+    finally:
+        drop_database(url)
+
+
+def test_the_pairs_index_is_built_again_after_a_downgrade_or_a_failed_build(tmp_path, backend):
+    """Migration 0025 builds its index CONCURRENTLY, outside the migration's transaction: a
+    build that failed leaves an invalid index under the name, which the next upgrade drops
+    and builds again; a downgrade removes the index and its function."""
+    if backend != "postgresql":
+        pytest.skip("the pairs index is PostgreSQL's")
+    from alembic import command
+    from sqlalchemy import text
+
+    from tests.support.database import create_database, drop_database
+    from workflow.cli import alembic_config
+
+    url = create_database(backend, tmp_path)
+    config = alembic_config(url)
+
+    def index_state() -> tuple[bool | None, bool]:
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            valid = conn.execute(text(
+                "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE c.relname = 'ix_memo_number_pairs'")).scalar()
+            function = conn.execute(text(
+                "SELECT to_regprocedure('memo_number_pairs(text)') IS NOT NULL")).scalar_one()
+        engine.dispose()
+        return valid, function
+
+    try:
+        assert index_state() == (True, True)
+        command.downgrade(config, "0024")
+        assert index_state() == (None, False)
+        # What a failed concurrent build leaves: the index, marked invalid.
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("CREATE INDEX ix_memo_number_pairs ON memo (id)"))
+            conn.execute(text("UPDATE pg_index SET indisvalid = false WHERE indexrelid = "
+                              "'ix_memo_number_pairs'::regclass"))
+        engine.dispose()
+        assert index_state() == (False, False)
+        command.upgrade(config, "head")
+        assert index_state() == (True, True)
     finally:
         drop_database(url)

@@ -155,7 +155,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url`` with the SQLite pragmas and transaction mode this app relies on."""
     url = normalise_url(url)
     if not url.startswith("sqlite"):
-        engine = create_engine(url, **kwargs)
+        # Settings for short statements under many concurrent requests, as this app sends.
+        # No JIT: PostgreSQL compiles a plan that costs over 100,000, and a list's LIMIT over
+        # an office's memos is costed as if it read them all; a head's search for two common
+        # characters ran in 1.6 ms and spent 14 ms more compiling (200 offices x 5,000
+        # memos). No parallel workers: for a word in 1,657 of an office's subjects one was
+        # started, 6.8 ms against 3.7 without it, and on a busy server it takes another
+        # request's core. (EXPLAIN ANALYZE, bench/offices_scale.py's database.)
+        connect_args = {"options": "-c jit=off -c max_parallel_workers_per_gather=0",
+                        **kwargs.pop("connect_args", {})}
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
         _ping_when_idle(engine)
         _prepare_only_writes(engine)
         return engine

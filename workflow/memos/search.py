@@ -103,8 +103,8 @@ class Shape:
 
     words: tuple[bool, ...] = ()  # one per word of the subject: whether case is ignored
     numbers: tuple[Written, ...] = ()  # one per way the number is written
-    # The number is two characters, which no trigram holds: the pairs index is asked for
-    # any of its ways (PostgreSQL, ``_has_pair``).
+    # The number is two characters without case, which no trigram holds: the pairs index
+    # is asked for any of its ways (PostgreSQL, ``_has_pair``).
     number_pairs: bool = False
     date_from: bool = False
     date_to: bool = False
@@ -135,8 +135,10 @@ def bound(search: MemoSearch, *, pairs: bool = False) -> tuple[Shape, dict[str, 
             numbers.append(Written(_ignores_case(variant),
                                    _ignores_case(tail) if by_tail else None))
         # Digits are one character in either script: every way is as long as the one typed.
-        if number_pairs := pairs and len(number) == 2:
-            params.update({f"search_number_pair_{n}": v for n, v in enumerate(variants)})
+        # The pairs are indexed as written; a search with letters of a case (two Latin
+        # letters, rare in a Thai number) is matched in any case, and keeps the LIKE alone.
+        if number_pairs := pairs and len(number) == 2 and not _ignores_case(number):
+            params["search_number_pairs"] = variants
     for field in ("date_from", "date_to", "urgency"):
         if value := getattr(search, field):
             params[f"search_{field}"] = value
@@ -164,7 +166,7 @@ def conditions(shape: Shape) -> list[Any]:
         found.append(or_(*(_number_contains(n, written)
                            for n, written in enumerate(shape.numbers))))
     if shape.number_pairs:
-        found.append(_has_pair(len(shape.numbers)))
+        found.append(_has_pair())
     if shape.date_from:
         found.append(col(Memo.memo_date) >= bindparam("search_date_from"))
     if shape.date_to:
@@ -198,18 +200,12 @@ def _number_contains(n: int, written: Written) -> Any:
             & _contains(func.coalesce(Memo.number, ""), whole, written.ignore_case))
 
 
-def _has_pair(ways: int) -> Any:
-    """The number has the pair of one of the ``ways`` of writing a two-character search
-    (``search_number_pair_{n}``), as ``ix_memo_number_pairs`` holds them (migration 0025):
-    pg_trgm has no trigram to look up for two characters, and the office's every number was
-    read instead. The pairs of what was typed come from the same function as the index's,
-    so that both sides are lowercased alike by PostgreSQL. One condition on its own, so
-    that the index answers it whole and PostgreSQL does not compute the pairs again for
-    each row found; the LIKE above still decides, case and all."""
+def _has_pair() -> Any:
+    """The number has one of the pairs ``search_number_pairs`` (the ways of writing a
+    two-character search), as ``ix_memo_number_pairs`` holds them (migration 0025): pg_trgm
+    has no trigram to look up for two characters, and the office's every number was read
+    instead. One condition on its own, so that the index answers it whole and PostgreSQL
+    does not compute the pairs again for each row found; the LIKE above still decides."""
     pairs = postgresql.ARRAY(Text())
-    typed = [func.memo_number_pairs(bindparam(f"search_number_pair_{n}", type_=Text()),
-                                    type_=pairs) for n in range(ways)]
-    wanted = typed[0]
-    for more in typed[1:]:
-        wanted = func.array_cat(wanted, more, type_=pairs)
-    return func.memo_number_pairs(Memo.number, type_=pairs).overlap(wanted)
+    return func.memo_number_pairs(Memo.number, type_=pairs).overlap(
+        bindparam("search_number_pairs", type_=pairs))
