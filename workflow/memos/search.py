@@ -1,8 +1,9 @@
 """Finding memos: the filters a person may search by, applied to what they may open.
 
 Words of the subject (LIKE, or ILIKE for a word with Latin letters: the trigram index
-``ix_memo_subject_trgm`` on PostgreSQL), the document number in Thai or Arabic digits, a
-date range, the state, the drafter and the urgency. The caller scopes the query to the
+``ix_memo_subject_trgm`` on PostgreSQL), the document number in Thai or Arabic digits
+(``ix_memo_number_trgm``, and ``ix_memo_number_pairs`` for two characters), a date range,
+the state, the drafter and the urgency. The caller scopes the query to the
 reader's memos first; these filters only narrow it.
 """
 
