@@ -163,21 +163,26 @@ def test_the_pairs_index_is_built_again_after_a_downgrade_or_a_failed_build(tmp_
     url = create_database(backend, tmp_path)
     config = alembic_config(url)
 
-    def index_state() -> tuple[bool | None, bool]:
+    def index_state() -> tuple[bool | None, bool, bool]:
+        """Whether the index is valid (None: there is none), whether it holds the pairs,
+        and whether the function is there."""
         engine = make_engine(url)
         with engine.connect() as conn:
-            valid = conn.execute(text(
-                "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-                "WHERE c.relname = 'ix_memo_number_pairs'")).scalar()
+            index = conn.execute(text(
+                "SELECT i.indisvalid, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE c.relname = 'ix_memo_number_pairs'")).one_or_none()
             function = conn.execute(text(
                 "SELECT to_regprocedure('memo_number_pairs(text)') IS NOT NULL")).scalar_one()
         engine.dispose()
-        return valid, function
+        if index is None:
+            return None, False, function
+        return index[0], "memo_number_pairs(" in index[1], function
 
     try:
-        assert index_state() == (True, True)
+        assert index_state() == (True, True, True)
         command.downgrade(config, "0024")
-        assert index_state() == (None, False)
+        assert index_state() == (None, False, False)
         # What a failed concurrent build leaves: the index, marked invalid.
         engine = make_engine(url)
         with engine.begin() as conn:
@@ -185,8 +190,8 @@ def test_the_pairs_index_is_built_again_after_a_downgrade_or_a_failed_build(tmp_
             conn.execute(text("UPDATE pg_index SET indisvalid = false WHERE indexrelid = "
                               "'ix_memo_number_pairs'::regclass"))
         engine.dispose()
-        assert index_state() == (False, False)
+        assert index_state() == (False, False, False)
         command.upgrade(config, "head")
-        assert index_state() == (True, True)
+        assert index_state() == (True, True, True)
     finally:
         drop_database(url)
