@@ -7,6 +7,7 @@ import logging
 import os
 import stat
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -19,6 +20,7 @@ from flask import (
     render_template,
     request,
     send_file,
+    url_for,
 )
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
@@ -183,6 +185,9 @@ def _refuse_nul_bytes() -> None:
 # still served, revalidated each time as before.
 STATIC_FOREVER = "public, max-age=31536000, immutable"
 
+# The largest id a route takes (BoundedIntConverter): what an INTEGER column holds.
+MAX_ID = 2**31 - 1
+
 
 def static_version(folder: str, filename: str) -> str:
     """The first 12 hex digits of the SHA-256 of a static file, "" if there is no such file."""
@@ -255,6 +260,19 @@ def _template_globals() -> dict[str, Any]:
     }
 
 
+def url_for_each(endpoint: str, key: str, **values: Any) -> Callable[[int], str]:
+    """``url_for(endpoint, key=id, **values)`` for the many ids of a list, built once.
+
+    A list page links each of its lines (50 memos, 50 audit events). Werkzeug's URL build
+    took 8.4 µs a call, about 0.4 ms of a page's 5-6 ms of CPU; joining the built URL's two
+    halves around the id takes well under one. The URL still comes from the route, once per
+    page: ``{% set memo_url = url_for_each('memos.show', 'memo_id') %}`` then
+    ``{{ memo_url(m.id) }}``.
+    """
+    head, _, tail = url_for(endpoint, **{key: MAX_ID}, **values).partition(str(MAX_ID))
+    return lambda id_: f"{head}{int(id_)}{tail}"
+
+
 def digits_up_to(limit: int) -> str:
     """A regular expression of the ASCII numbers from 0 to ``limit``: for 2147483647, the
     numbers of up to 9 digits, or 1 and 9 more, or 20 and 8 more, … or 2147483647 itself."""
@@ -277,10 +295,10 @@ class BoundedIntConverter(IntegerConverter):
     converts, so a PATCH to an id past the bound would otherwise be a 405 (the GET of the
     same path "matched"), not the 404 the API documents."""
 
-    regex = digits_up_to(2**31 - 1)
+    regex = digits_up_to(MAX_ID)
 
     def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)
 
 
@@ -309,6 +327,7 @@ def init_app(app: Flask) -> None:
         v, tz=tz, thai=thai_digits)
     app.jinja_env.filters["thai_digits"] = thai.thai_digits
     app.jinja_env.globals["baht"] = steps.baht_text
+    app.jinja_env.globals["url_for_each"] = url_for_each
     app.jinja_env.filters["thai_date_of"] = lambda v, thai_digits=True: thai.format_date(
         thai.to_local(v, tz).date() if v else None, thai=thai_digits)
     app.jinja_env.filters["admin_change"] = describe_change

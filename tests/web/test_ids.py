@@ -91,3 +91,19 @@ def test_ids_too_large_for_the_database_are_not_found(app, demo, client, auth, p
     auth.login("clerk")
     response = client.get(path)
     assert response.status_code == 404 and "ไม่พบ" in response.text
+
+
+@pytest.mark.parametrize("root", ["", "/saraban"])
+@pytest.mark.parametrize("memo_id", [1, 42, 2**31 - 1])
+def test_url_for_each_builds_what_url_for_builds(app: Flask, root: str, memo_id: int) -> None:
+    # Mounted under a prefix too (SCRIPT_NAME, as behind a proxy at /saraban), and for the
+    # largest id, the one the helper builds its URL with.
+    from flask import url_for
+
+    from workflow.web import url_for_each
+
+    with app.test_request_context("/inbox", environ_base={"SCRIPT_NAME": root}):
+        assert url_for_each("memos.show", "memo_id")(memo_id) == url_for(
+            "memos.show", memo_id=memo_id)
+        assert url_for_each("audit.memo_trail", "memo_id")(str(memo_id)) == url_for(
+            "audit.memo_trail", memo_id=memo_id)
