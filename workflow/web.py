@@ -269,7 +269,8 @@ def url_for_each(endpoint: str, key: str, **values: Any) -> Callable[[int], str]
     page: ``{% set memo_url = url_for_each('memos.show', 'memo_id') %}`` then
     ``{{ memo_url(m.id) }}``.
     """
-    head, _, tail = url_for(endpoint, **{key: MAX_ID}, **values).partition(str(MAX_ID))
+    values[key] = MAX_ID
+    head, _, tail = url_for(endpoint, **values).partition(str(MAX_ID))
     return lambda id_: f"{head}{int(id_)}{tail}"
 
 
