@@ -11,7 +11,7 @@ import workflow.models  # noqa: F401
 from workflow.db import make_engine
 
 # Indexes only a migration can express (PostgreSQL trigram and expression indexes).
-MIGRATION_ONLY = {"ix_memo_subject_trgm", "ix_memo_number_trgm", "ix_memo_number_pairs"}
+MIGRATION_ONLY = {"ix_memo_subject_trgm", "ix_memo_number_trgm", "ix_memo_number_grams"}
 
 
 def test_migrations_match_the_models(database_url):
@@ -148,12 +148,13 @@ def test_routes_become_groups_of_one_and_memos_in_flight_carry_on(tmp_path, back
         drop_database(url)
 
 
-def test_the_pairs_index_is_built_again_after_a_downgrade_or_a_failed_build(tmp_path, backend):
-    """Migration 0025 builds its index CONCURRENTLY, outside the migration's transaction: a
-    build that failed leaves an invalid index under the name, which the next upgrade drops
-    and builds again; a downgrade removes the index and its function."""
+def test_the_grams_index_is_built_again_after_a_downgrade_or_a_failed_build(tmp_path, backend):
+    """Migrations 0025 and 0026 build their indexes CONCURRENTLY, outside the migration's
+    transaction: a build that failed leaves an invalid index under the name, which the next
+    upgrade drops and builds again. 0026 replaces 0025's pairs index by the grams index,
+    and its downgrade puts the pairs back; each removes the function it no longer needs."""
     if backend != "postgresql":
-        pytest.skip("the pairs index is PostgreSQL's")
+        pytest.skip("the number's indexes are PostgreSQL's")
     from alembic import command
     from sqlalchemy import text
 
@@ -163,35 +164,38 @@ def test_the_pairs_index_is_built_again_after_a_downgrade_or_a_failed_build(tmp_
     url = create_database(backend, tmp_path)
     config = alembic_config(url)
 
-    def index_state() -> tuple[bool | None, bool, bool]:
-        """Whether the index is valid (None: there is none), whether it holds the pairs,
-        and whether the function is there."""
+    def state(name: str) -> tuple[bool | None, bool, bool]:
+        """Whether the index ix_memo_number_<name> is valid (None: there is none), whether
+        it is built on memo_number_<name>, and whether that function is there."""
         engine = make_engine(url)
         with engine.connect() as conn:
             index = conn.execute(text(
                 "SELECT i.indisvalid, pg_get_indexdef(i.indexrelid) FROM pg_index i "
                 "JOIN pg_class c ON c.oid = i.indexrelid "
-                "WHERE c.relname = 'ix_memo_number_pairs'")).one_or_none()
+                f"WHERE c.relname = 'ix_memo_number_{name}'")).one_or_none()
             function = conn.execute(text(
-                "SELECT to_regprocedure('memo_number_pairs(text)') IS NOT NULL")).scalar_one()
+                f"SELECT to_regprocedure('memo_number_{name}(text)') IS NOT NULL")).scalar_one()
         engine.dispose()
         if index is None:
             return None, False, function
-        return index[0], "memo_number_pairs(" in index[1], function
+        return index[0], f"memo_number_{name}(" in index[1], function
 
     try:
-        assert index_state() == (True, True, True)
+        assert (state("grams"), state("pairs")) == ((True, True, True), (None, False, False))
+        command.downgrade(config, "0025")
+        assert (state("grams"), state("pairs")) == ((None, False, False), (True, True, True))
         command.downgrade(config, "0024")
-        assert index_state() == (None, False, False)
-        # What a failed concurrent build leaves: the index, marked invalid.
+        assert state("pairs") == (None, False, False)
+        command.upgrade(config, "0025")
+        # What a failed concurrent build of 0026 leaves: the index, marked invalid.
         engine = make_engine(url)
         with engine.begin() as conn:
-            conn.execute(text("CREATE INDEX ix_memo_number_pairs ON memo (id)"))
+            conn.execute(text("CREATE INDEX ix_memo_number_grams ON memo (id)"))
             conn.execute(text("UPDATE pg_index SET indisvalid = false WHERE indexrelid = "
-                              "'ix_memo_number_pairs'::regclass"))
+                              "'ix_memo_number_grams'::regclass"))
         engine.dispose()
-        assert index_state() == (False, False, False)
+        assert state("grams") == (False, False, False)
         command.upgrade(config, "head")
-        assert index_state() == (True, True, True)
+        assert (state("grams"), state("pairs")) == ((True, True, True), (None, False, False))
     finally:
         drop_database(url)

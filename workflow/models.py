@@ -247,8 +247,8 @@ class Memo(OfficeScoped, MemoBase, table=True):
         Index("ix_memo_org_updated", "org_id", "updated_at", "id",
               postgresql_include=["subject"]),
         # ix_memo_subject_trgm and ix_memo_number_trgm (PostgreSQL only, GIN trigram led by
-        # org_id) are made in migrations 0004, 0014 and 0016; ix_memo_number_pairs (the
-        # number's two-character pieces, for a search of two) in migration 0025.
+        # org_id) are made in migrations 0004, 0014 and 0016; ix_memo_number_grams (the
+        # number's pieces of one and two characters, for a search that short) in 0026.
     )
 
     id: int | None = Field(default=None, primary_key=True)

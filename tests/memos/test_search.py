@@ -239,36 +239,52 @@ def test_a_whole_number_is_found_by_its_running_part_and_still_matched_whole(
     assert found(api, "clerk", "number=B_1/1") == {numbers["สป ๓๔๕๐๒/๑๒๓"]}  # a short tail
 
 
-def test_two_characters_of_a_number_are_found_wherever_they_are(
+def test_one_or_two_characters_of_a_number_are_found_wherever_they_are(
         app: Flask, demo: dict[str, int], api: Any, backend: str) -> None:
-    """Two characters give the trigram index nothing; on PostgreSQL the number's pairs are
-    asked instead (migration 0025) unless the characters have a case. The memos found are
-    those whose number contains them, in either digits, any case for Latin letters, % and _
-    as characters."""
+    """One or two characters give the trigram index nothing; on PostgreSQL the number's
+    pieces are asked instead (migration 0026), for Latin letters in every case. The memos
+    found are those whose number contains them, in either digits, any case for Latin
+    letters, % and _ as characters."""
     from workflow.models import Memo
 
     numbers = {"สป ๓๔๕๐๑/๑๒": demo["memo_id"]}
-    for number in ("สป ๓๔๕๐๑/๑๑๒", "สป ๓๔๕๐๑/๒๑", "AB_1/5", "Ab%1/6"):
+    for number in ("สป ๓๔๕๐๑/๑๑๒", "สป ๓๔๕๐๑/๒๑", "AB_1/5", "Ab%1/6", "ok\u212a/7"):
         numbers[number] = create(api, f"บันทึกเลขที่ {number}")
     with app.app_context(), db.write() as session:
         for number, memo_id in numbers.items():
             memo = session.get(Memo, memo_id)
             assert memo is not None
             memo.number = number
+    thai = set(numbers.values()) - {numbers["AB_1/5"], numbers["Ab%1/6"], numbers["ok\u212a/7"]}
     twelve = {numbers["สป ๓๔๕๐๑/๑๒"], numbers["สป ๓๔๕๐๑/๑๑๒"]}
-    with statements(app) as sent:
-        assert found(api, "clerk", "number=๑๒") == twelve
-    assert any("memo_number_pairs" in s for s in sent) == (backend == "postgresql")
+    for query in ("number=๑๒", "number=ab", "number=a", "number=๕"):
+        with statements(app) as sent:
+            found(api, "clerk", query)
+        assert any("memo_number_grams" in s for s in sent) == (backend == "postgresql"), query
+    assert found(api, "clerk", "number=๑๒") == twelve
     assert found(api, "clerk", "number=12") == twelve
     assert found(api, "clerk", "number= ๒๑ ") == {numbers["สป ๓๔๕๐๑/๒๑"]}
     assert found(api, "clerk", "number=๒๒") == set()
     assert found(api, "clerk", "number=b_") == {numbers["AB_1/5"]}
     assert found(api, "clerk", "number=B%25") == {numbers["Ab%1/6"]}
     assert found(api, "clerk", "number=bx") == set()  # _ is not any character
-    assert found(api, "clerk", "number=๓๔") == set(numbers.values()) - {
-        numbers["AB_1/5"], numbers["Ab%1/6"]}
-    # Letters with a case are matched in any case by ILIKE alone, as the database folds them
-    # (which depends on its locale): the pairs, indexed as written, are not asked.
+    assert found(api, "clerk", "number=๓๔") == thai
+    # One character: as typed, in the other digits, in the other case.
+    assert found(api, "clerk", "number=๕") == thai | {numbers["AB_1/5"]}
+    assert found(api, "clerk", "number=6") == {numbers["Ab%1/6"]}
+    assert found(api, "clerk", "number=a") == {numbers["AB_1/5"], numbers["Ab%1/6"]}
+    assert found(api, "clerk", "number=%25") == {numbers["Ab%1/6"]}
+    assert found(api, "clerk", "number=_") == {numbers["AB_1/5"]}
+    assert found(api, "clerk", "number=ข") == set()
+    # Whatever the database's ILIKE takes for "ok" (the Kelvin sign is lowered to k by
+    # PostgreSQL, not by SQLite), the index is asked for it too and finds the same memos.
+    with app.app_context(), db.write() as session:
+        expected = set(session.exec(select(Memo.id).where(
+            Memo.number.ilike("%ok%"))).all())  # type: ignore[union-attr]
+        assert numbers["ok\u212a/7"] in expected
+    assert found(api, "clerk", "number=OK") == expected
+    # Letters with a case outside Latin's 26 are matched in any case by ILIKE alone, as the
+    # database folds them (which depends on its locale): the pieces are not asked.
     with app.app_context(), db.write() as session:
         memo = session.get(Memo, numbers["AB_1/5"])
         assert memo is not None
@@ -278,23 +294,24 @@ def test_two_characters_of_a_number_are_found_wherever_they_are(
             Memo.number.ilike("%σx%"))).all())  # type: ignore[union-attr]
     with statements(app) as sent:
         assert found(api, "clerk", "number=σx") == expected
-    assert not any("memo_number_pairs" in s for s in sent)
+    assert not any("memo_number_grams" in s for s in sent)
 
 
 @pytest.mark.postgres_only
-def test_a_two_digit_number_search_reads_the_pairs_index(
-        app: Flask, demo: dict[str, int], api: Any, backend: str) -> None:
+@pytest.mark.parametrize("number", ["๑๒", "a", "Ok"])
+def test_a_short_number_search_reads_the_grams_index(
+        app: Flask, demo: dict[str, int], api: Any, backend: str, number: str) -> None:
     """The search's expression is the index's: were they to drift apart, PostgreSQL would
     read every memo of the office again, and only the timing would tell."""
     if backend != "postgresql":
-        pytest.skip("the pairs index is PostgreSQL's")
+        pytest.skip("the grams index is PostgreSQL's")
     from sqlalchemy import text
 
     from workflow.memos.search import MemoSearch, bound, conditions
     from workflow.models import Memo
 
-    shape, params = bound(MemoSearch(number="๑๒"), pairs=True)
-    # Without the office, so that the pairs index is the only one that can serve the query.
+    shape, params = bound(MemoSearch(number=number), grams=True)
+    # Without the office, so that the grams index is the only one that can serve the query.
     query = select(Memo.id).where(*conditions(shape))
     with app.app_context(), db.write() as session:
         # Too few memos here for an index to win on cost: the planner is told to use one.
@@ -303,9 +320,39 @@ def test_a_two_digit_number_search_reads_the_pairs_index(
         connection = session.connection()
         plan = "\n".join(row[0] for row in connection.exec_driver_sql(
             f"EXPLAIN {compiled}", compiled.construct_params(params)))
-        assert "ix_memo_number_pairs" in plan, plan
-        pairs = connection.exec_driver_sql("SELECT memo_number_pairs('Ab/๑๒๑๒')").scalar_one()
-        assert sorted(pairs) == sorted(["Ab", "b/", "/๑", "๑๒", "๒๑"])  # as written
+        assert "ix_memo_number_grams" in plan, plan
+
+
+@pytest.mark.postgres_only
+def test_the_grams_of_a_number_are_its_pieces_of_one_and_two_characters_as_written(
+        app: Flask, backend: str) -> None:
+    if backend != "postgresql":
+        pytest.skip("the grams function is PostgreSQL's")
+    from sqlalchemy import text
+
+    with app.app_context(), db.write() as session:
+        def grams(number: str) -> set[str]:
+            return set(session.execute(text("SELECT memo_number_grams(:n)"),
+                                       {"n": number}).scalar_one())
+
+        assert grams("Ab/๑๒๑๒") == {"A", "b", "/", "๑", "๒",
+                                    "Ab", "b/", "/๑", "๑๒", "๒๑"}
+        assert grams("7") == {"7"}
+        assert grams("") == set()
+
+
+def test_the_ways_of_a_short_search_are_every_case_and_both_digits() -> None:
+    from workflow.memos.search import MemoSearch, bound
+
+    def ways(number: str) -> list[str] | None:
+        return bound(MemoSearch(number=number), grams=True)[1].get("search_number_grams")
+
+    assert ways("๑2") == ["12", "๑2", "๑๒"]  # as typed, and all in one script or the other
+    assert ways("k") == ["K", "k", "\u212a"]
+    assert ways("i/") == ["I/", "i/", "\u0130/"]
+    assert ways("σ") is None  # ILIKE alone
+    assert ways("abc") is None  # three characters: the trigram index
+    assert bound(MemoSearch(number="ab"))[1].get("search_number_grams") is None  # SQLite
 
 
 def test_a_reader_found_named_by_many_is_not_counted_again(

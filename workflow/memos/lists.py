@@ -121,7 +121,7 @@ def page_memos(principal: Principal, box: str, *, limit: int = 100, before: str 
     else:
         assert search is not None
         postgresql = db.session.get_bind().dialect.name == "postgresql"
-        shape, values = bound(search.checked(), pairs=postgresql)
+        shape, values = bound(search.checked(), grams=postgresql)
         params.update(values)
         if not principal.oversees and candidates is None and postgresql:
             query = _search_then_probe(shape, posts=posts, acting=bool(acting),

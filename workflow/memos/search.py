@@ -2,13 +2,14 @@
 
 Words of the subject (LIKE, or ILIKE for a word with Latin letters: the trigram index
 ``ix_memo_subject_trgm`` on PostgreSQL), the document number in Thai or Arabic digits
-(``ix_memo_number_trgm``, and ``ix_memo_number_pairs`` for two characters), a date range,
+(``ix_memo_number_trgm``, and ``ix_memo_number_grams`` for one or two characters), a date range,
 the state, the drafter and the urgency. The caller scopes the query to the
 reader's memos first; these filters only narrow it.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
@@ -79,8 +80,13 @@ def _contains(column: Any, pattern: Any, ignore_case: bool) -> Any:
             else column.like(pattern, escape="\\"))
 
 
-# Below this many characters a LIKE pattern gives pg_trgm no trigram to look up.
+# Below this many characters a LIKE pattern gives pg_trgm no trigram to look up, and the
+# number is looked up by its pieces of one or two characters instead (``_has_gram``).
 _TRIGRAM = 3
+
+# What PostgreSQL lowers to a Latin letter besides its two cases (glibc and ICU alike): the
+# Kelvin sign to k, the capital I with a dot to i. ILIKE compares the lowered texts.
+_ALSO_LOWERED_TO = {"k": "\u212a", "i": "\u0130"}
 
 
 class Written(NamedTuple):
@@ -104,9 +110,9 @@ class Shape:
 
     words: tuple[bool, ...] = ()  # one per word of the subject: whether case is ignored
     numbers: tuple[Written, ...] = ()  # one per way the number is written
-    # The number is two characters without case, which no trigram holds: the pairs index
-    # is asked for any of its ways (PostgreSQL, ``_has_pair``).
-    number_pairs: bool = False
+    # The number is one or two characters, which no trigram holds: the grams index is asked
+    # for any of its ways (PostgreSQL, ``_has_gram``).
+    number_grams: bool = False
     date_from: bool = False
     date_to: bool = False
     state: str = ""  # "pending" (waiting at any step), "one" (that state) or "" (any)
@@ -114,16 +120,16 @@ class Shape:
     urgency: bool = False
 
 
-def bound(search: MemoSearch, *, pairs: bool = False) -> tuple[Shape, dict[str, Any]]:
+def bound(search: MemoSearch, *, grams: bool = False) -> tuple[Shape, dict[str, Any]]:
     """``search`` as the shape of its SQL and the values to run it with, their names all
-    starting ``search_`` (the list's own parameters do not). ``pairs``: the database has
-    ``ix_memo_number_pairs`` (PostgreSQL, migration 0025)."""
+    starting ``search_`` (the list's own parameters do not). ``grams``: the database has
+    ``ix_memo_number_grams`` (PostgreSQL, migration 0026)."""
     params: dict[str, Any] = {}
     words = search.q.split()
     for n, word in enumerate(words):
         params[f"search_word_{n}"] = _like(word)
     numbers: list[Written] = []
-    number_pairs = False
+    number_grams = False
     if number := search.number.strip():
         # The register prints Thai or Arabic digits as the office chose; find either.
         variants = sorted({number, thai.arabic_digits(number), thai.thai_digits(number)})
@@ -136,10 +142,8 @@ def bound(search: MemoSearch, *, pairs: bool = False) -> tuple[Shape, dict[str, 
             numbers.append(Written(_ignores_case(variant),
                                    _ignores_case(tail) if by_tail else None))
         # Digits are one character in either script: every way is as long as the one typed.
-        # The pairs are indexed as written; a search with letters of a case (two Latin
-        # letters, rare in a Thai number) is matched in any case, and keeps the LIKE alone.
-        if number_pairs := pairs and len(number) == 2 and not _ignores_case(number):
-            params["search_number_pairs"] = variants
+        if grams and len(number) < _TRIGRAM and (pieces := _grams(variants)) is not None:
+            number_grams, params["search_number_grams"] = True, pieces
     for field in ("date_from", "date_to", "urgency"):
         if value := getattr(search, field):
             params[f"search_{field}"] = value
@@ -152,7 +156,7 @@ def bound(search: MemoSearch, *, pairs: bool = False) -> tuple[Shape, dict[str, 
     if who := search.drafter.strip():
         drafter = _ignores_case(who)
         params["search_drafter"], params["search_username"] = _like(who), who.lower()
-    shape = Shape(tuple(_ignores_case(w) for w in words), tuple(numbers), number_pairs,
+    shape = Shape(tuple(_ignores_case(w) for w in words), tuple(numbers), number_grams,
                   bool(search.date_from), bool(search.date_to), state, drafter,
                   bool(search.urgency))
     return shape, params
@@ -166,8 +170,8 @@ def conditions(shape: Shape) -> list[Any]:
     if shape.numbers:
         found.append(or_(*(_number_contains(n, written)
                            for n, written in enumerate(shape.numbers))))
-    if shape.number_pairs:
-        found.append(_has_pair())
+    if shape.number_grams:
+        found.append(_has_gram())
     if shape.date_from:
         found.append(col(Memo.memo_date) >= bindparam("search_date_from"))
     if shape.date_to:
@@ -201,12 +205,33 @@ def _number_contains(n: int, written: Written) -> Any:
             & _contains(func.coalesce(Memo.number, ""), whole, written.ignore_case))
 
 
-def _has_pair() -> Any:
-    """The number has one of the pairs ``search_number_pairs`` (the ways of writing a
-    two-character search), as ``ix_memo_number_pairs`` holds them (migration 0025): pg_trgm
-    has no trigram to look up for two characters, and the office's every number was read
-    instead. One condition on its own, so that the index answers it whole and PostgreSQL
-    does not compute the pairs again for each row found; the LIKE above still decides."""
-    pairs = postgresql.ARRAY(Text())
-    return func.memo_number_pairs(Memo.number, type_=pairs).overlap(
-        bindparam("search_number_pairs", type_=pairs))
+def _grams(variants: list[str]) -> list[str] | None:
+    """Every way the index may hold a piece that the LIKE (or ILIKE) of one of ``variants``
+    finds: as typed, and for a Latin letter in each case and what else PostgreSQL lowers to
+    it. None when a letter's cases are not known here (Greek, Cyrillic …): the LIKE alone
+    then decides, reading the office's numbers."""
+    ways: set[str] = set()
+    for variant in variants:
+        options: list[set[str]] = []
+        for char in variant:
+            if char.lower() == char.upper():
+                options.append({char})
+            elif char.isascii():
+                options.append({char.lower(), char.upper(),
+                                *_ALSO_LOWERED_TO.get(char.lower(), "")})
+            else:
+                return None
+        ways.update("".join(way) for way in itertools.product(*options))
+    return sorted(ways)
+
+
+def _has_gram() -> Any:
+    """The number has one of the pieces ``search_number_grams`` (every way of writing a
+    search of one or two characters), as ``ix_memo_number_grams`` holds them (migration
+    0026): pg_trgm has no trigram to look up for so few characters, and the office's every
+    number was read instead. One condition on its own, so that the index answers it whole
+    and PostgreSQL does not compute the pieces again for each row found; the LIKE above
+    still decides."""
+    grams = postgresql.ARRAY(Text())
+    return func.memo_number_grams(Memo.number, type_=grams).overlap(
+        bindparam("search_number_grams", type_=grams))
