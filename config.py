@@ -63,6 +63,9 @@ class Config:
     # A row claimed this long ago by a worker that never finished is handed out again.
     NOTIFICATION_LEASE_SECONDS = _int("NOTIFICATION_LEASE_SECONDS", 300)
     OUTBOX_SWEEP_SECONDS = _int("OUTBOX_SWEEP_SECONDS", 30)
+    # /healthz says "degraded" when an email due this long ago is still not sent: the sweep
+    # runs every OUTBOX_SWEEP_SECONDS, so only a stopped worker or beat leaves one this late.
+    HEALTH_OUTBOX_LATE_SECONDS = _int("HEALTH_OUTBOX_LATE_SECONDS", 600)
     REMINDER_SWEEP_SECONDS = _int("REMINDER_SWEEP_SECONDS", 180)
 
     # Office time: reminders count only these hours, on working days.

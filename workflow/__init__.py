@@ -45,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         circulation,
         devmail,
         documents,
+        health,
         inbox,
         memos,
         platform,
@@ -73,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(audit.bp)
     app.register_blueprint(register.bp)
     app.register_blueprint(documents.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(password_reset_bp)
     app.register_blueprint(api_bp)
     # The API authenticates with bearer tokens, which browsers never send by themselves.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ from .demo.seed import DEMO_CODE, demo_logins, seed_demo
 from .errors import WorkflowError
 from .extensions import db
 from .office.tenants import PLATFORM_CODE, checked_code
-from .platform import offices
+from .platform import health, offices
 from .storage import anchor_folder
 from .trail.anchors import anchor_heads, check_anchors, read_anchors
 from .trail.verify import Verdict, chains, office_codes, verify_chain, verify_memo
@@ -186,6 +187,16 @@ def _report(what: str, verdict: Verdict) -> bool:
     return False
 
 
+@click.command("health")
+@with_appcontext
+def health_command() -> None:
+    """What GET /healthz answers, as JSON; exit 1 when failing (for a container's check)."""
+    found = health.check(current_app.config)
+    click.echo(json.dumps(found.as_json(), ensure_ascii=False, indent=2))
+    if found.status == health.FAILING:
+        raise SystemExit(1)
+
+
 @audit_cli.command("anchor")
 def audit_anchor_command() -> None:
     """Append every chain's head to this month's file of heads now (the beat does it daily)."""
@@ -197,6 +208,7 @@ def init_app(app: Flask) -> None:
     """Register the commands."""
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.cli.add_command(db_upgrade_command)
+    app.cli.add_command(health_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(audit_cli)
     app.cli.add_command(create_admin_command)

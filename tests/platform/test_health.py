@@ -1,0 +1,110 @@
+"""GET /healthz and ``flask health``: what a load balancer and monitoring are told, with the
+real database, a real Redis (or none listening), and the outbox as the services fill it."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import text
+
+from tests.support.database import PG_ADMIN_URL
+from tests.support.net import free_port
+from workflow import clock
+from workflow.extensions import db
+from workflow.platform import health
+from workflow.platform.offices import set_suspended
+
+
+def healthz(app: Flask) -> tuple[int, dict[str, Any]]:
+    response = app.test_client().get("/healthz")
+    assert response.is_json, response.data[:300]
+    return response.status_code, response.json
+
+
+def test_the_code_revision_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    from config import BASE_DIR
+    from workflow.cli import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert script.get_heads() == [health.code_revision()]
+    assert len(list(script.walk_revisions())) == int(health.code_revision())  # one line
+    assert (BASE_DIR / "migrations" / "versions").is_dir()
+
+
+def test_a_healthy_installation_is_ok(make_app: Any, redis_server: Any) -> None:
+    app = make_app(REDIS_URL=redis_server.url)
+    status, body = healthz(app)
+    assert status == 200
+    assert body == {"status": "ok", "checks": {
+        "database": {"ok": True},
+        "schema": {"ok": True, "at": health.code_revision(), "expected": health.code_revision()},
+        "outbox": {"ok": True, "late_seconds": 0},
+        "redis": {"ok": True}}}
+    runner = app.test_cli_runner()
+    done = runner.invoke(args=["health"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["status"] == "ok"
+
+
+def test_a_database_older_than_the_code_takes_the_instance_out(app: Flask) -> None:
+    """Code deployed before ``flask db-upgrade`` would fail page by page; here it says so."""
+    with app.app_context(), db.write() as session:
+        session.execute(text("UPDATE alembic_version SET version_num = '0025'"))
+    try:
+        status, body = healthz(app)
+        assert status == 503
+        assert body["status"] == "failing"
+        schema = body["checks"]["schema"]
+        assert (schema["ok"], schema["at"]) == (False, "0025")
+        assert "db-upgrade" in schema["message"] and "ฐานข้อมูล" in schema["message"]
+        done = app.test_cli_runner().invoke(args=["health"])
+        assert done.exit_code == 1
+    finally:
+        with app.app_context(), db.write() as session:
+            session.execute(text("UPDATE alembic_version SET version_num = :v"),
+                            {"v": health.code_revision()})
+
+
+def test_redis_not_answering_degrades_but_serves(make_app: Any) -> None:
+    app = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    status, body = healthz(app)
+    assert (status, body["status"]) == (200, "degraded")
+    assert body["checks"]["redis"] == {"ok": False, "error": "ConnectionError"}
+    assert body["checks"]["database"] == {"ok": True}
+
+
+@pytest.mark.one_backend
+def test_a_database_not_answering_fails_without_a_500(make_app: Any) -> None:
+    down = PG_ADMIN_URL.rsplit("@", 1)[0] + f"@127.0.0.1:{free_port()}/postgres"
+    app = make_app(DATABASE_URL=down)
+    status, body = healthz(app)
+    assert (status, body["status"]) == (503, "failing")
+    assert body["checks"]["database"] == {"ok": False, "error": "OperationalError"}
+    assert "schema" not in body["checks"]  # nothing more to ask of it
+
+
+def test_an_email_left_unsent_degrades_and_a_suspended_offices_does_not(
+        app: Flask, demo: dict[str, int], api: Any) -> None:
+    """No worker runs here (no Redis): the head's email about the submitted memo stays due.
+    Past HEALTH_OUTBOX_LATE_SECONDS it is reported; a suspended office's emails wait for
+    its reactivation by design and are not."""
+    assert api.act(demo["memo_id"], "clerk", "submit").status_code == 200
+    late_after = app.config["HEALTH_OUTBOX_LATE_SECONDS"]
+    clock.set_now(clock.now() + timedelta(seconds=late_after - 60))
+    assert healthz(app) == (200, {"status": "ok", "checks": {
+        **healthz(app)[1]["checks"], "outbox": {"ok": True, "late_seconds": late_after - 60}}})
+    clock.set_now(clock.now() + timedelta(seconds=120))
+    status, body = healthz(app)
+    assert (status, body["status"]) == (200, "degraded")
+    outbox = body["checks"]["outbox"]
+    assert outbox["ok"] is False and outbox["late_seconds"] >= late_after + 60
+    assert "Celery" in outbox["message"] and "อีเมล" in outbox["message"]
+    with app.app_context():
+        set_suspended(principal=None, org_id=demo["org_id"], suspended=True)
+    assert healthz(app)[1]["checks"]["outbox"] == {"ok": True, "late_seconds": 0}
