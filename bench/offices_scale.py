@@ -20,7 +20,10 @@ client threads, ``--requests`` GETs per row after ``--warm-up`` uncounted ones (
 page, asked in turn by the same user of ``--measure`` offices spread over the installation
 (the first, the last and evenly between): the head's waiting and decided tabs (web and API),
 the head's box=all, the clerk's "mine", the auditor's all-memos, a word search (head and
-auditor, API and web), and a document-number search (head). Goal: p95 < 25 ms each. Then the
+auditor, API and web), and a document-number search (head). Goal: p95 < 25 ms each. Before
+the pages and after them, the same clients ask ``bench/bare_app.py`` (the same gunicorn
+settings, same database) for 100 of the office's memos: the machine's floor in this run, as
+``bench/read_scale.py`` measures it, so that a run on a slow moment reads as one. Then the
 wall time of ``flask --app wsgi audit verify --office CODE`` (the CLI, start-up included) for
 the same offices; goal < 5 s.
 
@@ -202,24 +205,36 @@ def measure(url: str, args: argparse.Namespace, redis_url: str, workdir: Path) -
           + "; ".join(f"{f.code} ({f.memos:,} memos, {f.events:,} events, head {f.waiting:,} "
                       f"waiting / {f.decided:,} decided)" for f in facts)
           + f"; load average {os.getloadavg()[0]:.1f}", flush=True)
-    server = Server(project_env(url, redis_url, workdir), workdir / "gunicorn.log")
-    clients: Clients | None = None
+    env = project_env(url, redis_url, workdir)
+    server = Server(env, workdir / "gunicorn.log")
+    bare = Server(env, workdir / "bare.log", name="bare",
+                  app=("--pythonpath", str(ROOT / "bench"), "bare_app:app"))
+    clients: list[Clients] = []
     try:
         server.wait_until_answers()
+        bare.wait_until_answers(path="/api/v1/memos/0")
         logins: dict[str, Login] = {}
         for f in facts:
             for user in ("head", "clerk", "auditor"):
                 logins[f"{f.code}/{user}"] = sign_in(server.base, f.code, user, DEMO_PASSWORD)
-        clients = Clients(server.base, logins, args.clients)
+        clients = [Clients(server.base, logins, args.clients),
+                   Clients(bare.base, logins, args.clients)]
         pages = pages_for(facts)
-        clients.measure(pages, args.requests, args.warm_up)
+        floor = [Page(f"floor {when}: bare Flask, token + one SELECT, 100 memos as JSON (head)",
+                      "head", ["/api/v1/memos?limit=100"], goal=False,
+                      no_goal="none (the machine's floor)",
+                      users=[f"{f.code}/head" for f in facts]) for when in ("before", "after")]
+        clients[1].measure(floor[:1], args.requests, args.warm_up)
+        clients[0].measure(pages, args.requests, args.warm_up)
+        clients[1].measure(floor[1:], args.requests, args.warm_up)
         print(f"\nload average after measuring: {os.getloadavg()[0]:.1f} "
               f"({args.clients} clients x {args.requests} requests per page, users of "
               f"{', '.join(f.code for f in facts)} in turn)\n")
-        print_table(pages)
+        print_table([floor[0], *pages, floor[1]])
     finally:
-        if clients is not None:
-            clients.close()
+        for each in clients:
+            each.close()
+        bare.stop()
         server.stop()
     # The CLI's own start-up (imports, create_app), which every command pays, apart.
     startup, _ = time_cli(url, ["audit", "--help"], workdir)
