@@ -10,10 +10,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_
+from sqlalchemy import bindparam, func, or_
 from sqlmodel import Session, col, select
 
-from ..db import PlanHints
+from ..db import PlanHints, per_thread_upto
+from ..dbtypes import UTCDateTime
 from ..errors import Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..identity.access import require_view
@@ -73,27 +74,28 @@ _MEMO_IDS_MAX = 500
 _IN_MANY_SUBJECTS = PlanHints(seconds=300.0, entries=10_000)
 
 
-def _memo_ids(session: Session, org_id: int, text_: str) -> Any:
+def _memo_ids(session: Session, org_id: int, text_: str) -> list[int] | list[str]:
     """Memos meant by a search box: a document number if one matches exactly, else every
-    memo whose subject has all the words. A short list goes as ids, which the planner looks
-    up in ix_audit_memo_seq; past ``_MEMO_IDS_MAX`` memos, as a subquery, so that no memo is
-    left out (the newest ones were, once)."""
+    memo whose subject has all the words. A short list comes back as ids, which the planner
+    looks up in ix_audit_memo_seq; past ``_MEMO_IDS_MAX`` memos, as the words themselves,
+    for the statement to look the memos up in a subquery, so that no memo is left out (the
+    newest ones were, once)."""
     base = select(Memo.id).where(Memo.org_id == org_id)
     if any(character.isdigit() for character in text_):  # every ที่ has a digit, Thai or not
         by_number = session.exec(base.where(col(Memo.number) == text_)).all()
         if by_number:
             return [i for i in by_number if i is not None]
     # Every word must appear; a trigram index serves LIKE '%word%' on PostgreSQL.
-    words = base.where(*(col(Memo.subject).contains(w) for w in text_.split()))
-    hint = (org_id, tuple(text_.split()))
+    words = text_.split()
+    hint = (org_id, tuple(words))
     if hint in _IN_MANY_SUBJECTS:
         return words
-    found = session.exec(words.limit(_MEMO_IDS_MAX + 1)).all()
+    found = session.exec(base.where(*(col(Memo.subject).contains(w) for w in words))
+                         .limit(_MEMO_IDS_MAX + 1)).all()
     if len(found) <= _MEMO_IDS_MAX:
         return [i for i in found if i is not None]
     _IN_MANY_SUBJECTS.add(hint)
     return words
-
 
 
 def _actor_ids(session: Session, org_id: int, who: str) -> list[int]:
@@ -103,29 +105,79 @@ def _actor_ids(session: Session, org_id: int, who: str) -> list[int]:
     return [i for i in session.exec(query).all() if i is not None]
 
 
-def build_query(session: Session, org_id: int, audit_filter: AuditFilter, *,
-                before: int | None = None) -> Any:
-    """The SELECT behind a search, newest first; every filter it offers has an index.
+@dataclass(frozen=True)
+class _Shape:
+    """Which parts a search's statement has; its values are bound when it runs. Built per
+    request, the statement and its cache key took about 0.4 ms of an auditor's page."""
 
-    Memo and actor filters are resolved to ids first, so that the planner sees a
-    short list it can look up in ix_audit_memo_seq / ix_audit_actor_seq.
-    """
+    memo_id: bool = False
+    memo_ids: bool = False  # the memos searched for, as a list of ids
+    memo_words: int = 0  # ... or as this many words of their subjects (a subquery)
+    actors: bool = False
+    action: bool = False
+    state: bool = False
+    date_from: bool = False
+    date_to: bool = False
+    before: bool = False
+    hide_drafting: bool = False  # not the drafter's working paper (a signer's view)
+
+
+def build_query(session: Session, org_id: int, audit_filter: AuditFilter, *,
+                before: int | None = None,
+                hide_drafting: bool = False) -> tuple[Any, dict[str, Any]]:
+    """The SELECT behind a search, newest first, and its values; every filter it offers has
+    an index. Memo and actor filters are resolved to ids first, so that the planner sees a
+    short list it can look up in ix_audit_memo_seq / ix_audit_actor_seq."""
     if audit_filter.action and audit_filter.action not in set(AuditAction):
         raise Invalid("ไม่รู้จักประเภทเหตุการณ์นี้", f"Unknown action {audit_filter.action!r}.",
                       code="unknown_action")
-    query = select(*_EVENT_COLUMNS).where(AuditEvent.org_id == org_id)
+    params: dict[str, Any] = {"audit_org_id": org_id}
+    shape: dict[str, Any] = {"hide_drafting": hide_drafting}
     if audit_filter.memo_id is not None:
-        query = query.where(AuditEvent.memo_id == audit_filter.memo_id)
-    if audit_filter.memo.strip():
-        query = query.where(
-            col(AuditEvent.memo_id).in_(_memo_ids(session, org_id, audit_filter.memo.strip())))
-    if audit_filter.actor.strip():
-        query = query.where(
-            col(AuditEvent.actor_id).in_(_actor_ids(session, org_id, audit_filter.actor.strip())))
-    if audit_filter.action:
-        query = query.where(AuditEvent.action == audit_filter.action)
-    if audit_filter.state:
-        query = query.where(AuditEvent.state_after == audit_filter.state)
+        shape["memo_id"], params["audit_memo_id"] = True, audit_filter.memo_id
+    if memo := audit_filter.memo.strip():
+        found = _memo_ids(session, org_id, memo)
+        if found and isinstance(found[0], str):
+            shape["memo_words"] = len(found)
+            params.update({f"audit_word_{n}": word for n, word in enumerate(found)})
+        else:
+            shape["memo_ids"], params["audit_memo_ids"] = True, found
+    if actor := audit_filter.actor.strip():
+        shape["actors"], params["audit_actor_ids"] = True, _actor_ids(session, org_id, actor)
+    for field in ("action", "state"):
+        if value := getattr(audit_filter, field):
+            shape[field], params[f"audit_{field}"] = True, value
+    if audit_filter.date_from:
+        shape["date_from"], params["audit_start"] = True, _day_start(audit_filter.date_from)
+    if audit_filter.date_to:
+        shape["date_to"] = True
+        params["audit_end"] = _day_start(audit_filter.date_to + timedelta(days=1))
+    if before is not None:
+        shape["before"], params["audit_before"] = True, before
+    return _statement(_Shape(**shape)), params
+
+
+@per_thread_upto(32)
+def _statement(shape: _Shape) -> Any:
+    org_id: Any = bindparam("audit_org_id")
+    query = select(*_EVENT_COLUMNS).where(AuditEvent.org_id == org_id)
+    if shape.memo_id:
+        query = query.where(AuditEvent.memo_id == bindparam("audit_memo_id"))
+    if shape.memo_ids:
+        query = query.where(col(AuditEvent.memo_id).in_(
+            bindparam("audit_memo_ids", expanding=True)))
+    if shape.memo_words:
+        query = query.where(col(AuditEvent.memo_id).in_(select(Memo.id).where(
+            Memo.org_id == org_id,
+            *(col(Memo.subject).contains(bindparam(f"audit_word_{n}"))
+              for n in range(shape.memo_words)))))
+    if shape.actors:
+        query = query.where(col(AuditEvent.actor_id).in_(
+            bindparam("audit_actor_ids", expanding=True)))
+    if shape.action:
+        query = query.where(AuditEvent.action == bindparam("audit_action"))
+    if shape.state:
+        query = query.where(AuditEvent.state_after == bindparam("audit_state"))
     # Events are appended in time order, so a date range is also a range of seq: looking up
     # its two ends by (org_id, created_at) lets the main scan walk the seq index directly.
     # Events may share a time (one whose server's clock was behind takes its predecessor's),
@@ -137,23 +189,26 @@ def build_query(session: Session, org_id: int, audit_filter: AuditFilter, *,
     # rows, 15 ms) instead of walking ix_audit_org_seq back from the range's end and
     # stopping at the page (51 rows, under 1 ms).
     moment = func.coalesce(AuditEvent.created_at, AuditEvent.created_at)
-    if audit_filter.date_from:
-        start = _day_start(audit_filter.date_from)
+    if shape.date_from:
+        start = bindparam("audit_start", type_=UTCDateTime())
         first = (select(AuditEvent.seq)
                  .where(AuditEvent.org_id == org_id, col(AuditEvent.created_at) >= start)
                  .order_by(col(AuditEvent.created_at), col(AuditEvent.seq)).limit(1)
                  .scalar_subquery())
         query = query.where(moment >= start, col(AuditEvent.seq) >= first)
-    if audit_filter.date_to:
-        end = _day_start(audit_filter.date_to + timedelta(days=1))
+    if shape.date_to:
+        end = bindparam("audit_end", type_=UTCDateTime())
         last = (select(AuditEvent.seq)
                 .where(AuditEvent.org_id == org_id, col(AuditEvent.created_at) < end)
                 .order_by(col(AuditEvent.created_at).desc(), col(AuditEvent.seq).desc())
                 .limit(1).scalar_subquery())
         query = query.where(moment < end, col(AuditEvent.seq) <= last)
-    if before is not None:
-        query = query.where(AuditEvent.seq < before)
-    return query.order_by(col(AuditEvent.seq).desc())
+    if shape.before:
+        query = query.where(AuditEvent.seq < bindparam("audit_before"))
+    if shape.hide_drafting:
+        query = query.where(~(col(AuditEvent.action).in_(DRAFTING_ACTIONS)
+                              & col(AuditEvent.state_before).in_(("", "draft"))))
+    return query.order_by(col(AuditEvent.seq).desc()).limit(bindparam("audit_limit"))
 
 
 # A search reads events as rows of their columns, not as AuditEvent objects: nothing changes
@@ -177,13 +232,13 @@ def search(principal: Principal, audit_filter: AuditFilter, *, before: int | Non
             raise Forbidden("ท่านไม่มีสิทธิ์ดูประวัติของบันทึกนี้", "You may not see this trail.",
                             code="audit_forbidden")
         require_view(session, principal, memo)
-    query = build_query(session, principal.org_id, audit_filter, before=before)
+    hide_drafting = False
     if not principal.oversees and audit_filter.memo_id is not None:
         memo = session.get(Memo, audit_filter.memo_id)
-        if memo is not None and memo.drafter_id != principal.user_id:
-            query = query.where(~(col(AuditEvent.action).in_(DRAFTING_ACTIONS)
-                                  & col(AuditEvent.state_before).in_(("", "draft"))))
-    rows = list(session.exec(query.limit(limit + 1)).all())
+        hide_drafting = memo is not None and memo.drafter_id != principal.user_id
+    query, params = build_query(session, principal.org_id, audit_filter, before=before,
+                                hide_drafting=hide_drafting)
+    rows = list(session.exec(query, params={**params, "audit_limit": limit + 1}).all())
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, rows[-1].seq if more and rows else None)
