@@ -79,7 +79,9 @@ def explain(url: str, org_id: int) -> None:
         from workflow.extensions import db
 
         for label, audit_filter in filters(url).items():
-            query = audit_search.build_query(db.session, org_id, audit_filter).limit(51)
+            # The statement a page sends (built once per shape), with its values written in.
+            query, params = audit_search.build_query(db.session, org_id, audit_filter)
+            query = query.params({**params, "audit_limit": 51})
             sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
             with engine.connect() as conn:
                 plan = [row[0] for row in conn.exec_driver_sql(

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, or_
+from sqlalchemy import Integer, bindparam, func, or_
 from sqlmodel import Session, col, select
 
 from ..db import PlanHints, per_thread_upto
@@ -208,7 +208,8 @@ def _statement(shape: _Shape) -> Any:
     if shape.hide_drafting:
         query = query.where(~(col(AuditEvent.action).in_(DRAFTING_ACTIONS)
                               & col(AuditEvent.state_before).in_(("", "draft"))))
-    return query.order_by(col(AuditEvent.seq).desc()).limit(bindparam("audit_limit"))
+    return (query.order_by(col(AuditEvent.seq).desc())
+            .limit(bindparam("audit_limit", type_=Integer())))
 
 
 # A search reads events as rows of their columns, not as AuditEvent objects: nothing changes
