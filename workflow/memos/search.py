@@ -87,6 +87,7 @@ _TRIGRAM = 3
 # What PostgreSQL lowers to a Latin letter besides its two cases (glibc and ICU alike): the
 # Kelvin sign to k, the capital I with a dot to i. ILIKE compares the lowered texts.
 _ALSO_LOWERED_TO = {"k": "\u212a", "i": "\u0130"}
+_THAI, _THAI_END = "\u0e00", "\u0e7f"  # the Thai block, digits included
 
 
 class Written(NamedTuple):
@@ -212,6 +213,13 @@ def _grams(variants: list[str]) -> list[str] | None:
     then decides, reading the office's numbers."""
     ways: set[str] = set()
     for variant in variants:
+        # Matched in any case, the text is lowered by the database, and under an ICU
+        # collation a character may lower to two (İ to i and a combining dot): a search
+        # for "i" and a combining dot would then match a number with İ, whose pieces are not
+        # among these. Letters with a case go with ASCII and Thai only.
+        if _ignores_case(variant) and not all(c.isascii() or _THAI <= c <= _THAI_END
+                                               for c in variant):
+            return None
         options: list[set[str]] = []
         for char in variant:
             if char.lower() == char.upper():
