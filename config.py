@@ -66,6 +66,8 @@ class Config:
     # /healthz says "degraded" when an email due this long ago is still not sent: the sweep
     # runs every OUTBOX_SWEEP_SECONDS, so only a stopped worker or beat leaves one this late.
     HEALTH_OUTBOX_LATE_SECONDS = _int("HEALTH_OUTBOX_LATE_SECONDS", 600)
+    # How long a process answers /healthz with its last round of checks.
+    HEALTH_CACHE_SECONDS = _int("HEALTH_CACHE_SECONDS", 5)
     REMINDER_SWEEP_SECONDS = _int("REMINDER_SWEEP_SECONDS", 180)
 
     # Office time: reminders count only these hours, on working days.

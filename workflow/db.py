@@ -162,8 +162,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # memos). No parallel workers: for a word in 1,657 of an office's subjects one was
         # started, 6.8 ms against 3.7 without it, and on a busy server it takes another
         # request's core. (EXPLAIN ANALYZE, bench/offices_scale.py's database.)
+        # A database host that does not answer fails a connection after 5 s, not after the
+        # system's TCP timeout (minutes), so a request or /healthz says so in time.
         connect_args = {"options": "-c jit=off -c max_parallel_workers_per_gather=0",
-                        **kwargs.pop("connect_args", {})}
+                        "connect_timeout": 5, **kwargs.pop("connect_args", {})}
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         _ping_when_idle(engine)
         _prepare_only_writes(engine)

@@ -37,8 +37,12 @@ def test_the_code_revision_is_alembics_head() -> None:
     assert (BASE_DIR / "migrations" / "versions").is_dir()
 
 
+# Each test asks again after changing something: no answer kept from the last round.
+FRESH = {"HEALTH_CACHE_SECONDS": 0}
+
+
 def test_a_healthy_installation_is_ok(make_app: Any, redis_server: Any) -> None:
-    app = make_app(REDIS_URL=redis_server.url)
+    app = make_app(REDIS_URL=redis_server.url, **FRESH)
     status, body = healthz(app)
     assert status == 200
     assert body == {"status": "ok", "checks": {
@@ -52,8 +56,9 @@ def test_a_healthy_installation_is_ok(make_app: Any, redis_server: Any) -> None:
     assert json.loads(done.output)["status"] == "ok"
 
 
-def test_a_database_older_than_the_code_takes_the_instance_out(app: Flask) -> None:
+def test_a_database_older_than_the_code_takes_the_instance_out(make_app: Any) -> None:
     """Code deployed before ``flask db-upgrade`` would fail page by page; here it says so."""
+    app = make_app(**FRESH)
     with app.app_context(), db.write() as session:
         session.execute(text("UPDATE alembic_version SET version_num = '0025'"))
     try:
@@ -72,7 +77,7 @@ def test_a_database_older_than_the_code_takes_the_instance_out(app: Flask) -> No
 
 
 def test_redis_not_answering_degrades_but_serves(make_app: Any) -> None:
-    app = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    app = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", **FRESH)
     status, body = healthz(app)
     assert (status, body["status"]) == (200, "degraded")
     assert body["checks"]["redis"] == {"ok": False, "error": "ConnectionError"}
@@ -82,7 +87,7 @@ def test_redis_not_answering_degrades_but_serves(make_app: Any) -> None:
 @pytest.mark.one_backend
 def test_a_database_not_answering_fails_without_a_500(make_app: Any) -> None:
     down = PG_ADMIN_URL.rsplit("@", 1)[0] + f"@127.0.0.1:{free_port()}/postgres"
-    app = make_app(DATABASE_URL=down)
+    app = make_app(DATABASE_URL=down, **FRESH)
     status, body = healthz(app)
     assert (status, body["status"]) == (503, "failing")
     assert body["checks"]["database"] == {"ok": False, "error": "OperationalError"}
@@ -90,10 +95,15 @@ def test_a_database_not_answering_fails_without_a_500(make_app: Any) -> None:
 
 
 def test_an_email_left_unsent_degrades_and_a_suspended_offices_does_not(
-        app: Flask, demo: dict[str, int], api: Any) -> None:
+        make_app: Any) -> None:
     """No worker runs here (no Redis): the head's email about the submitted memo stays due.
     Past HEALTH_OUTBOX_LATE_SECONDS it is reported; a suspended office's emails wait for
     its reactivation by design and are not."""
+    from tests.support.clients import ApiClient
+    from tests.support.demo import demo_office
+
+    app = make_app(**FRESH)
+    demo, api = demo_office(app), ApiClient(app.test_client())
     assert api.act(demo["memo_id"], "clerk", "submit").status_code == 200
     late_after = app.config["HEALTH_OUTBOX_LATE_SECONDS"]
     clock.set_now(clock.now() + timedelta(seconds=late_after - 60))
@@ -108,3 +118,17 @@ def test_an_email_left_unsent_degrades_and_a_suspended_offices_does_not(
     with app.app_context():
         set_suspended(principal=None, org_id=demo["org_id"], suspended=True)
     assert healthz(app)[1]["checks"]["outbox"] == {"ok": True, "late_seconds": 0}
+
+
+def test_a_process_answers_from_its_last_round_for_a_few_seconds(
+        make_app: Any, redis_server: Any) -> None:
+    """However many ask, one round of checks per HEALTH_CACHE_SECONDS: Redis stopping is
+    seen by the next round, not by every request; ``flask health`` always checks anew."""
+    app = make_app(REDIS_URL=redis_server.url, HEALTH_CACHE_SECONDS=60)
+    assert healthz(app)[1]["status"] == "ok"
+    redis_server.stop()
+    assert healthz(app)[1]["status"] == "ok"  # the kept answer
+    done = app.test_cli_runner().invoke(args=["health"])
+    assert json.loads(done.output)["checks"]["redis"]["ok"] is False
+    app.config["HEALTH_CACHE_SECONDS"] = 0
+    assert healthz(app)[1]["status"] == "degraded"
