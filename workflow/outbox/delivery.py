@@ -39,7 +39,7 @@ def _claim(notification_id: int, now: datetime) -> Notification | None:
                    col(Notification.status) == NotificationStatus.PENDING,
                    or_(col(Notification.next_attempt_at).is_(None),
                        col(Notification.next_attempt_at) <= now),
-                   _office_active())
+                   office_active())
             .values(status=NotificationStatus.SENDING, claimed_at=now,
                     attempts=col(Notification.attempts) + 1)
         )
@@ -148,7 +148,7 @@ def sweep(now: datetime | None = None, limit: int = 500) -> list[int]:
             .where(Notification.status == NotificationStatus.PENDING,
                    or_(col(Notification.next_attempt_at).is_(None),
                        col(Notification.next_attempt_at) <= now),
-                   _office_active())
+                   office_active())
             .subquery())
         due = session.exec(
             select(ranked.c.notification_id).order_by(ranked.c.turn, ranked.c.notification_id)
@@ -157,7 +157,7 @@ def sweep(now: datetime | None = None, limit: int = 500) -> list[int]:
     return [i for i in due if i is not None]
 
 
-def _office_active() -> Any:
+def office_active() -> Any:
     """Not an email of a suspended office: those wait, untouched, for its reactivation."""
     return col(Notification.org_id).not_in(
         select(Organization.id).where(col(Organization.suspended_at).is_not(None)))

@@ -34,13 +34,14 @@ from typing import Any
 import redis
 from flask import current_app
 from sqlalchemy import func, text
-from sqlmodel import col, select
+from sqlmodel import select
 
 from config import BASE_DIR
 
 from .. import clock
 from ..extensions import db
-from ..models import Notification, NotificationStatus, Organization
+from ..models import Notification, NotificationStatus
+from ..outbox.delivery import office_active
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -157,9 +158,7 @@ def _outbox(now: datetime, late_after_seconds: float) -> Check:
     """The oldest email that is due and not sent; suspended offices' emails wait by design."""
     due_since = func.coalesce(Notification.next_attempt_at, Notification.created_at)
     oldest = _read(select(func.min(due_since)).where(
-        Notification.status == NotificationStatus.PENDING,
-        col(Notification.org_id).not_in(
-            select(Organization.id).where(col(Organization.suspended_at).is_not(None)))))
+        Notification.status == NotificationStatus.PENDING, office_active()))
     if isinstance(oldest, Exception):
         _LOGGER.warning("health: the outbox cannot be read: %s", oldest)
         return Check(False, {"error": type(oldest).__name__})
