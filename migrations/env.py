@@ -40,24 +40,29 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     engine = make_engine(_url())
-    with engine.connect() as connection:
-        if connection.dialect.name == "sqlite":
-            # A batch ALTER on SQLite copies the table and drops the old one, which the rows
-            # pointing at it would forbid; the copy keeps every key, so check them after.
-            # On the driver's connection, outside the BEGIN that SQLAlchemy would open first
-            # (inside a transaction SQLite ignores this pragma).
-            connection.connection.dbapi_connection.execute(  # type: ignore[union-attr]
-                "PRAGMA foreign_keys=OFF")
-        # render_as_batch lets later ALTERs work on SQLite, which cannot alter columns in place.
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=True, compare_type=True, render_item=render_item)
-        with context.begin_transaction():
-            context.run_migrations()
-        if connection.dialect.name == "sqlite":
-            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-            if broken:
-                raise RuntimeError(f"the migration left broken references: {broken[:5]}")
-    engine.dispose()
+    # Disposed however the run ends: a failed migration or an unknown revision would
+    # otherwise leave the pool's connection open until the process exits.
+    try:
+        with engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                # A batch ALTER on SQLite copies the table and drops the old one, which the
+                # rows pointing at it would forbid; the copy keeps every key, so check them
+                # after. On the driver's connection, outside the BEGIN that SQLAlchemy would
+                # open first (inside a transaction SQLite ignores this pragma).
+                connection.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+                    "PRAGMA foreign_keys=OFF")
+            # render_as_batch lets later ALTERs work on SQLite, which cannot alter columns in
+            # place.
+            context.configure(connection=connection, target_metadata=target_metadata,
+                              render_as_batch=True, compare_type=True, render_item=render_item)
+            with context.begin_transaction():
+                context.run_migrations()
+            if connection.dialect.name == "sqlite":
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration left broken references: {broken[:5]}")
+    finally:
+        engine.dispose()
 
 
 if context.is_offline_mode():

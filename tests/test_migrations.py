@@ -11,8 +11,7 @@ import workflow.models  # noqa: F401
 from workflow.db import make_engine
 
 # Indexes only a migration can express (PostgreSQL trigram and expression indexes).
-MIGRATION_ONLY = {"ix_memo_subject_trgm", "ix_memo_number_trgm", "ix_memo_number_pairs",
-                  "ix_memo_number_grams"}
+MIGRATION_ONLY = {"ix_memo_subject_trgm", "ix_memo_number_trgm", "ix_memo_number_grams"}
 
 
 def test_migrations_match_the_models(database_url):
@@ -153,8 +152,8 @@ def test_the_grams_index_is_built_again_after_a_downgrade_or_a_failed_build(tmp_
     """Migrations 0025 and 0026 build their indexes CONCURRENTLY, outside the migration's
     transaction: a build that failed leaves an invalid index under the name, which the next
     upgrade drops and builds again. 0026 adds the grams index and keeps 0025's pairs, which
-    the code of before it still asks for while it runs; each downgrade removes its index
-    and its function."""
+    the code of before it still asks for while it runs; 0027 drops the pairs (and its
+    downgrade builds them again); each downgrade removes its index and its function."""
     if backend != "postgresql":
         pytest.skip("the number's indexes are PostgreSQL's")
     from alembic import command
@@ -183,6 +182,8 @@ def test_the_grams_index_is_built_again_after_a_downgrade_or_a_failed_build(tmp_
         return index[0], f"memo_number_{name}(" in index[1], function
 
     try:
+        assert (state("grams"), state("pairs")) == ((True, True, True), (None, False, False))
+        command.downgrade(config, "0026")
         assert (state("grams"), state("pairs")) == ((True, True, True), (True, True, True))
         command.downgrade(config, "0025")
         assert (state("grams"), state("pairs")) == ((None, False, False), (True, True, True))
@@ -197,7 +198,55 @@ def test_the_grams_index_is_built_again_after_a_downgrade_or_a_failed_build(tmp_
                               "'ix_memo_number_grams'::regclass"))
         engine.dispose()
         assert state("grams") == (False, False, False)
-        command.upgrade(config, "head")
+        command.upgrade(config, "0026")
         assert (state("grams"), state("pairs")) == ((True, True, True), (True, True, True))
+        command.upgrade(config, "head")
+        assert (state("grams"), state("pairs")) == ((True, True, True), (None, False, False))
     finally:
+        drop_database(url)
+
+
+def test_db_upgrade_stops_at_a_revision_for_an_upgrade_in_two_steps(tmp_path, backend):
+    """``db-upgrade --to 0026`` leaves the pairs that code of before 0026 still asks for
+    (README: an upgrade while serving goes through 0026 first); a revision that does not
+    exist is refused in Thai and English without a traceback; one the database is past
+    changes nothing, and says so."""
+    from sqlalchemy import text
+
+    from tests.conftest import TEST_CONFIG
+    from tests.support.database import create_database, drop_database
+    from workflow import create_app
+    from workflow.platform.health import code_revision
+
+    url = create_database(backend, tmp_path, revision="0024")
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": url})
+    try:
+        runner = app.test_cli_runner()
+
+        def revision() -> str:
+            engine = make_engine(url)
+            with engine.connect() as conn:
+                at = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+            engine.dispose()
+            return str(at)
+
+        stopped = runner.invoke(args=["db-upgrade", "--to", "0026"])
+        assert stopped.exit_code == 0, stopped.output
+        assert "0026" in stopped.output and revision() == "0026"
+
+        refused = runner.invoke(args=["db-upgrade", "--to", "9999"])
+        assert refused.exit_code == 1
+        assert "ปรับฐานข้อมูลเป็นรุ่น 9999 ไม่ได้" in refused.output
+        assert "cannot upgrade to revision 9999" in refused.output
+        assert "Traceback" not in refused.output and revision() == "0026"
+        behind = runner.invoke(args=["db-upgrade", "--to", "0025"])
+        assert behind.exit_code == 0, behind.output
+        assert "already at 0026, past 0025: nothing changed" in behind.output
+        assert revision() == "0026"
+
+        done = runner.invoke(args=["db-upgrade"])
+        assert done.exit_code == 0 and "latest schema" in done.output
+        assert revision() == code_revision()
+    finally:
+        app.extensions["saraban_db"].dispose()
         drop_database(url)

@@ -39,19 +39,37 @@ def alembic_config(url: str) -> AlembicConfig:
     return cfg
 
 
-def upgrade_database(url: str | None = None) -> None:
-    """Bring the database to the latest schema."""
+def upgrade_database(url: str | None = None, to: str = "head") -> None:
+    """Bring the database to the latest schema, or to the revision ``to``."""
     from alembic import command
 
-    command.upgrade(alembic_config(url or current_app.config["DATABASE_URL"]), "head")
+    command.upgrade(alembic_config(url or current_app.config["DATABASE_URL"]), to)
 
 
 @click.command("db-upgrade")
+@click.option("--to", "to", default="head", metavar="REVISION",
+              help="Stop at this revision (e.g. 0026), for an upgrade in two steps while "
+                   "serving: see the README.")
 @with_appcontext
-def db_upgrade_command() -> None:
+def db_upgrade_command(to: str) -> None:
     """Migrate the database to the latest schema."""
-    upgrade_database()
-    click.echo("ฐานข้อมูลเป็นรุ่นล่าสุดแล้ว (database is at the latest schema)")
+    from alembic.util import CommandError
+
+    try:
+        upgrade_database(to=to)
+    except CommandError as exc:
+        # An unknown revision, or one older than the database's: Alembic says which.
+        raise click.ClickException(
+            f"ปรับฐานข้อมูลเป็นรุ่น {to} ไม่ได้ (cannot upgrade to revision {to}): {exc}") from None
+    at = health.database_revision()
+    if to == "head":
+        click.echo(f"ฐานข้อมูลเป็นรุ่นล่าสุดแล้ว ({at}) (database is at the latest schema)")
+    elif at == to:
+        click.echo(f"ฐานข้อมูลเป็นรุ่น {to} แล้ว (database is at revision {to})")
+    else:
+        # Alembic leaves a database that is past the target as it is.
+        click.echo(f"ฐานข้อมูลอยู่ที่รุ่น {at} ซึ่งใหม่กว่า {to} อยู่แล้ว ไม่มีอะไรเปลี่ยน "
+                   f"(database already at {at}, past {to}: nothing changed)")
 
 
 @click.command("seed-demo")

@@ -248,8 +248,8 @@ class Memo(OfficeScoped, MemoBase, table=True):
               postgresql_include=["subject"]),
         # ix_memo_subject_trgm and ix_memo_number_trgm (PostgreSQL only, GIN trigram led by
         # org_id) are made in migrations 0004, 0014 and 0016; ix_memo_number_grams (the
-        # number's pieces of one and two characters, for a search that short) in 0026, and
-        # 0025's ix_memo_number_pairs, no longer asked, stays until a later one drops it.
+        # number's pieces of one and two characters, for a search that short) in 0026; 0025's
+        # ix_memo_number_pairs, which those replaced, is dropped by 0027.
     )
 
     id: int | None = Field(default=None, primary_key=True)

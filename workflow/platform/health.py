@@ -133,11 +133,22 @@ def _database() -> Check:
     return Check(True)
 
 
+_REVISION = text("SELECT version_num FROM alembic_version")
+
+
+def database_revision() -> str | None:
+    """The Alembic revision the app's database is at (None: not migrated yet); raises when
+    it cannot be read."""
+    at = db.session.execute(_REVISION).scalar()
+    db.session.rollback()
+    return None if at is None else str(at)
+
+
 def _schema() -> Check:
     expected = code_revision()
     if expected is None:
         return Check(False, {"error": "no migrations found with this code"})
-    at = _read(text("SELECT version_num FROM alembic_version"))
+    at = _read(_REVISION)
     if isinstance(at, Exception):
         # The database answered a moment ago: most likely there is no such table yet.
         _LOGGER.warning("health: the schema's revision cannot be read: %s", at)
