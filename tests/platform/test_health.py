@@ -47,7 +47,8 @@ def test_a_healthy_installation_is_ok(make_app: Any, redis_server: Any) -> None:
     assert status == 200
     assert body == {"status": "ok", "checks": {
         "database": {"ok": True},
-        "schema": {"ok": True, "at": health.code_revision(), "expected": health.code_revision()},
+        "schema": {"ok": True, "at": health.code_revision(),
+                   "expected": health.needed_revision(), "latest": health.code_revision()},
         "outbox": {"ok": True, "late_seconds": 0},
         "redis": {"ok": True}}}
     runner = app.test_cli_runner()
@@ -74,6 +75,100 @@ def test_a_database_older_than_the_code_takes_the_instance_out(make_app: Any) ->
         with app.app_context(), db.write() as session:
             session.execute(text("UPDATE alembic_version SET version_num = :v"),
                             {"v": health.code_revision()})
+
+
+def test_the_code_serves_on_the_schema_before_a_contract_migration() -> None:
+    """Alembic's own reading: the revision the health check asks for is the newest
+    migration that is not a contract (``CONTRACT = True``), which the text scan finds."""
+    from alembic.script import ScriptDirectory
+
+    from workflow.cli import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    needed = next(r.revision for r in script.walk_revisions()
+                  if not getattr(r.module, "CONTRACT", False))
+    assert health.needed_revision() == needed <= health.code_revision()
+
+
+def test_between_the_two_steps_of_an_upgrade_the_new_code_serves(make_app: Any) -> None:
+    """README, "Upgrading while serving": at the revision before a contract migration (0027
+    drops what only older code reads) the new code is healthy; older than that, it is not."""
+    app = make_app(**FRESH)
+    needed, latest = health.needed_revision(), health.code_revision()
+    with app.app_context(), db.write() as session:
+        session.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": needed})
+    try:
+        status, body = healthz(app)
+        assert (status, body["status"]) == (200, "ok")
+        assert body["checks"]["schema"] == {"ok": True, "at": needed, "expected": needed,
+                                            "latest": latest}
+    finally:
+        with app.app_context(), db.write() as session:
+            session.execute(text("UPDATE alembic_version SET version_num = :v"),
+                            {"v": latest})
+
+
+def test_a_table_held_by_a_lock_delays_the_answer_by_the_statement_timeout_at_most(
+        make_app: Any, backend: str) -> None:
+    """A migration or VACUUM FULL holding the outbox's table: the check gives up after
+    STATEMENT_TIMEOUT_MS rather than hanging, and while one round waits the other requests
+    answer from the last round instead of each holding a thread and a connection."""
+    import threading
+    import time
+
+    from workflow.db import make_engine
+
+    if backend != "postgresql":
+        pytest.skip("a lock that blocks readers is PostgreSQL's")
+    app = make_app(**FRESH)
+    assert healthz(app)[1]["status"] == "ok"  # the round later requests may answer from
+    engine = make_engine(app.config["DATABASE_URL"])
+    waited: list[tuple[float, dict[str, Any]]] = []
+    try:
+        with engine.connect() as other:
+            other.execute(text("LOCK TABLE notification IN ACCESS EXCLUSIVE MODE"))
+
+            def slow_round() -> None:
+                started = time.monotonic()
+                body = healthz(app)[1]
+                waited.append((time.monotonic() - started, body))
+
+            thread = threading.Thread(target=slow_round)
+            thread.start()
+            time.sleep(0.5)
+            started = time.monotonic()
+            meanwhile = healthz(app)
+            assert time.monotonic() - started < 0.4
+            assert meanwhile[0] == 200 and meanwhile[1]["status"] == "ok"  # the last round
+            thread.join(timeout=30)
+            other.rollback()
+    finally:
+        engine.dispose()
+    took, body = waited[0]
+    assert took < health.STATEMENT_TIMEOUT_MS / 1000 + 2
+    assert body["status"] == "degraded" and body["checks"]["outbox"]["ok"] is False
+    assert body["checks"]["database"]["ok"] and body["checks"]["schema"]["ok"]
+
+
+def test_a_signed_in_browser_is_told_about_the_whole_installation(make_app: Any) -> None:
+    """The office scope of a signed-in request does not narrow the outbox check: its answer
+    is kept and given to the balancer too."""
+    from tests.support.clients import ApiClient, AuthActions
+    from tests.support.demo import demo_office
+    from workflow.demo.seed import seed_demo
+
+    app = make_app(**FRESH)
+    demo, api = demo_office(app), ApiClient(app.test_client())
+    assert api.act(demo["memo_id"], "clerk", "submit").status_code == 200
+    with app.app_context():
+        seed_demo("other")
+    clock.set_now(clock.now() + timedelta(
+        seconds=app.config["HEALTH_OUTBOX_LATE_SECONDS"] + 60))
+    browser = app.test_client()
+    assert AuthActions(browser).login("clerk", office="other").status_code == 302
+    assert browser.get("/inbox").status_code == 200
+    body = browser.get("/healthz").json
+    assert body["status"] == "degraded" and body["checks"]["outbox"]["ok"] is False
 
 
 def test_redis_not_answering_degrades_but_serves(make_app: Any) -> None:

@@ -6,7 +6,9 @@ connection 5 s; a request waits as long for a free pooled connection as any page
 and a process answers from its last round for ``HEALTH_CACHE_SECONDS`` (5):
 
 - **database**: one ``SELECT``.
-- **schema**: the database's Alembic revision against the newest migration this code ships.
+- **schema**: the database's Alembic revision against the newest migration this code needs:
+  the newest it ships, passing over a contract (a migration marked ``CONTRACT = True``,
+  which only drops what the code no longer reads; run last in an upgrade while serving).
   Code started on a database not yet migrated fails where it reads what is not there yet
   (a new index's function, a new column), page by page; here it is said at once.
 - **redis**: a PING. Without Redis the app still serves and records every action (the
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -75,16 +78,42 @@ class Health:
                            for name, check in self.checks.items()}}
 
 
-@lru_cache(maxsize=1)
-def code_revision(versions: Path = BASE_DIR / "migrations" / "versions") -> str | None:
-    """The revision of the newest migration this code ships, read from the file names
-    (importing Alembic took 0.45 s of every process's start); None without any."""
+_VERSIONS = BASE_DIR / "migrations" / "versions"
+# How a migration says it is a contract, at the start of a line of its module.
+_CONTRACT = re.compile(r"^CONTRACT = True\b", re.MULTILINE)
+
+
+def _migrations(versions: Path) -> list[tuple[str, Path]]:
+    """(revision, file) of each migration, newest first; read from the file names, as
+    importing Alembic took 0.45 s of every process's start."""
     try:
-        names = [p.name for p in versions.iterdir()]
+        paths = list(versions.iterdir())
     except OSError:
-        return None
-    return max((m.group(1) for name in names if (m := _MIGRATION.fullmatch(name))),
-               default=None)
+        return []
+    return sorted(((m.group(1), path) for path in paths
+                   if (m := _MIGRATION.fullmatch(path.name))), reverse=True)
+
+
+@lru_cache(maxsize=1)
+def code_revision(versions: Path = _VERSIONS) -> str | None:
+    """The revision of the newest migration this code ships (Alembic's head); None without
+    any."""
+    found = _migrations(versions)
+    return found[0][0] if found else None
+
+
+@lru_cache(maxsize=1)
+def needed_revision(versions: Path = _VERSIONS) -> str | None:
+    """The oldest revision this code serves on: the newest migration it ships that is not a
+    contract (``CONTRACT = True``: it only drops what no code since an earlier revision
+    reads). None without any."""
+    for revision, path in _migrations(versions):
+        try:
+            if not _CONTRACT.search(path.read_text(encoding="utf-8")):
+                return revision
+        except OSError:
+            return revision
+    return None
 
 
 def recent() -> Health:
@@ -92,13 +121,27 @@ def recent() -> Health:
     ``HEALTH_CACHE_SECONDS``: the endpoint needs no sign-in and each balancer asks every few
     seconds, so that however many ask, a process runs one round of checks per interval."""
     config = current_app.config
-    kept = current_app.extensions.get("health_kept")
-    now = time.monotonic()
-    if kept is not None and now - kept[0] < float(config["HEALTH_CACHE_SECONDS"]):
+    extensions = current_app.extensions
+    kept = extensions.get("health_kept")
+    if kept is not None and time.monotonic() - kept[0] < float(config["HEALTH_CACHE_SECONDS"]):
         return kept[1]  # type: ignore[no-any-return]
-    found = check(config)
-    current_app.extensions["health_kept"] = (now, found)
-    return found
+    # One round at a time: while a round waits (a slow database), the others answer from
+    # the last one rather than each holding a thread and a pooled connection.
+    lock: threading.Lock = extensions.setdefault("health_lock", threading.Lock())
+    if not lock.acquire(blocking=False):
+        if kept is not None:
+            return kept[1]  # type: ignore[no-any-return]
+        lock.acquire()  # the process's first round: nothing to answer from yet
+    try:
+        kept = extensions.get("health_kept")
+        now = time.monotonic()
+        if kept is not None and now - kept[0] < float(config["HEALTH_CACHE_SECONDS"]):
+            return kept[1]  # type: ignore[no-any-return]
+        found = check(config)
+        extensions["health_kept"] = (now, found)
+        return found
+    finally:
+        lock.release()
 
 
 def check(config: Mapping[str, Any], now: datetime | None = None) -> Health:
@@ -115,13 +158,22 @@ def check(config: Mapping[str, Any], now: datetime | None = None) -> Health:
     return Health(checks)
 
 
+# How long a check's statement may run, waiting for a lock included (PostgreSQL): a table
+# locked by a migration or a VACUUM FULL would otherwise hold the answer for as long.
+_STATEMENT_TIMEOUT = text("SELECT set_config('statement_timeout', :ms, true)")
+STATEMENT_TIMEOUT_MS = 2000
+
+
 def _read(statement: Any) -> Any:
-    """The first column of the first row, or the exception; the request's read session is
-    left usable either way."""
+    """The first column of the first row, or the exception. In a transaction of its own,
+    as the request's reads have none (``db.Database``) and the timeout is set for one;
+    on a connection, not the ORM session, so no office's scope narrows what it reads."""
     try:
-        return db.session.execute(statement).scalar()
+        with db.engine.connect() as connection, connection.begin():
+            if connection.dialect.name == "postgresql":
+                connection.execute(_STATEMENT_TIMEOUT, {"ms": str(STATEMENT_TIMEOUT_MS)})
+            return connection.execute(statement).scalar()
     except Exception as exc:  # noqa: BLE001 - reported, whatever it is
-        db.session.rollback()
         return exc
 
 
@@ -145,7 +197,7 @@ def database_revision() -> str | None:
 
 
 def _schema() -> Check:
-    expected = code_revision()
+    expected = needed_revision()
     if expected is None:
         return Check(False, {"error": "no migrations found with this code"})
     at = _read(_REVISION)
@@ -154,7 +206,8 @@ def _schema() -> Check:
         _LOGGER.warning("health: the schema's revision cannot be read: %s", at)
         return Check(False, {"at": None, "expected": expected, "error": type(at).__name__,
                              "message": _BEHIND})
-    facts = {"at": at, "expected": expected}
+    # "latest" differs from "expected" while a contract migration is still to run.
+    facts = {"at": at, "expected": expected, "latest": code_revision()}
     if at is None or str(at) < expected:
         return Check(False, {**facts, "message": _BEHIND})
     # A newer schema than the code is what a rolling upgrade passes through: it serves.
@@ -168,6 +221,7 @@ _BEHIND = ("ฐานข้อมูลยังไม่เป็นรุ่�
 def _outbox(now: datetime, late_after_seconds: float) -> Check:
     """The oldest email that is due and not sent; suspended offices' emails wait by design."""
     due_since = func.coalesce(Notification.next_attempt_at, Notification.created_at)
+    # The installation's outbox, whoever asks (``_read`` is not limited to an office).
     oldest = _read(select(func.min(due_since)).where(
         Notification.status == NotificationStatus.PENDING, office_active()))
     if isinstance(oldest, Exception):
