@@ -209,8 +209,8 @@ def test_the_grams_index_is_built_again_after_a_downgrade_or_a_failed_build(tmp_
 def test_db_upgrade_stops_at_a_revision_for_an_upgrade_in_two_steps(tmp_path, backend):
     """``db-upgrade --to 0026`` leaves the pairs that code of before 0026 still asks for
     (README: an upgrade while serving goes through 0026 first); a revision that does not
-    exist is refused in Thai and English without a traceback; one the database is past
-    changes nothing, and says so."""
+    exist, an empty one or a step back is refused in Thai and English without a
+    traceback; one the database is past changes nothing, and says so."""
     from sqlalchemy import text
 
     from tests.conftest import TEST_CONFIG
@@ -232,21 +232,27 @@ def test_db_upgrade_stops_at_a_revision_for_an_upgrade_in_two_steps(tmp_path, ba
 
         stopped = runner.invoke(args=["db-upgrade", "--to", "0026"])
         assert stopped.exit_code == 0, stopped.output
-        assert "0026" in stopped.output and revision() == "0026"
+        assert "now at revision 0026" in stopped.output and revision() == "0026"
 
-        refused = runner.invoke(args=["db-upgrade", "--to", "9999"])
-        assert refused.exit_code == 1
-        assert "ปรับฐานข้อมูลเป็นรุ่น 9999 ไม่ได้" in refused.output
-        assert "cannot upgrade to revision 9999" in refused.output
-        assert "Traceback" not in refused.output and revision() == "0026"
+        for wrong in ("9999", "", "-1"):
+            refused = runner.invoke(args=["db-upgrade", "--to", wrong])
+            assert refused.exit_code in (1, 2), refused.output  # 2: click's bad parameter
+            assert "Traceback" not in refused.output and revision() == "0026"
+            assert ("cannot upgrade to revision" in refused.output
+                    or "a revision is required" in refused.output), refused.output
+        assert "ปรับฐานข้อมูลเป็นรุ่น 9999 ไม่ได้" in runner.invoke(
+            args=["db-upgrade", "--to", "9999"]).output
+
         behind = runner.invoke(args=["db-upgrade", "--to", "0025"])
         assert behind.exit_code == 0, behind.output
-        assert "already at 0026, past 0025: nothing changed" in behind.output
+        assert "already at revision 0026: nothing changed" in behind.output
         assert revision() == "0026"
 
         done = runner.invoke(args=["db-upgrade"])
-        assert done.exit_code == 0 and "latest schema" in done.output
+        assert done.exit_code == 0 and "now at revision" in done.output
         assert revision() == code_revision()
+        again = runner.invoke(args=["db-upgrade"])
+        assert "nothing changed" in again.output
     finally:
         app.extensions["saraban_db"].dispose()
         drop_database(url)

@@ -53,23 +53,36 @@ def upgrade_database(url: str | None = None, to: str = "head") -> None:
 @with_appcontext
 def db_upgrade_command(to: str) -> None:
     """Migrate the database to the latest schema."""
+    from alembic.script.revision import RevisionError
     from alembic.util import CommandError
 
+    if not to.strip():
+        raise click.BadParameter("ต้องระบุรุ่นของฐานข้อมูล (a revision is required)",
+                                 param_hint="--to")
+    before = _revision_or_none()
     try:
         upgrade_database(to=to)
-    except CommandError as exc:
-        # An unknown revision, or one older than the database's: Alembic says which.
+    except (CommandError, RevisionError) as exc:
+        # An unknown revision, or one the history cannot reach: Alembic says which.
         raise click.ClickException(
             f"ปรับฐานข้อมูลเป็นรุ่น {to} ไม่ได้ (cannot upgrade to revision {to}): {exc}") from None
     at = health.database_revision()
-    if to == "head":
-        click.echo(f"ฐานข้อมูลเป็นรุ่นล่าสุดแล้ว ({at}) (database is at the latest schema)")
-    elif at == to:
-        click.echo(f"ฐานข้อมูลเป็นรุ่น {to} แล้ว (database is at revision {to})")
+    if at == before:
+        click.echo(f"ฐานข้อมูลอยู่ที่รุ่น {at} อยู่แล้ว ไม่มีอะไรเปลี่ยน "
+                   f"(database already at revision {at}: nothing changed)")
     else:
-        # Alembic leaves a database that is past the target as it is.
-        click.echo(f"ฐานข้อมูลอยู่ที่รุ่น {at} ซึ่งใหม่กว่า {to} อยู่แล้ว ไม่มีอะไรเปลี่ยน "
-                   f"(database already at {at}, past {to}: nothing changed)")
+        click.echo(f"ฐานข้อมูลเป็นรุ่น {at} แล้ว (database is now at revision {at})")
+
+
+def _revision_or_none() -> str | None:
+    """The database's revision, or None when it has no schema yet."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return health.database_revision()
+    except SQLAlchemyError:
+        db.session.rollback()
+        return None
 
 
 @click.command("seed-demo")
