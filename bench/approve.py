@@ -52,6 +52,7 @@ from bench.harness import (  # noqa: E402
     Server,
     bench_redis,
     code_version,
+    cpu_seconds,
     percentile_ms,
     project_env,
 )
@@ -83,11 +84,16 @@ class Result:
     not_approved: int = 0
     unfinished: int = 0  # memos never taken because the deadline passed
     client_cpu: float = 0.0  # this process's CPU seconds while it walked
+    app_cpu: float = 0.0  # gunicorn's (master and workers) CPU seconds while it walked
+    database_cpu: float = 0.0  # PostgreSQL's CPU seconds while it walked
 
 
     @property
     def rate(self) -> float:
         return self.approvals / self.wall if self.wall else 0.0
+
+    def per_approval_ms(self, seconds: float) -> float:
+        return seconds / self.approvals * 1000 if self.approvals else float("nan")
 
     def percentile(self, q: int) -> float:
         """The q-th percentile of the approvals' latency, in milliseconds."""
@@ -304,11 +310,13 @@ def count_not_approved(side: Side, clients: int, deadline: float) -> int:
 def print_table(results: list[Result]) -> None:
     """Approvals, wall time, throughput and latency of each side."""
     print(f"  {'':8} {'approvals':>9} {'failed':>6} {'wall s':>7} {'approvals/s':>11} "
-          f"{'p50 ms':>7} {'p95 ms':>7} {'client CPU':>10}")
+          f"{'p50 ms':>7} {'p95 ms':>7} {'client CPU':>10} {'CPU ms/approval: app':>20} "
+          f"{'PostgreSQL':>10}")
     for r in results:
         print(f"  {r.name:8} {r.approvals:9d} {sum(r.failures.values()):6d} {r.wall:7.1f} "
               f"{r.rate:11.1f} {r.percentile(50):7.0f} {r.percentile(95):7.0f} "
-              f"{r.client_cpu / r.wall if r.wall else 0:10.0%}")
+              f"{r.client_cpu / r.wall if r.wall else 0:10.0%} "
+              f"{r.per_approval_ms(r.app_cpu):20.2f} {r.per_approval_ms(r.database_cpu):10.2f}")
     for r in results:
         if r.failures:
             print(f"  {r.name} failures: {dict(r.failures)}; first: {r.first_failure}")
@@ -355,7 +363,11 @@ def one_run(number: int, args: argparse.Namespace, redis_url: str, deadline: flo
               f"{args.clients} clients, {order[0]} first")
         results: dict[str, Result] = {}
         for name in order:
+            group = (project if name == "project" else bare).proc.pid
+            app_cpu, database_cpu = cpu_seconds(group=group), cpu_seconds(command="postgres")
             results[name] = walk(sides[name], args.clients, deadline)
+            results[name].app_cpu = cpu_seconds(group=group) - app_cpu
+            results[name].database_cpu = cpu_seconds(command="postgres") - database_cpu
             results[name].not_approved = count_not_approved(sides[name], args.clients,
                                                             deadline)
         print_table([results["project"], results["bare"]])
@@ -364,6 +376,13 @@ def one_run(number: int, args: argparse.Namespace, redis_url: str, deadline: flo
               f"(bare is {1 / ratio if ratio else float('inf'):.1f}× faster); "
               f"p50 {results['project'].percentile(50) / results['bare'].percentile(50):.1f}×, "
               f"p95 {results['project'].percentile(95) / results['bare'].percentile(95):.1f}×")
+        # What the throughput follows once the cores are busy, and moves less with the load
+        # around the run: the server's CPU (gunicorn and PostgreSQL) per approval.
+        cost = {name: r.per_approval_ms(r.app_cpu + r.database_cpu)
+                for name, r in results.items()}
+        if cost["project"] > 0 and cost["bare"] > 0:
+            print(f"  server CPU per approval: project {cost['project']:.2f} ms, bare "
+                  f"{cost['bare']:.2f} ms; bare/project {cost['bare'] / cost['project']:.3f}")
         queued = redis.Redis.from_url(redis_url)
         print(f"  redis: Celery queue holds {queued.llen('celery')} tasks, "
               f"bare outbox list {queued.llen('bare:outbox')} ids")
