@@ -8,7 +8,7 @@ before 0026 asks for them while it serves during an upgrade. No code since 0026 
 index. An installation that upgrades while serving, from a database before 0026, upgrades
 in two steps, so that no code still asking for the pairs is serving when they go:
 ``flask --app wsgi db-upgrade --to 0026``, roll out the new code, then ``db-upgrade``
-(README, "Running it for many offices"). Dropped without blocking writes (CONCURRENTLY).
+(README, "Upgrading while serving"). Dropped without blocking writes (CONCURRENTLY).
 PostgreSQL only.
 
 Revision ID: 0027
