@@ -240,6 +240,7 @@ class Page:
     paths: list[str]
     goal: bool = True  # p95 < 25 ms applies
     no_goal: str = "none (PDF)"  # what the goal column says when it does not
+    floor: bool = False  # the bare endpoint's list, measured before and after the pages
     users: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     failures: Counter[str] = field(default_factory=Counter)
@@ -362,3 +363,20 @@ def print_table(pages: list[Page]) -> None:
     for page in pages:
         if page.first_failure:
             print(f"  {page.label}: {dict(page.failures)}; first: {page.first_failure}")
+    print(summary(pages))
+
+
+def summary(pages: list[Page]) -> str:
+    """How many pages meet the goal and, the machine's speed moving from hour to hour, how far
+    their p95 is above the floor's (the mean of its p95 before and after): what the code adds,
+    which moves less than the page's own p95 when the machine slows down."""
+    goals = [page for page in pages if page.goal]
+    met = sum(1 for page in goals if page.percentile(95) < GOAL_MS and not page.failures)
+    line = f"pages that meet p95 < {GOAL_MS:.0f} ms: {met} of {len(goals)}"
+    floors = [page.percentile(95) for page in pages if page.floor and page.latencies]
+    if goals and floors:
+        above = sorted(page.percentile(95) - statistics.mean(floors) for page in goals)
+        line += (f"; the floor's p95 {' and '.join(f'{f:.1f}' for f in floors)} ms, the "
+                 f"pages' p95 above its mean: median {statistics.median(above):.1f} ms, "
+                 f"highest {above[-1]:.1f} ms")
+    return line

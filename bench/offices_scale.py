@@ -222,7 +222,7 @@ def measure(url: str, args: argparse.Namespace, redis_url: str, workdir: Path) -
         pages = pages_for(facts)
         floor = [Page(f"floor {when}: bare Flask, token + one SELECT, 100 memos as JSON (head)",
                       "head", ["/api/v1/memos?limit=100"], goal=False,
-                      no_goal="none (the machine's floor)",
+                      no_goal="none (the machine's floor)", floor=True,
                       users=[f"{f.code}/head" for f in facts]) for when in ("before", "after")]
         clients[1].measure(floor[:1], args.requests, args.warm_up)
         clients[0].measure(pages, args.requests, args.warm_up)

@@ -226,7 +226,8 @@ def measure(url: str, args: argparse.Namespace, redis_url: str, workdir: Path) -
                  if not args.page or any(text in page.label for text in args.page)]
         floor = [Page(f"floor {when}: bare Flask, token + one SELECT, 100 memos as JSON (head)",
                       "head", ["/api/v1/memos?limit=100"], goal=False,
-                      no_goal="none (the machine's floor)") for when in ("before", "after")]
+                      no_goal="none (the machine's floor)", floor=True)
+                 for when in ("before", "after")]
         clients[1].measure(floor[:1], args.requests, args.warm_up)
         clients[0].measure(pages, args.requests, args.warm_up)
         clients[1].measure(floor[1:], args.requests, args.warm_up)
