@@ -51,13 +51,8 @@ SIGNER_TRIGGERS = frozenset({APPROVE, SEND_BACK, REJECT})
 
 _PENDING = re.compile(r"^pending_(\d+)$")
 
-STATE_LABELS = {
-    DRAFT: "ร่าง",
-    RETURNED: "ส่งกลับแก้ไข",
-    APPROVED: "อนุมัติแล้ว",
-    REJECTED: "ไม่อนุมัติ",
-    WITHDRAWN: "ถอนเรื่องแล้ว",
-}
+STATE_LABELS = {DRAFT: "ร่าง", RETURNED: "ส่งกลับแก้ไข", APPROVED: "อนุมัติแล้ว",
+                REJECTED: "ไม่อนุมัติ", WITHDRAWN: "ถอนเรื่องแล้ว"}
 TRIGGER_LABELS = {SUBMIT: "เสนอ", APPROVE: "ลงนาม/เห็นชอบ", SEND_BACK: "ส่งกลับแก้ไข",
                   RESUBMIT: "เสนอใหม่", REJECT: "ไม่อนุมัติ", WITHDRAW: "ถอนเรื่อง"}
 
@@ -67,6 +62,7 @@ def pending(step: int) -> str:
     return f"pending_{step}"
 
 
+@lru_cache(maxsize=256)  # asked for each line of a list, of the few states there are
 def step_of(state: str) -> int | None:
     """The step a pending state waits at, or None for any other state."""
     match = _PENDING.match(state)
@@ -78,6 +74,7 @@ def is_editable(state: str) -> bool:
     return state in (DRAFT, RETURNED)
 
 
+@lru_cache(maxsize=256)
 def state_label(state: str) -> str:
     """The Thai name of a state, as users see it."""
     step = step_of(state)
