@@ -135,10 +135,15 @@ def test_a_table_held_by_a_lock_delays_the_answer_by_the_statement_timeout_at_mo
 
             thread = threading.Thread(target=slow_round)
             thread.start()
-            time.sleep(0.5)
+            for _ in range(200):  # until the slow round holds the process's round
+                lock = app.extensions.get("health_lock")
+                if lock is not None and lock.locked():
+                    break
+                time.sleep(0.05)
             started = time.monotonic()
             meanwhile = healthz(app)
-            assert time.monotonic() - started < 0.4
+            # Well under the statement timeout: it did not wait for the round.
+            assert time.monotonic() - started < health.STATEMENT_TIMEOUT_MS / 2000
             assert meanwhile[0] == 200 and meanwhile[1]["status"] == "ok"  # the last round
             thread.join(timeout=30)
             other.rollback()
