@@ -81,7 +81,6 @@ def _revision_or_none() -> str | None:
     try:
         return health.database_revision()
     except SQLAlchemyError:
-        db.session.rollback()
         return None
 
 

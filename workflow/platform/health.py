@@ -121,27 +121,35 @@ def recent() -> Health:
     ``HEALTH_CACHE_SECONDS``: the endpoint needs no sign-in and each balancer asks every few
     seconds, so that however many ask, a process runs one round of checks per interval."""
     config = current_app.config
-    extensions = current_app.extensions
-    kept = extensions.get("health_kept")
-    if kept is not None and time.monotonic() - kept[0] < float(config["HEALTH_CACHE_SECONDS"]):
-        return kept[1]  # type: ignore[no-any-return]
+    max_age = float(config["HEALTH_CACHE_SECONDS"])
+    found = _kept(max_age)
+    if found is not None:
+        return found
     # One round at a time: while a round waits (a slow database), the others answer from
     # the last one rather than each holding a thread and a pooled connection.
-    lock: threading.Lock = extensions.setdefault("health_lock", threading.Lock())
+    lock: threading.Lock = current_app.extensions.setdefault("health_lock", threading.Lock())
     if not lock.acquire(blocking=False):
-        if kept is not None:
-            return kept[1]  # type: ignore[no-any-return]
+        found = _kept(None)
+        if found is not None:
+            return found
         lock.acquire()  # the process's first round: nothing to answer from yet
     try:
-        kept = extensions.get("health_kept")
-        now = time.monotonic()
-        if kept is not None and now - kept[0] < float(config["HEALTH_CACHE_SECONDS"]):
-            return kept[1]  # type: ignore[no-any-return]
-        found = check(config)
-        extensions["health_kept"] = (now, found)
+        found = _kept(max_age)  # a round that ended while this request waited for it
+        if found is None:
+            started = time.monotonic()
+            found = check(config)
+            current_app.extensions["health_kept"] = (started, found)
         return found
     finally:
         lock.release()
+
+
+def _kept(max_age: float | None) -> Health | None:
+    """This process's last answer, if it is at most ``max_age`` seconds old (None: any)."""
+    kept = current_app.extensions.get("health_kept")
+    if kept is None or (max_age is not None and time.monotonic() - kept[0] >= max_age):
+        return None
+    return kept[1]  # type: ignore[no-any-return]
 
 
 def check(config: Mapping[str, Any], now: datetime | None = None) -> Health:
@@ -191,8 +199,9 @@ _REVISION = text("SELECT version_num FROM alembic_version")
 def database_revision() -> str | None:
     """The Alembic revision the app's database is at (None: not migrated yet); raises when
     it cannot be read."""
-    at = db.session.execute(_REVISION).scalar()
-    db.session.rollback()
+    at = _read(_REVISION)
+    if isinstance(at, Exception):
+        raise at
     return None if at is None else str(at)
 
 
